@@ -1,0 +1,225 @@
+//! Small view types and the messages between the engine and the UI. No kube, no ratatui:
+//! the cluster layer converts API objects into these, the TUI only borrows them.
+use chrono::{DateTime, Utc};
+
+/// Which namespaces the cockpit looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Namespace(String),
+}
+
+/// Where the cockpit is connected and as whom.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContextInfo {
+    pub context: String,
+    pub cluster_url: String,
+    /// From SelfSubjectReview when the server offers it, else the kubeconfig user name.
+    pub user: String,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnState {
+    Connecting,
+    Live,
+    /// Watches are retrying; `last_error` says why.
+    Reconnecting { last_error: String },
+    /// Gave up or cannot proceed without the user (401, 403 on everything, …).
+    Lost { last_error: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceView {
+    pub name: String,
+    pub phase: String,
+    pub created: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum WorkloadKind {
+    Deployment,
+    StatefulSet,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RolloutState {
+    /// Everything updated and available (kubectl rollout status would say "successfully rolled out").
+    Complete,
+    Progressing,
+    Paused,
+    /// Progressing=False with reason ProgressDeadlineExceeded.
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConditionView {
+    pub type_: String,
+    pub status: String,
+    pub reason: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkloadView {
+    pub kind: WorkloadKind,
+    pub namespace: String,
+    pub name: String,
+    pub desired: i32,
+    pub updated: i32,
+    pub ready: i32,
+    pub available: i32,
+    pub paused: bool,
+    pub rollout: RolloutState,
+    /// Images of the pod template, in container order.
+    pub images: Vec<String>,
+    /// `deployment.kubernetes.io/revision` or the StatefulSet's update revision.
+    pub revision: String,
+    pub conditions: Vec<ConditionView>,
+    pub selector: Vec<(String, String)>,
+    pub created: Option<DateTime<Utc>>,
+}
+
+impl WorkloadView {
+    /// Rollout progress in [0, 1]: updated-and-available over desired.
+    pub fn progress(&self) -> f64 {
+        if self.desired <= 0 {
+            return 1.0;
+        }
+        let done = self.updated.min(self.available).max(0) as f64;
+        (done / self.desired as f64).clamp(0.0, 1.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaSetView {
+    pub namespace: String,
+    pub name: String,
+    /// Owning Deployment name, if any.
+    pub owner: Option<String>,
+    pub revision: String,
+    pub desired: i32,
+    pub ready: i32,
+    pub images: Vec<String>,
+    pub created: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerView {
+    pub name: String,
+    pub image: String,
+    pub ready: bool,
+    pub restarts: i32,
+    /// "Running", "Waiting: CrashLoopBackOff", "Terminated: Error", …
+    pub state: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodView {
+    pub namespace: String,
+    pub name: String,
+    /// Pod phase, or the more telling waiting reason (CrashLoopBackOff, ImagePullBackOff,
+    /// ContainerCreating) as kubectl's STATUS column shows it.
+    pub status: String,
+    pub ready_containers: i32,
+    pub total_containers: i32,
+    pub restarts: i32,
+    pub node: String,
+    pub created: Option<DateTime<Utc>>,
+    /// Owner (kind, name), e.g. ("ReplicaSet", "web-7d9c…").
+    pub owner: Option<(String, String)>,
+    pub labels: Vec<(String, String)>,
+    pub containers: Vec<ContainerView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventView {
+    pub namespace: String,
+    /// "Warning" or "Normal".
+    pub type_: String,
+    pub reason: String,
+    /// "Pod/web-abc" style.
+    pub object: String,
+    pub message: String,
+    pub count: i32,
+    pub last_seen: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PdbView {
+    pub namespace: String,
+    pub name: String,
+    pub min_available: Option<String>,
+    pub max_unavailable: Option<String>,
+    pub current_healthy: i32,
+    pub desired_healthy: i32,
+    pub disruptions_allowed: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaView {
+    pub namespace: String,
+    pub name: String,
+    /// (resource, used, hard), sorted by resource.
+    pub resources: Vec<(String, String, String)>,
+}
+
+/// Everything the dashboard shows, as one consistent snapshot. Lists are sorted by
+/// (namespace, name) so rendering never depends on hash order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClusterSnapshot {
+    pub namespaces: Vec<NamespaceView>,
+    pub workloads: Vec<WorkloadView>,
+    pub replicasets: Vec<ReplicaSetView>,
+    pub pods: Vec<PodView>,
+    /// Most recent first.
+    pub events: Vec<EventView>,
+    pub pdbs: Vec<PdbView>,
+    pub quotas: Vec<QuotaView>,
+}
+
+/// A message for the user: what happened and what to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserMessage {
+    pub level: MessageLevel,
+    pub text: String,
+    pub hint: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageLevel {
+    Info,
+    Warn,
+    Error,
+}
+
+/// Engine → UI.
+#[derive(Debug, Clone)]
+pub enum EngineEvent {
+    Context(ContextInfo),
+    Connection(ConnState),
+    Snapshot(Box<ClusterSnapshot>),
+    /// Answer to `Command::FetchYaml`.
+    Yaml { key: ObjectKey, yaml: String },
+    /// Answer to `Command::FetchLogs`.
+    Logs { namespace: String, pod: String, container: Option<String>, text: String },
+    Message(UserMessage),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ObjectKey {
+    /// "Deployment", "StatefulSet", "ReplicaSet", "Pod", …
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+/// UI → engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    SetScope(Scope),
+    SwitchContext(String),
+    FetchYaml(ObjectKey),
+    FetchLogs { namespace: String, pod: String, container: Option<String> },
+    Shutdown,
+}
