@@ -1,0 +1,121 @@
+//! `cabin` (the cockpit on a kubeconfig context) and `cabin demo` (the cockpit on an
+//! in-process simulator, through the same kube-rs path).
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::cluster::{self, ConnectOptions};
+use crate::model::Scope;
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CockpitArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Only this namespace.
+    #[arg(short = 'n', long, value_name = "NS", conflicts_with = "all_namespaces")]
+    pub namespace: Option<String>,
+    /// All namespaces (the default).
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// Refuse every request that could change the cluster (enforced in the HTTP client).
+    #[arg(long)]
+    pub read_only: bool,
+    /// Theme name (dark, light, high-contrast) or path to a theme file.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Config file (default: the XDG config dir's cabin/config.yaml).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// Scenario name (built in) or path to a scenario file.
+    #[arg(long, value_name = "NAME", default_value = "demo")]
+    pub scenario: String,
+    /// Refuse every request that could change the cluster (enforced in the HTTP client).
+    #[arg(long)]
+    pub read_only: bool,
+    /// Theme name (dark, light, high-contrast) or path to a theme file.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+}
+
+/// What the cockpit needs besides the connection.
+struct Ui {
+    read_only: bool,
+    theme: Option<String>,
+    config: Option<PathBuf>,
+}
+
+pub async fn run(args: CockpitArgs) -> ExitCode {
+    let context = match cluster::resolve_context(args.kubeconfig.as_ref(), args.context.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let read_only = args.read_only || config_read_only(args.config.as_ref(), &context);
+    let opts = ConnectOptions { kubeconfig: args.kubeconfig, context: Some(context), read_only };
+    let scope = match args.namespace {
+        Some(ns) if !args.all_namespaces => Scope::Namespace(ns),
+        _ => Scope::All,
+    };
+    open(opts, scope, Ui { read_only, theme: args.theme, config: args.config }).await
+}
+
+pub async fn run_demo(args: DemoArgs) -> ExitCode {
+    let scenario = match crate::sim::scenario::load(&args.scenario) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => return fail(&format!("cannot create a temporary directory for the demo kubeconfig: {e}")),
+    };
+    let kubeconfig = dir.path().join("kubeconfig");
+    let sim = crate::sim::SimOptions {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        scenario,
+        request_log: None,
+        kubeconfig_out: Some(kubeconfig.clone()),
+    };
+    let handle = match crate::sim::start(sim).await {
+        Ok(h) => h,
+        Err(e) => return fail(&format!("cannot start the simulated cluster: {e}")),
+    };
+    if let Err(e) = std::fs::write(&kubeconfig, handle.kubeconfig_yaml()) {
+        return fail(&format!("cannot write the demo kubeconfig {}: {e}", kubeconfig.display()));
+    }
+    let opts = ConnectOptions { kubeconfig: Some(kubeconfig), context: None, read_only: args.read_only };
+    let code = open(opts, Scope::All, Ui { read_only: args.read_only, theme: args.theme, config: None }).await;
+    handle.shutdown().await;
+    code
+}
+
+/// Connects (printing a clear error before the terminal is touched), starts the engine and
+/// hands the terminal to the TUI.
+async fn open(opts: ConnectOptions, scope: Scope, ui: Ui) -> ExitCode {
+    let conn = match cluster::connect(opts).await {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    tracing::info!(context = %conn.info().context, url = %conn.info().cluster_url, "connected");
+    let (commands, events) = crate::engine::spawn(conn, scope);
+    let tui = crate::tui::TuiOptions { read_only: ui.read_only, theme: ui.theme, config: ui.config };
+    match crate::tui::run(tui, events, commands).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+/// `readOnly: true` in the config file (globally or for this context).
+fn config_read_only(_config: Option<&PathBuf>, _context: &str) -> bool {
+    false
+}
+
+fn fail(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("cabin: {e}");
+    ExitCode::FAILURE
+}

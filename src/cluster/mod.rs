@@ -1,0 +1,12 @@
+//! The only module that talks to Kubernetes (kube-rs): client set-up from kubeconfig with the
+//! read-only guard, watchers, conversions to view types, and the few direct requests.
+pub mod connect;
+pub mod convert;
+pub mod error;
+pub mod guard;
+pub mod ops;
+pub mod watch;
+
+pub use connect::{ConnectOptions, Connection, connect, resolve_context};
+pub use error::ClusterError;
+pub use guard::{ReadOnlyLayer, ReadOnlyRefused};

@@ -1,0 +1,114 @@
+//! Reading entries for display, and filtering them (CLI export, cockpit journal screen).
+use std::io::BufRead;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use super::entry::Entry;
+use super::{JournalError, open_read};
+
+/// Reads every parsable entry, in file order. Lines that do not parse (damage, a torn tail) are
+/// skipped: use [`super::verify_path`] to learn whether the journal can be trusted.
+pub fn read_entries(path: &Path) -> Result<Vec<Entry>, JournalError> {
+    let file = open_read(path)?;
+    read_entries_from(std::io::BufReader::new(file))
+        .map_err(|source| JournalError::Read { path: path.into(), source })
+}
+
+/// [`read_entries`] over any reader.
+pub fn read_entries_from<R: BufRead>(r: R) -> std::io::Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    for line in r.split(b'\n') {
+        if let Ok(e) = serde_json::from_slice::<Entry>(&line?) {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+/// Which entries to show. Empty fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntryFilter {
+    /// Exact change (ticket) id.
+    pub change: Option<String>,
+    /// Substring of the cluster user, local user or host (case-insensitive).
+    pub actor: Option<String>,
+    /// Exact kind (`approval`, `rollout-step`, …).
+    pub kind: Option<String>,
+    /// Exact outcome.
+    pub outcome: Option<String>,
+    /// Case-insensitive search over the whole entry.
+    pub text: Option<String>,
+    /// Entries at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Entries at or before this time.
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl EntryFilter {
+    pub fn matches(&self, e: &Entry) -> bool {
+        let eq = |want: &Option<String>, got: Option<&str>| want.as_deref().is_none_or(|w| Some(w) == got);
+        eq(&self.change, e.change.as_deref())
+            && eq(&self.kind, Some(&e.kind))
+            && eq(&self.outcome, e.outcome.as_deref())
+            && self.since.is_none_or(|t| e.ts >= t)
+            && self.until.is_none_or(|t| e.ts <= t)
+            && self.actor.as_deref().is_none_or(|a| actor_matches(e, a))
+            && self.text.as_deref().is_none_or(|t| text_matches(e, t))
+    }
+}
+
+fn actor_matches(e: &Entry, needle: &str) -> bool {
+    let needle = needle.to_lowercase();
+    let a = &e.actor;
+    [a.cluster_user.as_deref(), Some(a.local_user.as_str()), Some(a.host.as_str())]
+        .into_iter()
+        .flatten()
+        .any(|s| s.to_lowercase().contains(&needle))
+}
+
+fn text_matches(e: &Entry, needle: &str) -> bool {
+    serde_json::to_string(e).is_ok_and(|s| s.to_lowercase().contains(&needle.to_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::entry::{Actor, GENESIS_PREV};
+    use chrono::TimeZone;
+
+    fn entry(change: &str, kind: &str, user: &str, secs: i64) -> Entry {
+        Entry {
+            seq: 1,
+            ts: Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap(),
+            actor: Actor { cluster_user: Some(format!("{user}@corp")), local_user: user.into(), host: "h".into() },
+            cluster: None,
+            change: Some(change.into()),
+            kind: kind.into(),
+            targets: vec![],
+            outcome: Some("ok".into()),
+            details: serde_json::json!({"message": "Scaled Checkout"}),
+            prev: GENESIS_PREV.into(),
+            hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn each_field_filters() {
+        let e = entry("CHG-1", "approval", "alice", 10);
+        assert!(EntryFilter::default().matches(&e));
+        let f = |f: EntryFilter| f.matches(&e);
+        assert!(f(EntryFilter { change: Some("CHG-1".into()), ..Default::default() }));
+        assert!(!f(EntryFilter { change: Some("CHG-2".into()), ..Default::default() }));
+        assert!(f(EntryFilter { actor: Some("ALICE@".into()), ..Default::default() }));
+        assert!(!f(EntryFilter { actor: Some("bob".into()), ..Default::default() }));
+        assert!(f(EntryFilter { kind: Some("approval".into()), ..Default::default() }));
+        assert!(!f(EntryFilter { kind: Some("rollback".into()), ..Default::default() }));
+        assert!(!f(EntryFilter { outcome: Some("failed".into()), ..Default::default() }));
+        assert!(f(EntryFilter { text: Some("checkout".into()), ..Default::default() }));
+        assert!(!f(EntryFilter { text: Some("payments".into()), ..Default::default() }));
+        assert!(f(EntryFilter { since: Some(e.ts), until: Some(e.ts), ..Default::default() }));
+        let later = e.ts + chrono::Duration::seconds(1);
+        assert!(!f(EntryFilter { since: Some(later), ..Default::default() }));
+    }
+}

@@ -1,0 +1,219 @@
+//! get, list, create, update, patch, delete and deletecollection on stored resources.
+use std::sync::Arc;
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use super::route::{ResRoute, Verb};
+use super::select::{FieldSelector, LabelSelector};
+use super::status::{self, ApiError};
+use super::{Resp, ServerState, json_resp, subres, table};
+use crate::sim::patch;
+use crate::sim::store::object_rv;
+use crate::sim::store_api::{SimStore, kinds};
+
+pub struct Ctx<'a> {
+    pub state: &'a Arc<ServerState>,
+    pub user: &'static str,
+    pub accept: &'a str,
+    pub ctype: &'a str,
+    pub body: &'a [u8],
+}
+
+pub fn wants_table(accept: &str) -> bool {
+    accept.split(',').next().is_some_and(|first| first.contains("as=Table"))
+}
+
+pub fn handle(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
+    if r.res.create_only {
+        return match r.verb {
+            Verb::Create => subres::review(ctx, r),
+            _ => Err(status::method_not_allowed()),
+        };
+    }
+    match (r.verb, r.sub.as_deref()) {
+        (_, Some("scale")) => subres::scale(ctx, r),
+        (Verb::Get, Some("log")) => subres::log(ctx, r),
+        (Verb::Get, _) => get(ctx, r),
+        (Verb::List, _) => list(ctx, r),
+        (Verb::Create, None) => create(ctx, r),
+        (Verb::Update, sub) => update(ctx, r, parse_body(ctx, r)?, sub == Some("status")),
+        (Verb::Patch, sub) => patch_obj(ctx, r, sub == Some("status")),
+        (Verb::Delete, None) => delete(ctx, r),
+        (Verb::DeleteCollection, None) => delete_collection(ctx, r),
+        _ => Err(status::method_not_allowed()),
+    }
+}
+
+pub fn name_of(r: &ResRoute) -> &str {
+    r.name.as_deref().unwrap_or_default()
+}
+
+pub fn fetch(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Value, ApiError> {
+    ctx.state.store.get(r.res.obj_kind(), r.ns.as_deref(), name_of(r)).ok_or_else(|| status::not_found(r.res, name_of(r)))
+}
+
+fn get(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
+    let obj = fetch(ctx, r)?;
+    if wants_table(ctx.accept) {
+        let rv = object_rv(&obj).to_string();
+        return Ok(json_resp(200, &table::table(r.res, &[obj], &rv, true)));
+    }
+    Ok(json_resp(200, &obj))
+}
+
+/// Objects matching the route's namespace and selectors, with the list's resourceVersion.
+pub fn select(ctx: &Ctx<'_>, r: &ResRoute) -> Result<(Vec<Value>, u64), ApiError> {
+    let labels = LabelSelector::parse(r.query.get("labelSelector").map(String::as_str).unwrap_or_default())
+        .map_err(|e| status::bad_request(&format!("unable to parse requirement: {e}")))?;
+    let fields = FieldSelector::parse(r.query.get("fieldSelector").map(String::as_str).unwrap_or_default())
+        .map_err(|e| status::bad_request(&e))?;
+    let (items, rv) = ctx.state.store.list_at(r.res.obj_kind(), r.ns.as_deref());
+    Ok((items.into_iter().filter(|o| labels.matches(o) && fields.matches(o)).collect(), rv))
+}
+
+fn key_of(o: &Value) -> String {
+    let m = &o["metadata"];
+    format!("{}\u{0}{}", m["namespace"].as_str().unwrap_or_default(), m["name"].as_str().unwrap_or_default())
+}
+
+/// Apply `limit` and `continue` (an opaque token naming the last item returned).
+fn paginate(r: &ResRoute, items: Vec<Value>) -> Result<(Vec<Value>, Option<String>, usize), ApiError> {
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let after = match r.query.get("continue").filter(|c| !c.is_empty()) {
+        Some(c) => {
+            let raw = b64.decode(c).ok().and_then(|b| String::from_utf8(b).ok());
+            Some(raw.ok_or_else(|| status::bad_request("continue key is not valid: illegal base64 data"))?)
+        }
+        None => None,
+    };
+    let mut items: Vec<Value> = match &after {
+        Some(a) => items.into_iter().filter(|o| key_of(o).as_str() > a.as_str()).collect(),
+        None => items,
+    };
+    let limit = r.query.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0);
+    match limit {
+        Some(l) if items.len() > l => {
+            let remaining = items.len() - l;
+            items.truncate(l);
+            let token = items.last().map(|o| b64.encode(key_of(o)));
+            Ok((items, token, remaining))
+        }
+        _ => Ok((items, None, 0)),
+    }
+}
+
+fn list(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
+    let (items, rv) = select(ctx, r)?;
+    let (items, cont, remaining) = paginate(r, items)?;
+    let mut meta = json!({"resourceVersion": rv.to_string()});
+    if let Some(c) = cont {
+        meta["continue"] = json!(c);
+        meta["remainingItemCount"] = json!(remaining);
+    }
+    if wants_table(ctx.accept) {
+        let mut t = table::table(r.res, &items, &rv.to_string(), true);
+        t["metadata"] = meta;
+        return Ok(json_resp(200, &t));
+    }
+    let list = json!({"kind": format!("{}List", r.res.kind), "apiVersion": r.res.api_version(), "metadata": meta, "items": items});
+    Ok(json_resp(200, &list))
+}
+
+pub fn parse_body(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Value, ApiError> {
+    let mut obj: Value = serde_json::from_slice(ctx.body)
+        .or_else(|_| yaml_serde::from_slice(ctx.body))
+        .map_err(|e| status::bad_request(&format!("the request body is not a valid object: {e}")))?;
+    if !obj.is_object() {
+        return Err(status::bad_request("the request body must be a JSON object"));
+    }
+    obj["apiVersion"] = json!(r.res.api_version());
+    obj["kind"] = json!(r.res.kind);
+    if !obj["metadata"].is_object() {
+        obj["metadata"] = json!({});
+    }
+    if let Some(ns) = &r.ns {
+        match obj["metadata"]["namespace"].as_str() {
+            Some(n) if n != ns => {
+                return Err(status::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+            }
+            _ => obj["metadata"]["namespace"] = json!(ns),
+        }
+    }
+    Ok(obj)
+}
+
+fn ensure_namespace(ctx: &Ctx<'_>, r: &ResRoute) -> Result<(), ApiError> {
+    match &r.ns {
+        Some(ns) if ctx.state.store.get(kinds::NAMESPACE, None, ns).is_none() => {
+            let ns_res = super::registry::lookup("", "v1", "namespaces").unwrap_or(r.res);
+            Err(status::not_found(ns_res, ns))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn create(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
+    let obj = parse_body(ctx, r)?;
+    let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    super::validate::validate(r.res, &obj)?;
+    ensure_namespace(ctx, r)?;
+    let mut obj = obj;
+    if let Some(m) = obj["metadata"].as_object_mut() {
+        m.remove("resourceVersion");
+    }
+    let created = ctx.state.store.create(obj).map_err(|e| status::from_store(r.res, &name, e))?;
+    Ok(json_resp(201, &created))
+}
+
+fn update(ctx: &Ctx<'_>, r: &ResRoute, obj: Value, status_only: bool) -> Result<Resp, ApiError> {
+    let name = name_of(r);
+    if obj["metadata"]["name"].as_str().is_some_and(|n| n != name) {
+        return Err(status::bad_request("the name of the object does not match the name on the URL"));
+    }
+    let mut obj = obj;
+    obj["metadata"]["name"] = json!(name);
+    super::validate::validate(r.res, &obj)?;
+    let store = &ctx.state.store;
+    let res = if status_only { store.update_status(obj) } else { store.update(obj) };
+    let updated = res.map_err(|e| status::from_store(r.res, name, e))?;
+    Ok(json_resp(200, &updated))
+}
+
+fn patch_obj(ctx: &Ctx<'_>, r: &ResRoute, status_only: bool) -> Result<Resp, ApiError> {
+    let ptype = patch::PatchType::from_content_type(ctx.ctype).ok_or_else(|| status::unsupported_media(ctx.ctype))?;
+    for _ in 0..5 {
+        let current = fetch(ctx, r)?;
+        let patched = patch::apply(ptype, &current, ctx.body).map_err(|e| status::bad_request(&e.to_string()))?;
+        let mut patched = patched;
+        if !patched["metadata"]["resourceVersion"].is_string() {
+            patched["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
+        }
+        let explicit_rv = patched["metadata"]["resourceVersion"] != current["metadata"]["resourceVersion"];
+        match update(ctx, r, patched, status_only) {
+            Err(e) if e.code == 409 && !explicit_rv => continue,
+            other => return other,
+        }
+    }
+    Err(status::status(409, "Conflict", "the object kept changing while the patch was applied; try again", None))
+}
+
+fn delete(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
+    let name = name_of(r);
+    let obj = ctx.state.store.delete(r.res.obj_kind(), r.ns.as_deref(), name).map_err(|e| status::from_store(r.res, name, e))?;
+    Ok(json_resp(200, &obj))
+}
+
+fn delete_collection(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
+    let (items, rv) = select(ctx, r)?;
+    let mut deleted = Vec::new();
+    for o in items {
+        let (ns, name) = (o["metadata"]["namespace"].as_str(), o["metadata"]["name"].as_str().unwrap_or_default());
+        if let Ok(d) = ctx.state.store.delete(r.res.obj_kind(), ns, name) {
+            deleted.push(d);
+        }
+    }
+    let list = json!({"kind": format!("{}List", r.res.kind), "apiVersion": r.res.api_version(),
+        "metadata": {"resourceVersion": rv.to_string()}, "items": deleted});
+    Ok(json_resp(200, &list))
+}

@@ -1,0 +1,144 @@
+//! The simulator's HTTPS front: TLS accept loop, authentication, authorization, request log,
+//! fault injection, then routing to discovery, resource handlers and watches.
+pub mod auth;
+pub mod discovery;
+pub mod handlers;
+pub mod reqlog;
+pub mod registry;
+pub mod route;
+pub mod select;
+pub mod status;
+pub mod subres;
+pub mod table;
+pub mod tls;
+pub mod validate;
+pub mod watch;
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, combinators::UnsyncBoxBody};
+use hyper::{Request, Response, body::Incoming};
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+use crate::sim::Fault;
+use crate::sim::store::MemStore;
+use route::{Route, Verb};
+use status::ApiError;
+
+pub type Body = UnsyncBoxBody<Bytes, Infallible>;
+pub type Resp = Response<Body>;
+
+/// Everything a request handler needs.
+pub struct ServerState {
+    pub store: Arc<MemStore>,
+    pub tokens: auth::Tokens,
+    pub log: reqlog::RequestLog,
+    pub fault: Mutex<Option<Fault>>,
+    /// Bumped to close every open watch (Fault::DropWatches, shutdown).
+    pub drop_watches: tokio::sync::watch::Sender<u64>,
+}
+
+impl ServerState {
+    pub fn current_fault(&self) -> Option<Fault> {
+        self.fault.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).boxed_unsync()
+}
+
+pub fn json_resp(code: u16, v: &Value) -> Resp {
+    let body = serde_json::to_vec(v).unwrap_or_default();
+    let mut r = Response::new(full(body));
+    *r.status_mut() = hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
+    r
+}
+
+pub fn error_resp(e: &ApiError) -> Resp {
+    json_resp(e.code, &e.body)
+}
+
+/// Serve TLS connections from `listener` until `stop` fires.
+pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, state: Arc<ServerState>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stop.changed() => return,
+        };
+        let Ok((tcp, _)) = accepted else { continue };
+        let acceptor = acceptor.clone();
+        let state = state.clone();
+        tokio::spawn(async move {
+            let Ok(tls) = acceptor.accept(tcp).await else { return };
+            let svc = hyper::service::service_fn(move |req| {
+                let state = state.clone();
+                async move { Ok::<_, Infallible>(handle(state, req).await) }
+            });
+            let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            let _ = builder.serve_connection(hyper_util::rt::TokioIo::new(tls), svc).await;
+        });
+    }
+}
+
+async fn handle(state: Arc<ServerState>, req: Request<Incoming>) -> Resp {
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+    let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let auth_header = header("authorization");
+    let route = route::parse(&method, &path, req.uri().query().unwrap_or_default());
+    let verb = route.verb_name();
+    let Some(user) = state.tokens.authenticate(auth_header.as_deref()) else {
+        let resp = error_resp(&status::unauthorized());
+        state.log.record("system:anonymous", &verb, &method, &path, 401);
+        return resp;
+    };
+    let resp = match state.current_fault() {
+        Some(Fault::Status(code)) => error_resp(&status::status(code, fault_reason(code), "injected fault", None)),
+        _ => dispatch(&state, user, route, req).await,
+    };
+    state.log.record(user, &verb, &method, &path, resp.status().as_u16());
+    resp
+}
+
+fn fault_reason(code: u16) -> &'static str {
+    match code {
+        429 => "TooManyRequests",
+        500 => "InternalError",
+        503 => "ServiceUnavailable",
+        504 => "Timeout",
+        _ => "Unknown",
+    }
+}
+
+async fn dispatch(state: &Arc<ServerState>, user: &'static str, route: Route, req: Request<Incoming>) -> Resp {
+    let accept = req.headers().get("accept").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let ctype = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    match route {
+        Route::Discovery(d) => discovery::serve(&d, &accept),
+        Route::NotFound(p) => error_resp(&status::plain_not_found(&p)),
+        Route::Resource(r) => {
+            let review = r.res.create_only;
+            let verb_name = r.verb.name();
+            if !auth::allowed(user, verb_name, review) {
+                let e = status::forbidden(user, verb_name, r.res, r.sub.as_deref(), r.ns.as_deref(), r.name.as_deref());
+                return error_resp(&e);
+            }
+            let body = match req.into_body().collect().await {
+                Ok(b) => b.to_bytes(),
+                Err(e) => return error_resp(&status::bad_request(&format!("cannot read the request body: {e}"))),
+            };
+            let ctx = handlers::Ctx { state, user, accept: &accept, ctype: &ctype, body: &body };
+            let result = match r.verb {
+                Verb::Watch => watch::start(state, &r, &accept),
+                _ => handlers::handle(&ctx, &r),
+            };
+            result.unwrap_or_else(|e| error_resp(&e))
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Subresources and review APIs: `/scale` (autoscaling/v1 Scale), `pods/log` (plain text),
+//! selfsubjectaccessreviews, selfsubjectrulesreviews and selfsubjectreviews.
+use serde_json::{Value, json};
+
+use super::handlers::{Ctx, fetch, name_of, parse_body};
+use super::route::{ResRoute, Verb};
+use super::status::{self, ApiError};
+use super::{Resp, auth, json_resp};
+use crate::sim::patch;
+use crate::sim::store_api::SimStore;
+
+/// Annotation holding a pod's log text (newline-separated), written by the kubelet stand-in.
+pub const LOG_ANNOTATION: &str = "sim.cabin.dev/log";
+
+fn scale_of(obj: &Value) -> Value {
+    let m = &obj["metadata"];
+    let sel = obj["spec"]["selector"]["matchLabels"].as_object().cloned().unwrap_or_default();
+    let selector: Vec<String> = sel.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect();
+    json!({
+        "kind": "Scale", "apiVersion": "autoscaling/v1",
+        "metadata": {"name": m["name"], "namespace": m["namespace"], "uid": m["uid"],
+            "resourceVersion": m["resourceVersion"], "creationTimestamp": m["creationTimestamp"]},
+        "spec": {"replicas": obj["spec"]["replicas"].as_i64().unwrap_or(1)},
+        "status": {"replicas": obj["status"]["replicas"].as_i64().unwrap_or(0), "selector": selector.join(",")},
+    })
+}
+
+pub fn scale(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
+    let obj = fetch(ctx, r)?;
+    let current = scale_of(&obj);
+    let wanted = match r.verb {
+        Verb::Get => return Ok(json_resp(200, &current)),
+        Verb::Update => serde_json::from_slice::<Value>(ctx.body).map_err(|e| status::bad_request(&e.to_string()))?,
+        Verb::Patch => {
+            let pt = patch::PatchType::from_content_type(ctx.ctype).ok_or_else(|| status::unsupported_media(ctx.ctype))?;
+            patch::apply(pt, &current, ctx.body).map_err(|e| status::bad_request(&e.to_string()))?
+        }
+        _ => return Err(status::method_not_allowed()),
+    };
+    let Some(replicas) = wanted["spec"]["replicas"].as_i64().filter(|n| *n >= 0) else {
+        let causes = [("FieldValueInvalid", "spec.replicas", "Invalid value: must be greater than or equal to 0".to_string())];
+        return Err(status::invalid(r.res, name_of(r), &causes));
+    };
+    let mut next = obj;
+    next["spec"]["replicas"] = json!(replicas);
+    if let Some(rv) = wanted["metadata"]["resourceVersion"].as_str() {
+        next["metadata"]["resourceVersion"] = json!(rv);
+    }
+    let updated = ctx.state.store.update(next).map_err(|e| status::from_store(r.res, name_of(r), e))?;
+    Ok(json_resp(200, &scale_of(&updated)))
+}
+
+pub fn log(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
+    let pod = fetch(ctx, r)?;
+    let containers: Vec<String> = pod["spec"]["containers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|c| c["name"].as_str().map(str::to_string))
+        .collect();
+    let container = match r.query.get("container") {
+        Some(c) if !containers.contains(c) => {
+            let msg = format!("container {c} is not valid for pod {}", name_of(r));
+            return Err(status::bad_request(&msg));
+        }
+        Some(c) => c.clone(),
+        None => containers.first().cloned().unwrap_or_default(),
+    };
+    let text = match pod["metadata"]["annotations"][LOG_ANNOTATION].as_str() {
+        Some(t) => t.to_string(),
+        None => {
+            let ts = pod["metadata"]["creationTimestamp"].as_str().unwrap_or_default();
+            format!("{ts} {container}: started by the cabin simulator\n")
+        }
+    };
+    let text = match r.query.get("tailLines").and_then(|t| t.parse::<usize>().ok()) {
+        Some(n) => {
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(n)..].iter().map(|l| format!("{l}\n")).collect()
+        }
+        None => text,
+    };
+    let mut resp = Resp::new(super::full(text));
+    resp.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("text/plain"));
+    Ok(resp)
+}
+
+fn access_review(user: &str, spec: &Value) -> Value {
+    let verb = spec["resourceAttributes"]["verb"].as_str().or(spec["nonResourceAttributes"]["verb"].as_str()).unwrap_or("get");
+    let allowed = auth::allowed(user, verb, false);
+    let reason = if allowed { format!("user {user:?} may {verb}") } else { String::new() };
+    json!({"allowed": allowed, "reason": reason})
+}
+
+pub fn review(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
+    let mut obj = parse_body(ctx, r)?;
+    let user = ctx.user;
+    obj["status"] = match r.res.plural {
+        "selfsubjectaccessreviews" => access_review(user, &obj["spec"]),
+        "selfsubjectrulesreviews" => json!({
+            "resourceRules": [{"verbs": auth::verbs_of(user), "apiGroups": ["*"], "resources": ["*"]}],
+            "nonResourceRules": [{"verbs": ["get"], "nonResourceURLs": ["*"]}],
+            "incomplete": false,
+        }),
+        _ => json!({"userInfo": {"username": user, "groups": ["system:authenticated"]}}),
+    };
+    obj["metadata"] = json!({"creationTimestamp": null});
+    Ok(json_resp(201, &obj))
+}

@@ -1,0 +1,134 @@
+//! `meta.k8s.io/v1` Table responses with the columns the real apiserver prints for the main
+//! kinds (NAME/AGE for the rest), so `kubectl get` looks like it does on a real cluster.
+use serde_json::{Value, json};
+
+use super::registry::Resource;
+
+fn col(name: &str, ty: &str, priority: u8) -> Value {
+    let format = if name == "Name" { "name" } else { "" };
+    json!({"name": name, "type": ty, "format": format, "description": "", "priority": priority})
+}
+
+fn columns(res: &Resource) -> Vec<Value> {
+    let s = |n: &str| col(n, "string", 0);
+    let wide = |n: &str| col(n, "string", 1);
+    let int = |n: &str| col(n, "integer", 0);
+    match res.plural {
+        "pods" => vec![s("Name"), s("Ready"), s("Status"), col("Restarts", "string", 0), s("Age"), wide("IP"), wide("Node")],
+        "deployments" => vec![s("Name"), s("Ready"), int("Up-to-date"), int("Available"), s("Age"), wide("Containers"), wide("Images"), wide("Selector")],
+        "replicasets" => vec![s("Name"), int("Desired"), int("Current"), int("Ready"), s("Age"), wide("Containers"), wide("Images"), wide("Selector")],
+        "statefulsets" => vec![s("Name"), s("Ready"), s("Age"), wide("Containers"), wide("Images")],
+        "namespaces" => vec![s("Name"), s("Status"), s("Age")],
+        "events" => vec![s("Last Seen"), s("Type"), s("Reason"), s("Object"), s("Message")],
+        "services" => vec![s("Name"), s("Type"), s("Cluster-IP"), s("External-IP"), s("Port(s)"), s("Age")],
+        "nodes" => vec![s("Name"), s("Status"), s("Roles"), s("Age"), s("Version")],
+        _ => vec![s("Name"), s("Age")],
+    }
+}
+
+/// "5s", "3m", "2h", "4d" like the apiserver's short human durations.
+pub fn age(ts: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) else { return "<unknown>".into() };
+    let secs = (now - t.with_timezone(&chrono::Utc)).num_seconds().max(0);
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 3600 * 2 => format!("{}m", s / 60),
+        s if s < 86400 * 2 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86400),
+    }
+}
+
+fn i(v: &Value) -> i64 {
+    v.as_i64().unwrap_or(0)
+}
+
+fn containers(o: &Value) -> (String, String) {
+    let cs = o["spec"]["template"]["spec"]["containers"].as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = cs.iter().filter_map(|c| c["name"].as_str()).collect();
+    let images: Vec<&str> = cs.iter().filter_map(|c| c["image"].as_str()).collect();
+    (names.join(","), images.join(","))
+}
+
+fn selector(o: &Value) -> String {
+    let m = o["spec"]["selector"]["matchLabels"].as_object().cloned().unwrap_or_default();
+    m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(",")
+}
+
+fn pod_cells(o: &Value) -> Vec<Value> {
+    let st = &o["status"];
+    let cs = st["containerStatuses"].as_array().cloned().unwrap_or_default();
+    let total = o["spec"]["containers"].as_array().map(Vec::len).unwrap_or(0);
+    let ready = cs.iter().filter(|c| c["ready"].as_bool() == Some(true)).count();
+    let restarts: i64 = cs.iter().map(|c| i(&c["restartCount"])).sum();
+    let waiting = cs.iter().find_map(|c| c["state"]["waiting"]["reason"].as_str());
+    let terminated = cs.iter().find_map(|c| c["state"]["terminated"]["reason"].as_str());
+    let mut phase = waiting.or(terminated).or(st["phase"].as_str()).unwrap_or("Pending").to_string();
+    if o["metadata"]["deletionTimestamp"].is_string() {
+        phase = "Terminating".into();
+    }
+    vec![
+        json!(format!("{ready}/{total}")),
+        json!(phase),
+        json!(restarts.to_string()),
+        Value::Null,
+        json!(st["podIP"].as_str().unwrap_or("<none>")),
+        json!(o["spec"]["nodeName"].as_str().unwrap_or("<none>")),
+    ]
+}
+
+fn cells(res: &Resource, o: &Value, age_s: String) -> Vec<Value> {
+    let name = json!(o["metadata"]["name"].as_str().unwrap_or_default());
+    let st = &o["status"];
+    let (cn, im) = containers(o);
+    let mut row = match res.plural {
+        "pods" => [vec![name], pod_cells(o)].concat(),
+        "deployments" => vec![name, json!(format!("{}/{}", i(&st["readyReplicas"]), i(&o["spec"]["replicas"]))), json!(i(&st["updatedReplicas"])), json!(i(&st["availableReplicas"])), Value::Null, json!(cn), json!(im), json!(selector(o))],
+        "replicasets" => vec![name, json!(i(&o["spec"]["replicas"])), json!(i(&st["replicas"])), json!(i(&st["readyReplicas"])), Value::Null, json!(cn), json!(im), json!(selector(o))],
+        "statefulsets" => vec![name, json!(format!("{}/{}", i(&st["readyReplicas"]), i(&o["spec"]["replicas"]))), Value::Null, json!(cn), json!(im)],
+        "namespaces" => vec![name, json!(st["phase"].as_str().unwrap_or("Active")), Value::Null],
+        "events" => event_cells(o),
+        "services" => service_cells(name, o),
+        "nodes" => vec![name, json!("Ready"), json!("<none>"), Value::Null, json!(st["nodeInfo"]["kubeletVersion"].as_str().unwrap_or("v1.32.0"))],
+        _ => vec![name, Value::Null],
+    };
+    for c in row.iter_mut().filter(|c| c.is_null()) {
+        *c = json!(age_s.clone());
+    }
+    row
+}
+
+fn event_cells(o: &Value) -> Vec<Value> {
+    let inv = &o["involvedObject"];
+    let object = format!("{}/{}", inv["kind"].as_str().unwrap_or_default().to_lowercase(), inv["name"].as_str().unwrap_or_default());
+    vec![Value::Null, json!(o["type"].as_str().unwrap_or("Normal")), json!(o["reason"].as_str().unwrap_or_default()), json!(object), json!(o["message"].as_str().unwrap_or_default())]
+}
+
+fn service_cells(name: Value, o: &Value) -> Vec<Value> {
+    let ports: Vec<String> = o["spec"]["ports"].as_array().cloned().unwrap_or_default().iter()
+        .map(|p| format!("{}/{}", i(&p["port"]), p["protocol"].as_str().unwrap_or("TCP"))).collect();
+    vec![name, json!(o["spec"]["type"].as_str().unwrap_or("ClusterIP")), json!(o["spec"]["clusterIP"].as_str().unwrap_or("<none>")), json!("<none>"), json!(if ports.is_empty() { "<none>".to_string() } else { ports.join(",") }), Value::Null]
+}
+
+fn timestamp_for(res: &Resource, o: &Value) -> String {
+    let m = &o["metadata"];
+    let t = if res.plural == "events" {
+        o["lastTimestamp"].as_str().or(o["eventTime"].as_str()).or(m["creationTimestamp"].as_str())
+    } else {
+        m["creationTimestamp"].as_str()
+    };
+    t.unwrap_or_default().to_string()
+}
+
+/// A Table of `items`; each row carries the full object (kubectl reads namespace from it).
+pub fn table(res: &Resource, items: &[Value], rv: &str, with_columns: bool) -> Value {
+    let now = chrono::Utc::now();
+    let rows: Vec<Value> = items
+        .iter()
+        .map(|o| json!({"cells": cells(res, o, age(&timestamp_for(res, o), now)), "object": o}))
+        .collect();
+    let mut t = json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv}, "rows": rows});
+    if with_columns {
+        t["columnDefinitions"] = json!(columns(res));
+    }
+    t
+}

@@ -1,0 +1,140 @@
+//! Streaming watches: `resourceVersion` resume (an ERROR event with a 410 Expired Status when
+//! too old, as the real apiserver sends), label/field selectors, `allowWatchBookmarks`,
+//! `sendInitialEvents`, `timeoutSeconds`, and Table-shaped events for `kubectl get -w`.
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Frame;
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc};
+
+use super::route::ResRoute;
+use super::select::{FieldSelector, LabelSelector};
+use super::status::{self, ApiError};
+use super::{Resp, ServerState, handlers, table};
+use crate::sim::store::object_rv;
+use crate::sim::store_api::StoreChange;
+
+const BOOKMARK_EVERY: Duration = Duration::from_secs(5);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
+
+struct Filter {
+    route: ResRoute,
+    labels: LabelSelector,
+    fields: FieldSelector,
+    table: bool,
+}
+
+impl Filter {
+    fn matches(&self, c: &StoreChange) -> bool {
+        c.kind == self.route.res.obj_kind() && self.matches_obj(&c.object)
+    }
+
+    fn matches_obj(&self, o: &Value) -> bool {
+        let m = &o["metadata"];
+        self.route.ns.as_deref().is_none_or(|ns| m["namespace"].as_str() == Some(ns))
+            && self.route.name.as_deref().is_none_or(|n| m["name"].as_str() == Some(n))
+            && self.labels.matches(o)
+            && self.fields.matches(o)
+    }
+
+    fn event(&self, event_type: &str, obj: &Value) -> Bytes {
+        let object = if self.table && event_type != "BOOKMARK" && event_type != "ERROR" {
+            table::table(self.route.res, std::slice::from_ref(obj), &object_rv(obj).to_string(), true)
+        } else {
+            obj.clone()
+        };
+        let mut line = serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
+        line.push(b'\n');
+        Bytes::from(line)
+    }
+}
+
+pub fn start(state: &Arc<ServerState>, r: &ResRoute, accept: &str) -> Result<Resp, ApiError> {
+    let q = |k: &str| r.query.get(k).map(String::as_str).unwrap_or_default();
+    let labels = LabelSelector::parse(q("labelSelector")).map_err(|e| status::bad_request(&e))?;
+    let fields = FieldSelector::parse(q("fieldSelector")).map_err(|e| status::bad_request(&e))?;
+    let filter = Filter { route: r.clone(), labels, fields, table: handlers::wants_table(accept) };
+    let timeout = q("timeoutSeconds").parse::<u64>().map(Duration::from_secs).unwrap_or(DEFAULT_TIMEOUT);
+    let bookmarks = q("allowWatchBookmarks") == "true";
+    let initial = q("sendInitialEvents") == "true";
+    let rv_param = q("resourceVersion").to_string();
+    let (tx, rx) = mpsc::channel::<Bytes>(256);
+    let state2 = state.clone();
+    tokio::spawn(async move {
+        run(state2, filter, rv_param, initial, bookmarks, timeout, tx).await;
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (Ok(Frame::data(b)), rx)) });
+    let mut resp = Resp::new(StreamBody::new(stream.boxed()).boxed_unsync());
+    resp.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
+    Ok(resp)
+}
+
+async fn run(state: Arc<ServerState>, f: Filter, rv_param: String, initial: bool, bookmarks: bool, timeout: Duration, tx: mpsc::Sender<Bytes>) {
+    let store = &state.store;
+    let (start_objects, start_rv) = if rv_param.is_empty() || rv_param == "0" || initial {
+        let (items, rv) = store.list_at(f.route.res.obj_kind(), f.route.ns.as_deref());
+        (items, rv)
+    } else {
+        (Vec::new(), rv_param.parse::<u64>().unwrap_or(0))
+    };
+    let ws = match store.watch_from(start_rv) {
+        Ok(ws) => ws,
+        Err(e) => {
+            let st = status::gone(&e.to_string()).body;
+            let _ = tx.send(f.event("ERROR", &st)).await;
+            return;
+        }
+    };
+    for o in start_objects.iter().filter(|o| f.matches_obj(o)) {
+        if tx.send(f.event("ADDED", o)).await.is_err() {
+            return;
+        }
+    }
+    let mut last_rv = start_rv;
+    if initial {
+        let mark = json!({"kind": f.route.res.kind, "apiVersion": f.route.res.api_version(),
+            "metadata": {"resourceVersion": last_rv.to_string(), "annotations": {"k8s.io/initial-events-end": "true"}}});
+        if tx.send(f.event("BOOKMARK", &mark)).await.is_err() {
+            return;
+        }
+    }
+    for (rv, c) in ws.backlog {
+        last_rv = rv;
+        if f.matches(&c) && tx.send(f.event(c.event_type, &c.object)).await.is_err() {
+            return;
+        }
+    }
+    live(&state, &f, ws.rx, last_rv, bookmarks, timeout, &tx).await;
+}
+
+async fn live(state: &ServerState, f: &Filter, mut rx: broadcast::Receiver<StoreChange>, mut last_rv: u64, bookmarks: bool, timeout: Duration, tx: &mpsc::Sender<Bytes>) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut drop_rx = state.drop_watches.subscribe();
+    let mut tick = tokio::time::interval(BOOKMARK_EVERY);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => return,
+            _ = drop_rx.changed() => return,
+            _ = tx.closed() => return,
+            _ = tick.tick(), if bookmarks => {
+                let mark = json!({"kind": f.route.res.kind, "apiVersion": f.route.res.api_version(), "metadata": {"resourceVersion": last_rv.to_string()}});
+                if tx.send(f.event("BOOKMARK", &mark)).await.is_err() { return; }
+            }
+            msg = rx.recv() => match msg {
+                Ok(c) => {
+                    let rv = object_rv(&c.object);
+                    if rv <= last_rv { continue; }
+                    last_rv = rv;
+                    if f.matches(&c) && tx.send(f.event(c.event_type, &c.object)).await.is_err() { return; }
+                }
+                // A lagging watcher is closed: the client re-lists, as with a real apiserver.
+                Err(_) => return,
+            }
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! The simulator's in-memory object store: BTreeMaps keyed by kind then (namespace, name), one
+//! global strictly increasing resourceVersion, and a bounded history of changes so a watch can
+//! resume from a recent resourceVersion (older ones get `TooOld`, served as 410 Gone).
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+
+use serde_json::{Map, Value, json};
+use tokio::sync::broadcast;
+
+use super::store_api::{ObjKind, SimStore, StoreChange, StoreError};
+
+/// How many changes are kept for watches that resume from a resourceVersion.
+pub const DEFAULT_HISTORY: usize = 10_000;
+
+type ObjKey = (String, String);
+
+#[derive(Default)]
+struct Inner {
+    objects: BTreeMap<ObjKind, BTreeMap<ObjKey, Value>>,
+    rv: u64,
+    uid_seq: u64,
+    history: VecDeque<(u64, StoreChange)>,
+}
+
+/// The resourceVersion asked for is older than the retained history.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("too old resource version: {requested} ({oldest})")]
+pub struct TooOld {
+    pub requested: u64,
+    pub oldest: u64,
+}
+
+/// What a watch starting at some resourceVersion must send: the retained changes after it
+/// (in order), then everything from `rx`.
+pub struct WatchStart {
+    pub backlog: Vec<(u64, StoreChange)>,
+    pub rx: broadcast::Receiver<StoreChange>,
+}
+
+pub struct MemStore {
+    inner: Mutex<Inner>,
+    tx: broadcast::Sender<StoreChange>,
+    history_cap: usize,
+}
+
+impl Default for MemStore {
+    fn default() -> Self {
+        Self::new(DEFAULT_HISTORY)
+    }
+}
+
+fn ns_name(obj: &Value) -> (String, String) {
+    let meta = &obj["metadata"];
+    let ns = meta["namespace"].as_str().unwrap_or_default().to_string();
+    let name = meta["name"].as_str().unwrap_or_default().to_string();
+    (ns, name)
+}
+
+/// The resourceVersion of an object as a number (0 when absent or not a number).
+pub fn object_rv(obj: &Value) -> u64 {
+    obj["metadata"]["resourceVersion"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl MemStore {
+    pub fn new(history_cap: usize) -> Self {
+        let (tx, _) = broadcast::channel(65_536);
+        Self { inner: Mutex::new(Inner::default()), tx, history_cap: history_cap.max(1) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The newest resourceVersion handed out so far.
+    pub fn current_rv(&self) -> u64 {
+        self.lock().rv
+    }
+
+    /// A consistent list: the objects and the resourceVersion they were read at.
+    pub fn list_at(&self, kind: ObjKind, namespace: Option<&str>) -> (Vec<Value>, u64) {
+        let inner = self.lock();
+        (list_locked(&inner, kind, namespace), inner.rv)
+    }
+
+    /// Start a watch after `rv`: the retained backlog plus a live receiver, with no gap.
+    pub fn watch_from(&self, rv: u64) -> Result<WatchStart, TooOld> {
+        let inner = self.lock();
+        let rx = self.tx.subscribe();
+        let oldest_kept = inner.history.front().map(|(v, _)| *v).unwrap_or(inner.rv + 1);
+        if rv + 1 < oldest_kept && rv < inner.rv {
+            return Err(TooOld { requested: rv, oldest: oldest_kept.saturating_sub(1) });
+        }
+        let backlog = inner.history.iter().filter(|(v, _)| *v > rv).cloned().collect();
+        Ok(WatchStart { backlog, rx })
+    }
+
+    fn commit(&self, inner: &mut Inner, kind: ObjKind, event_type: &'static str, object: Value) {
+        let rv = inner.rv;
+        let change = StoreChange { kind, event_type, object };
+        inner.history.push_back((rv, change.clone()));
+        while inner.history.len() > self.history_cap {
+            inner.history.pop_front();
+        }
+        // No receiver is not an error: nobody is watching yet.
+        let _ = self.tx.send(change);
+    }
+
+    fn write_checked(&self, obj: Value, status_only: bool) -> Result<Value, StoreError> {
+        let kind = kind_of(&obj)?;
+        let key = ns_name(&obj);
+        let mut inner = self.lock();
+        let stored = inner
+            .objects
+            .get(&kind)
+            .and_then(|m| m.get(&key))
+            .cloned()
+            .ok_or_else(|| not_found(kind, &key.1))?;
+        let asked = object_rv(&obj);
+        if obj["metadata"]["resourceVersion"].is_string() && asked != object_rv(&stored) {
+            return Err(StoreError::Conflict { kind: plural_hint(kind), name: key.1 });
+        }
+        let mut next = if status_only {
+            let mut s = stored.clone();
+            set_field(&mut s, "status", obj.get("status").cloned());
+            s
+        } else {
+            merge_update(&stored, obj)
+        };
+        if next == stored {
+            return Ok(stored);
+        }
+        inner.rv += 1;
+        let rv = inner.rv;
+        if let Some(meta) = next.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert("resourceVersion".into(), json!(rv.to_string()));
+        }
+        inner.objects.entry(kind).or_default().insert(key, next.clone());
+        self.commit(&mut inner, kind, "MODIFIED", next.clone());
+        Ok(next)
+    }
+}
+
+fn set_field(obj: &mut Value, field: &str, v: Option<Value>) {
+    if let Some(map) = obj.as_object_mut() {
+        match v {
+            Some(v) => {
+                map.insert(field.into(), v);
+            }
+            None => {
+                map.remove(field);
+            }
+        }
+    }
+}
+
+/// New object from an update: the caller's metadata and body, with the server-owned
+/// metadata and the stored status kept; generation bumped when the spec changed.
+fn merge_update(stored: &Value, mut obj: Value) -> Value {
+    let smeta = &stored["metadata"];
+    let generation = smeta["generation"].as_i64().unwrap_or(1);
+    let spec_changed = stored.get("spec") != obj.get("spec");
+    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        for k in ["uid", "creationTimestamp", "resourceVersion"] {
+            if let Some(v) = smeta.get(k) {
+                meta.insert(k.into(), v.clone());
+            }
+        }
+        let g = if spec_changed { generation + 1 } else { generation };
+        meta.insert("generation".into(), json!(g));
+    }
+    if let Some(status) = stored.get("status") {
+        set_field(&mut obj, "status", Some(status.clone()));
+    }
+    obj
+}
+
+fn list_locked(inner: &Inner, kind: ObjKind, namespace: Option<&str>) -> Vec<Value> {
+    let Some(m) = inner.objects.get(&kind) else { return Vec::new() };
+    match namespace {
+        Some(ns) => m
+            .range((ns.to_string(), String::new())..)
+            .take_while(|((n, _), _)| n == ns)
+            .map(|(_, v)| v.clone())
+            .collect(),
+        None => m.values().cloned().collect(),
+    }
+}
+
+fn not_found(kind: ObjKind, name: &str) -> StoreError {
+    StoreError::NotFound { kind: plural_hint(kind), name: name.to_string() }
+}
+
+/// The resource name the real apiserver puts in messages ("deployments.apps", "pods").
+pub fn plural_hint(kind: ObjKind) -> String {
+    super::server::registry::by_kind(kind)
+        .map(|r| r.qualified_name())
+        .unwrap_or_else(|| kind.kind.to_lowercase())
+}
+
+/// The ObjKind for an object's apiVersion + kind, if the simulator serves it.
+pub fn kind_of(obj: &Value) -> Result<ObjKind, StoreError> {
+    let av = obj["apiVersion"].as_str().unwrap_or_default();
+    let k = obj["kind"].as_str().unwrap_or_default();
+    super::server::registry::lookup_kind(av, k)
+        .map(|r| r.obj_kind())
+        .ok_or_else(|| StoreError::Invalid(format!("unknown apiVersion/kind {av:?}/{k:?}")))
+}
+
+impl SimStore for MemStore {
+    fn list(&self, kind: ObjKind, namespace: Option<&str>) -> Vec<Value> {
+        list_locked(&self.lock(), kind, namespace)
+    }
+
+    fn get(&self, kind: ObjKind, namespace: Option<&str>, name: &str) -> Option<Value> {
+        let inner = self.lock();
+        let key = (namespace.unwrap_or_default().to_string(), name.to_string());
+        inner.objects.get(&kind).and_then(|m| m.get(&key)).cloned()
+    }
+
+    fn create(&self, mut obj: Value) -> Result<Value, StoreError> {
+        let kind = kind_of(&obj)?;
+        let mut inner = self.lock();
+        inner.uid_seq += 1;
+        let seq = inner.uid_seq;
+        let meta = obj
+            .get_mut("metadata")
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| StoreError::Invalid("metadata: Required value".into()))?;
+        fill_name(meta, seq)?;
+        let mut key = (String::new(), String::new());
+        key.0 = meta.get("namespace").and_then(Value::as_str).unwrap_or_default().to_string();
+        key.1 = meta.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+        if inner.objects.get(&kind).is_some_and(|m| m.contains_key(&key)) {
+            return Err(StoreError::AlreadyExists { kind: plural_hint(kind), name: key.1 });
+        }
+        inner.rv += 1;
+        let rv = inner.rv;
+        meta.insert("uid".into(), json!(make_uid(seq)));
+        meta.insert("resourceVersion".into(), json!(rv.to_string()));
+        meta.insert("creationTimestamp".into(), json!(now_rfc3339()));
+        meta.insert("generation".into(), json!(1));
+        inner.objects.entry(kind).or_default().insert(key, obj.clone());
+        self.commit(&mut inner, kind, "ADDED", obj.clone());
+        Ok(obj)
+    }
+
+    fn update(&self, obj: Value) -> Result<Value, StoreError> {
+        self.write_checked(obj, false)
+    }
+
+    fn update_status(&self, obj: Value) -> Result<Value, StoreError> {
+        self.write_checked(obj, true)
+    }
+
+    fn delete(&self, kind: ObjKind, namespace: Option<&str>, name: &str) -> Result<Value, StoreError> {
+        let mut inner = self.lock();
+        let key = (namespace.unwrap_or_default().to_string(), name.to_string());
+        let mut obj = inner
+            .objects
+            .get_mut(&kind)
+            .and_then(|m| m.remove(&key))
+            .ok_or_else(|| not_found(kind, name))?;
+        inner.rv += 1;
+        let rv = inner.rv;
+        if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert("resourceVersion".into(), json!(rv.to_string()));
+        }
+        self.commit(&mut inner, kind, "DELETED", obj.clone());
+        Ok(obj)
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<StoreChange> {
+        self.tx.subscribe()
+    }
+}
+
+fn fill_name(meta: &mut Map<String, Value>, seq: u64) -> Result<(), StoreError> {
+    let has_name = meta.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
+    if has_name {
+        return Ok(());
+    }
+    match meta.get("generateName").and_then(Value::as_str) {
+        Some(prefix) if !prefix.is_empty() => {
+            let suffix = suffix_from(seq);
+            meta.insert("name".into(), json!(format!("{prefix}{suffix}")));
+            Ok(())
+        }
+        _ => Err(StoreError::Invalid("metadata.name: Required value: name or generateName is required".into())),
+    }
+}
+
+/// Five lowercase alphanumerics derived from a sequence number (like the apiserver's suffixes).
+fn suffix_from(seq: u64) -> String {
+    const ALPHA: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let mut x = seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5bd1_e995;
+    (0..5)
+        .map(|_| {
+            let c = ALPHA[(x % ALPHA.len() as u64) as usize] as char;
+            x /= ALPHA.len() as u64;
+            c
+        })
+        .collect()
+}
+
+fn make_uid(seq: u64) -> String {
+    let h = seq.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    format!("{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}", (h >> 32) as u32, (h >> 16) & 0xffff, h & 0xfff, seq & 0xfff, seq)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,68 @@
+//! Messages into `update`: input events become `Action`s; screens get their own messages.
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use crate::model::EngineEvent;
+
+/// What the loop reads from the terminal (or a test's scripted stream).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputEvent {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+}
+
+/// Moving in a list (screens' tables and scrolling popups share it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NavMsg {
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    /// Select a row by its index among the visible (filtered, sorted) rows.
+    Select(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    Age,
+    Status,
+}
+
+/// The one-line input at the bottom: `:` command or `/` filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Command,
+    Filter,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptMsg {
+    Open(PromptKind),
+    Char(char),
+    Backspace,
+    Submit,
+    Cancel,
+}
+
+/// Everything `update` understands.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Quit,
+    Help,
+    /// esc: close popup, clear filter, or pop a screen.
+    Back,
+    /// enter: drill into the selected row.
+    Enter,
+    Nav(NavMsg),
+    Sort(SortKey),
+    Prompt(PromptMsg),
+    Yaml,
+    Logs,
+    /// Mouse click at a terminal cell.
+    Click { column: u16, row: u16 },
+    Resize(u16, u16),
+    Engine(EngineEvent),
+}

@@ -1,0 +1,172 @@
+//! The event loop over any backend and any input stream: read input and engine events,
+//! coalesce bursts, `update`, draw when dirty (at most one frame per ~10 ms).
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::{FutureExt, Stream, StreamExt};
+use ratatui::backend::Backend;
+use ratatui::Terminal;
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::mpsc::{Receiver, Sender};
+use tokio::time::Instant;
+
+use super::action::{Action, InputEvent};
+use super::popups::{Popup, PopupKind};
+use super::state::{AppState, UiContext};
+use super::update::{message, update};
+use super::view::AppView;
+use super::{TuiError, TuiOptions, keys};
+use crate::model::{Command, EngineEvent, MessageLevel};
+
+const FRAME: Duration = Duration::from_millis(10);
+const CLOCK_TICK: Duration = Duration::from_secs(1);
+
+pub struct App<B: Backend> {
+    terminal: Terminal<B>,
+    state: AppState,
+    /// None: the system clock (ages refresh every second); Some: a fixed clock (tests).
+    fixed_clock: bool,
+}
+
+impl<B: Backend> App<B> {
+    pub fn new(backend: B, opts: TuiOptions) -> Result<App<B>, TuiError> {
+        let terminal = Terminal::new(backend).map_err(TuiError::backend)?;
+        let size = terminal.size().map_err(TuiError::backend)?;
+        let ui = UiContext {
+            theme: opts.theme,
+            keymap: opts.keymap,
+            read_only: opts.read_only,
+            now: opts.now.unwrap_or_else(Utc::now),
+            header_extra: opts.header_extra,
+            size: (size.width, size.height),
+            max_events: opts.max_events,
+        };
+        let mut state = AppState::new(ui);
+        if !opts.config_warnings.is_empty() {
+            state.popups.push(Popup::new("settings warnings (defaults apply)", PopupKind::Messages(opts.config_warnings)));
+        }
+        Ok(App { terminal, state, fixed_clock: opts.now.is_some() })
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn state_mut(&mut self) -> &mut AppState {
+        &mut self.state
+    }
+
+    pub fn terminal(&self) -> &Terminal<B> {
+        &self.terminal
+    }
+
+    /// Apply one action (what the loop does per input), returning the engine commands.
+    pub fn dispatch(&mut self, action: Action) -> Vec<Command> {
+        update(&mut self.state, action)
+    }
+
+    /// Draw one frame now.
+    pub fn draw(&mut self) -> Result<(), TuiError> {
+        if !self.fixed_clock {
+            self.state.ui.now = Utc::now();
+        }
+        let state = &self.state;
+        self.terminal.draw(|f| f.render_widget(AppView { state }, f.area())).map_err(TuiError::backend)?;
+        Ok(())
+    }
+
+    /// Run until quit or the end of `input`. The UI never waits on the engine: commands are
+    /// sent with `try_send`, and a full channel becomes a status message.
+    pub async fn run_with<S>(&mut self, mut input: S, mut events: Receiver<EngineEvent>, commands: Sender<Command>) -> Result<(), TuiError>
+    where
+        S: Stream<Item = InputEvent> + Unpin,
+    {
+        let mut dirty = true;
+        let mut last_draw: Option<Instant> = None;
+        let mut events_open = true;
+        let mut clock = tokio::time::interval(CLOCK_TICK);
+        loop {
+            if self.state.quit {
+                return Ok(());
+            }
+            let now = Instant::now();
+            let due = last_draw.map_or(now, |t| t + FRAME);
+            if dirty && now >= due {
+                self.draw()?;
+                dirty = false;
+                last_draw = Some(now);
+            }
+            tokio::select! {
+                biased;
+                ev = events.recv(), if events_open => match ev {
+                    Some(ev) => self.engine_event(ev, &mut events, &commands),
+                    None => events_open = false,
+                },
+                ev = input.next() => match ev {
+                    Some(ev) => self.input_burst(ev, &mut input, &commands),
+                    None => return Ok(()),
+                },
+                _ = tokio::time::sleep_until(due), if dirty => {}
+                _ = clock.tick(), if !self.fixed_clock => {}
+            }
+            dirty = true;
+        }
+    }
+
+    /// One engine event plus everything already queued; only the newest snapshot is applied.
+    fn engine_event(&mut self, first: EngineEvent, events: &mut Receiver<EngineEvent>, commands: &Sender<Command>) {
+        let mut pending = vec![first];
+        while let Ok(ev) = events.try_recv() {
+            pending.push(ev);
+        }
+        let last_snapshot = pending.iter().rposition(|e| matches!(e, EngineEvent::Snapshot(_)));
+        for (i, ev) in pending.into_iter().enumerate() {
+            if matches!(ev, EngineEvent::Snapshot(_)) && Some(i) != last_snapshot {
+                continue;
+            }
+            let cmds = update(&mut self.state, Action::Engine(ev));
+            self.send(cmds, commands);
+        }
+    }
+
+    /// One input event plus whatever input is ready right now.
+    fn input_burst<S>(&mut self, first: InputEvent, input: &mut S, commands: &Sender<Command>)
+    where
+        S: Stream<Item = InputEvent> + Unpin,
+    {
+        self.input(first, commands);
+        while !self.state.quit {
+            match input.next().now_or_never() {
+                Some(Some(ev)) => self.input(ev, commands),
+                _ => break,
+            }
+        }
+    }
+
+    fn input(&mut self, ev: InputEvent, commands: &Sender<Command>) {
+        let read_only = self.state.read_only();
+        let prompt_open = self.state.prompt.is_some();
+        if let Some(action) = keys::to_action(&ev, &self.state.ui.keymap, read_only, prompt_open) {
+            let cmds = update(&mut self.state, action);
+            self.send(cmds, commands);
+        }
+    }
+
+    fn send(&mut self, cmds: Vec<Command>, commands: &Sender<Command>) {
+        for cmd in cmds {
+            match commands.try_send(cmd) {
+                Ok(()) => {}
+                Err(TrySendError::Full(c)) => {
+                    tracing::warn!(?c, "engine command channel full");
+                    self.state.status = Some(message(MessageLevel::Warn, "the engine is busy; try again", None));
+                }
+                Err(TrySendError::Closed(c)) => {
+                    tracing::debug!(?c, "engine gone");
+                    if !self.state.quit {
+                        self.state.status = Some(message(MessageLevel::Error, "the engine stopped", Some("restart cabin; see the log file")));
+                    }
+                }
+            }
+        }
+    }
+}

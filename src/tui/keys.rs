@@ -1,0 +1,56 @@
+//! Input → Action, through the key map (and the prompt while it is open).
+use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers, MouseEventKind};
+
+use super::action::{Action, InputEvent, NavMsg, PromptKind, PromptMsg, SortKey};
+use crate::config::{ActionId, Key, KeyMap};
+
+/// Translate one input event. `prompt_open`: keys go to the text input instead of the map.
+pub fn to_action(ev: &InputEvent, keymap: &KeyMap, read_only: bool, prompt_open: bool) -> Option<Action> {
+    match ev {
+        InputEvent::Resize(w, h) => Some(Action::Resize(*w, *h)),
+        InputEvent::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollUp => Some(Action::Nav(NavMsg::Up)),
+            MouseEventKind::ScrollDown => Some(Action::Nav(NavMsg::Down)),
+            MouseEventKind::Down(_) => Some(Action::Click { column: m.column, row: m.row }),
+            _ => None,
+        },
+        InputEvent::Key(k) if k.kind == KeyEventKind::Release => None,
+        InputEvent::Key(k) if prompt_open => prompt_key(k.code, k.modifiers),
+        InputEvent::Key(k) => keymap.action_for(Key::from_event(k), read_only).map(from_id),
+    }
+}
+
+fn prompt_key(code: KeyCode, mods: KeyModifiers) -> Option<Action> {
+    let msg = match code {
+        KeyCode::Char('c') if mods.contains(KeyModifiers::CONTROL) => PromptMsg::Cancel,
+        KeyCode::Char(c) => PromptMsg::Char(c),
+        KeyCode::Backspace => PromptMsg::Backspace,
+        KeyCode::Enter => PromptMsg::Submit,
+        KeyCode::Esc => PromptMsg::Cancel,
+        _ => return None,
+    };
+    Some(Action::Prompt(msg))
+}
+
+/// The action a key-map entry stands for.
+pub fn from_id(id: ActionId) -> Action {
+    match id {
+        ActionId::Quit => Action::Quit,
+        ActionId::Help => Action::Help,
+        ActionId::Command => Action::Prompt(PromptMsg::Open(PromptKind::Command)),
+        ActionId::Filter => Action::Prompt(PromptMsg::Open(PromptKind::Filter)),
+        ActionId::Back => Action::Back,
+        ActionId::Enter => Action::Enter,
+        ActionId::Up => Action::Nav(NavMsg::Up),
+        ActionId::Down => Action::Nav(NavMsg::Down),
+        ActionId::Top => Action::Nav(NavMsg::Top),
+        ActionId::Bottom => Action::Nav(NavMsg::Bottom),
+        ActionId::PageUp => Action::Nav(NavMsg::PageUp),
+        ActionId::PageDown => Action::Nav(NavMsg::PageDown),
+        ActionId::SortName => Action::Sort(SortKey::Name),
+        ActionId::SortAge => Action::Sort(SortKey::Age),
+        ActionId::SortStatus => Action::Sort(SortKey::Status),
+        ActionId::Yaml => Action::Yaml,
+        ActionId::Logs => Action::Logs,
+    }
+}

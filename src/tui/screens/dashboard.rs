@@ -1,0 +1,138 @@
+//! The dashboard: workloads (focused) over the selected workload's pods, recent Warning
+//! events, and the PDB / quota headroom of the selected namespace.
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Widget};
+
+use super::rows::{self, Row, Target};
+use super::table::{POD_WIDTHS, WORKLOAD_WIDTHS, title_with_filter};
+use super::Screen;
+use crate::config::{Slot, Theme};
+use crate::model::{ClusterSnapshot, Scope};
+use crate::tui::state::AppState;
+use crate::tui::widgets::table::TableView;
+
+/// (workloads, pods, events, budget) areas of the dashboard body.
+pub fn areas(body: Rect) -> [Rect; 4] {
+    let [top, bottom] = Layout::vertical([Constraint::Percentage(50), Constraint::Fill(1)]).areas(body);
+    let [pods, right] = Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(bottom);
+    let [events, budget] = Layout::vertical([Constraint::Fill(1), Constraint::Length(6)]).areas(right);
+    [top, pods, events, budget]
+}
+
+pub struct DashboardView<'a> {
+    pub state: &'a AppState,
+    pub screen: &'a Screen,
+}
+
+impl Widget for DashboardView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let state = self.state;
+        let now = state.ui.now;
+        let theme = &state.ui.theme;
+        let [top, pods_area, events_area, budget_area] = areas(area);
+        let rows = self.screen.visible_rows(&state.cluster, now);
+        TableView {
+            title: title_with_filter(self.screen, state),
+            headers: &rows::WORKLOAD_HEADERS,
+            widths: &WORKLOAD_WIDTHS,
+            rows: &rows,
+            selected: Some(self.screen.list.selected),
+            offset: self.screen.list.offset,
+            theme,
+            empty_text: "no workloads in scope",
+        }
+        .render(top, buf);
+        let snap = &state.cluster.snapshot;
+        let selected = rows.get(self.screen.list.selected).map(|r| r.target.clone());
+        let (pod_title, pod_rows) = selected_pods(snap, selected.as_ref(), now);
+        TableView {
+            title: pod_title,
+            headers: &rows::POD_HEADERS[1..],
+            widths: &POD_WIDTHS[1..],
+            rows: &pod_rows,
+            selected: None,
+            offset: 0,
+            theme,
+            empty_text: "no pods",
+        }
+        .render(pods_area, buf);
+        let events: Vec<Row> = snap
+            .events
+            .iter()
+            .filter(|e| e.type_ == "Warning" && state.cluster.in_scope(&e.namespace))
+            .take(state.ui.max_events)
+            .map(|e| rows::event_row(e, now))
+            .map(|mut r| {
+                r.cells = vec![r.cells[2].clone(), r.cells[3].clone(), r.cells[4].clone(), r.cells[6].clone()];
+                r
+            })
+            .collect();
+        TableView {
+            title: "warnings".into(),
+            headers: &["REASON", "OBJECT", "MESSAGE", "AGE"],
+            widths: &[Constraint::Length(14), Constraint::Length(18), Constraint::Fill(1), Constraint::Length(4)],
+            rows: &events,
+            selected: None,
+            offset: 0,
+            theme,
+            empty_text: "no warnings",
+        }
+        .render(events_area, buf);
+        let ns = match (&state.cluster.scope, selected) {
+            (_, Some(Target::Workload(k))) => Some(k.namespace),
+            (Scope::Namespace(ns), _) => Some(ns.clone()),
+            _ => None,
+        };
+        BudgetView { snap, namespace: ns.as_deref(), theme }.render(budget_area, buf);
+    }
+}
+
+fn selected_pods(snap: &ClusterSnapshot, target: Option<&Target>, now: chrono::DateTime<chrono::Utc>) -> (String, Vec<Row>) {
+    let Some(Target::Workload(key)) = target else { return ("pods".into(), Vec::new()) };
+    let Some(w) = rows::find_workload(snap, key) else { return ("pods".into(), Vec::new()) };
+    let rows = rows::pods_of(snap, w).map(|p| rows::pod_row(p, now)).map(|mut r| {
+        r.cells.remove(0);
+        r
+    });
+    (format!("pods({}/{})", w.namespace, w.name), rows.collect())
+}
+
+/// PDBs and quota headroom of one namespace.
+struct BudgetView<'a> {
+    snap: &'a ClusterSnapshot,
+    namespace: Option<&'a str>,
+    theme: &'a Theme,
+}
+
+impl Widget for BudgetView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let t = self.theme;
+        let title = match self.namespace {
+            Some(ns) => format!(" budgets({ns}) "),
+            None => " budgets ".to_string(),
+        };
+        let block = Block::bordered().border_style(t.fg(Slot::Border)).title(Line::styled(title, t.fg(Slot::Title).add_modifier(Modifier::BOLD)).centered());
+        let mut lines = Vec::new();
+        if let Some(ns) = self.namespace {
+            for p in self.snap.pdbs.iter().filter(|p| p.namespace == ns) {
+                let style = if p.disruptions_allowed > 0 { t.fg(Slot::Ok) } else { t.fg(Slot::Warn) };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("pdb {} ", p.name), t.fg(Slot::Fg)),
+                    Span::styled(format!("healthy {}/{} allowed {}", p.current_healthy, p.desired_healthy, p.disruptions_allowed), style),
+                ]));
+            }
+            for q in self.snap.quotas.iter().filter(|q| q.namespace == ns) {
+                let used: Vec<String> = q.resources.iter().map(|(r, u, h)| format!("{r} {u}/{h}")).collect();
+                lines.push(Line::from(vec![Span::styled(format!("quota {} ", q.name), t.fg(Slot::Fg)), Span::styled(used.join("  "), t.fg(Slot::Muted))]));
+            }
+        }
+        if lines.is_empty() {
+            let text = if self.namespace.is_some() { "no PDB or quota" } else { "select a workload" };
+            lines.push(Line::styled(text, t.fg(Slot::Muted)));
+        }
+        Paragraph::new(lines).block(block).render(area, buf);
+    }
+}

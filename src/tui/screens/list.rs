@@ -1,0 +1,127 @@
+//! A list's own state: selection, scroll offset, filter, sort. Shared by every table screen.
+use chrono::{DateTime, Utc};
+use regex::Regex;
+
+use super::rows::Row;
+use crate::tui::action::{NavMsg, SortKey};
+
+/// `/` filter: a regex over the row's text; a leading `!` keeps the rows that do NOT match.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub text: String,
+    regex: Regex,
+    invert: bool,
+}
+
+impl Filter {
+    /// Parse the user's filter text. Errors are the regex error, for the status line.
+    pub fn parse(text: &str) -> Result<Filter, String> {
+        let (invert, pattern) = match text.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let regex = regex::RegexBuilder::new(pattern)
+            .case_insensitive(true)
+            .build()
+            .map_err(|e| format!("invalid filter /{text}: {}", e.to_string().lines().last().unwrap_or("bad regex")))?;
+        Ok(Filter { text: text.to_string(), regex, invert })
+    }
+
+    pub fn keeps(&self, row: &Row) -> bool {
+        let hit = row.cells.iter().any(|c| self.regex.is_match(c));
+        hit != self.invert
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListState {
+    pub selected: usize,
+    pub offset: usize,
+    pub filter: Option<Filter>,
+    /// (key, descending)
+    pub sort: Option<(SortKey, bool)>,
+}
+
+impl ListState {
+    /// Filter and sort `rows` as this list shows them.
+    pub fn apply(&self, mut rows: Vec<Row>) -> Vec<Row> {
+        if let Some(f) = &self.filter {
+            rows.retain(|r| f.keeps(r));
+        }
+        if let Some((key, desc)) = self.sort {
+            rows.sort_by(|a, b| {
+                let ord = match key {
+                    SortKey::Name => a.name.cmp(&b.name),
+                    // Age ascending = youngest first, like k9s.
+                    SortKey::Age => cmp_age(b.created, a.created),
+                    SortKey::Status => a.status.cmp(&b.status).then_with(|| a.name.cmp(&b.name)),
+                };
+                if desc { ord.reverse() } else { ord }
+            });
+        }
+        rows
+    }
+
+    /// Sorting by the same key again flips the direction.
+    pub fn toggle_sort(&mut self, key: SortKey) {
+        self.sort = match self.sort {
+            Some((k, desc)) if k == key => Some((key, !desc)),
+            _ => Some((key, false)),
+        };
+    }
+
+    /// Move the selection within `len` rows, `page` rows per page, and keep it visible.
+    pub fn nav(&mut self, msg: NavMsg, len: usize, page: usize) {
+        let last = len.saturating_sub(1);
+        let page = page.max(1);
+        self.selected = match msg {
+            NavMsg::Up => self.selected.saturating_sub(1),
+            NavMsg::Down => (self.selected + 1).min(last),
+            NavMsg::Top => 0,
+            NavMsg::Bottom => last,
+            NavMsg::PageUp => self.selected.saturating_sub(page),
+            NavMsg::PageDown => (self.selected + page).min(last),
+            NavMsg::Select(i) => i.min(last),
+        };
+        self.offset = visible_offset(self.offset, self.selected, page);
+    }
+
+    /// Clamp after the rows changed (new snapshot, new filter).
+    pub fn clamp(&mut self, len: usize) {
+        self.selected = self.selected.min(len.saturating_sub(1));
+    }
+}
+
+/// The first visible row so that `selected` is on screen, moving `offset` as little as possible.
+pub fn visible_offset(offset: usize, selected: usize, height: usize) -> usize {
+    let height = height.max(1);
+    if selected < offset {
+        selected
+    } else if selected >= offset + height {
+        selected + 1 - height
+    } else {
+        offset
+    }
+}
+
+fn cmp_age(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> std::cmp::Ordering {
+    a.cmp(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_regex_is_an_error_not_a_panic() {
+        let err = Filter::parse("web(").unwrap_err();
+        assert!(err.starts_with("invalid filter /web(:"), "{err}");
+    }
+
+    #[test]
+    fn offset_follows_selection() {
+        assert_eq!(visible_offset(0, 12, 10), 3);
+        assert_eq!(visible_offset(5, 2, 10), 2);
+        assert_eq!(visible_offset(3, 7, 10), 3);
+    }
+}

@@ -1,0 +1,87 @@
+//! Full-screen resource lists (`:deploy`, `:sts`, `:pods`, `:events`, `:ns`).
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::widgets::Widget;
+
+use super::rows::{self, Row};
+use super::{ListKind, Screen};
+use crate::tui::state::AppState;
+use crate::tui::widgets::table::TableView;
+
+pub const WORKLOAD_WIDTHS: [Constraint; 10] = [
+    Constraint::Length(6),
+    Constraint::Length(12),
+    Constraint::Fill(2),
+    Constraint::Length(5),
+    Constraint::Length(10),
+    Constraint::Length(9),
+    Constraint::Length(15),
+    Constraint::Length(6),
+    Constraint::Length(11),
+    Constraint::Length(4),
+];
+
+pub const POD_WIDTHS: [Constraint; 7] = [
+    Constraint::Length(12),
+    Constraint::Fill(2),
+    Constraint::Length(5),
+    Constraint::Length(17),
+    Constraint::Length(8),
+    Constraint::Fill(1),
+    Constraint::Length(4),
+];
+
+const EVENT_WIDTHS: [Constraint; 7] = [
+    Constraint::Length(12),
+    Constraint::Length(7),
+    Constraint::Length(16),
+    Constraint::Length(24),
+    Constraint::Fill(1),
+    Constraint::Length(5),
+    Constraint::Length(9),
+];
+
+const NS_WIDTHS: [Constraint; 3] = [Constraint::Fill(1), Constraint::Length(12), Constraint::Length(6)];
+
+/// Headers and widths of a list kind.
+pub fn columns(kind: ListKind) -> (&'static [&'static str], &'static [Constraint]) {
+    match kind {
+        ListKind::Deployments | ListKind::StatefulSets => (&rows::WORKLOAD_HEADERS, &WORKLOAD_WIDTHS),
+        ListKind::Pods => (&rows::POD_HEADERS, &POD_WIDTHS),
+        ListKind::Events => (&rows::EVENT_HEADERS, &EVENT_WIDTHS),
+        ListKind::Namespaces => (&rows::NS_HEADERS, &NS_WIDTHS),
+    }
+}
+
+/// Title with the active filter, k9s style: `pods(all)</web>`.
+pub fn title_with_filter(screen: &Screen, state: &AppState) -> String {
+    let title = screen.title(&state.cluster);
+    match &screen.list.filter {
+        Some(f) => format!("{title}</{}>", f.text),
+        None => title,
+    }
+}
+
+pub struct ListView<'a> {
+    pub state: &'a AppState,
+    pub screen: &'a Screen,
+    pub kind: ListKind,
+}
+
+impl Widget for ListView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let rows: Vec<Row> = self.screen.visible_rows(&self.state.cluster, self.state.ui.now);
+        let (headers, widths) = columns(self.kind);
+        TableView {
+            title: title_with_filter(self.screen, self.state),
+            headers,
+            widths,
+            rows: &rows,
+            selected: Some(self.screen.list.selected),
+            offset: self.screen.list.offset,
+            theme: &self.state.ui.theme,
+            empty_text: "nothing here (yet): check the scope (:ns) or the filter (/)",
+        }
+        .render(area, buf);
+    }
+}

@@ -1,0 +1,97 @@
+//! The application state: cluster data from the engine, UI settings, the screen stack,
+//! the popup stack and the prompt. Views borrow it; only `update` changes it.
+use chrono::{DateTime, Utc};
+
+use super::popups::Popup;
+use super::screens::{Screen, ScreenKind};
+use crate::config::{KeyMap, Theme};
+use crate::model::{ClusterSnapshot, ConnState, ContextInfo, Scope, UserMessage};
+use crate::tui::action::PromptKind;
+
+/// What the engine told us about the cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterData {
+    pub context: ContextInfo,
+    pub conn: ConnState,
+    pub snapshot: ClusterSnapshot,
+    pub scope: Scope,
+}
+
+impl ClusterData {
+    pub fn in_scope(&self, namespace: &str) -> bool {
+        match &self.scope {
+            Scope::All => true,
+            Scope::Namespace(ns) => ns == namespace,
+        }
+    }
+}
+
+/// Settings and facts the views need that are not cluster data.
+#[derive(Debug, Clone)]
+pub struct UiContext {
+    pub theme: Theme,
+    pub keymap: KeyMap,
+    /// From the options (`--read-only`, config) or the context info.
+    pub read_only: bool,
+    /// The clock for ages: set by the loop, fixed in tests. Views never read the system clock.
+    pub now: DateTime<Utc>,
+    /// Right-hand header slot (e.g. the change clock), filled by the coordinator.
+    pub header_extra: Option<String>,
+    /// Terminal size (columns, rows): `update` needs it for paging and mouse clicks.
+    pub size: (u16, u16),
+    pub max_events: usize,
+}
+
+/// The one-line input (`:` or `/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub cluster: ClusterData,
+    pub ui: UiContext,
+    /// Never empty: the bottom one is the first screen.
+    pub screens: Vec<Screen>,
+    /// The top popup gets the keys first.
+    pub popups: Vec<Popup>,
+    pub prompt: Option<Prompt>,
+    /// The last message for the status line.
+    pub status: Option<UserMessage>,
+    pub quit: bool,
+}
+
+impl AppState {
+    pub fn new(ui: UiContext) -> AppState {
+        AppState {
+            cluster: ClusterData {
+                context: ContextInfo::default(),
+                conn: ConnState::Connecting,
+                snapshot: ClusterSnapshot::default(),
+                scope: Scope::All,
+            },
+            ui,
+            screens: vec![Screen::new(ScreenKind::Dashboard)],
+            popups: Vec::new(),
+            prompt: None,
+            status: None,
+            quit: false,
+        }
+    }
+
+    pub fn screen(&self) -> &Screen {
+        // `screens` is never empty (back never pops the last one).
+        &self.screens[self.screens.len() - 1]
+    }
+
+    pub fn screen_mut(&mut self) -> &mut Screen {
+        let last = self.screens.len() - 1;
+        &mut self.screens[last]
+    }
+
+    pub fn read_only(&self) -> bool {
+        self.ui.read_only || self.cluster.context.read_only
+    }
+}

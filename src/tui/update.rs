@@ -1,0 +1,280 @@
+//! `update(&mut AppState, Action) -> Vec<Command>`: the only place state changes.
+use ratatui::layout::{Position, Rect};
+
+use super::action::{Action, NavMsg, PromptKind, PromptMsg};
+use super::commands::{self, Parsed};
+use super::popups::{Awaiting, Popup, PopupKind};
+use super::screens::list::{Filter, visible_offset};
+use super::screens::rows::Target;
+use super::screens::{Screen, ScreenKind};
+use super::state::{AppState, Prompt};
+use super::view::main_table_area;
+use super::widgets::table::data_height;
+use crate::model::{Command, EngineEvent, MessageLevel, Scope, UserMessage};
+
+pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
+    match action {
+        Action::Engine(ev) => {
+            apply_engine(state, ev);
+            return Vec::new();
+        }
+        Action::Resize(w, h) => {
+            state.ui.size = (w, h);
+            return Vec::new();
+        }
+        Action::Prompt(msg) if state.popups.is_empty() => return prompt(state, msg),
+        _ if !state.popups.is_empty() => return popup_keys(state, action),
+        _ => {}
+    }
+    match action {
+        Action::Quit => quit(state),
+        Action::Help => {
+            state.popups.push(Popup::new("help", PopupKind::Help));
+            Vec::new()
+        }
+        Action::Back => {
+            back(state);
+            Vec::new()
+        }
+        Action::Enter => enter(state),
+        Action::Nav(msg) => {
+            nav(state, msg);
+            Vec::new()
+        }
+        Action::Sort(key) => {
+            state.screen_mut().list.toggle_sort(key);
+            Vec::new()
+        }
+        Action::Yaml => yaml(state),
+        Action::Logs => logs(state),
+        Action::Click { column, row } => {
+            click(state, column, row);
+            Vec::new()
+        }
+        Action::Prompt(_) | Action::Engine(_) | Action::Resize(..) => Vec::new(),
+    }
+}
+
+fn quit(state: &mut AppState) -> Vec<Command> {
+    state.quit = true;
+    vec![Command::Shutdown]
+}
+
+fn screen_area(state: &AppState) -> Rect {
+    Rect::new(0, 0, state.ui.size.0, state.ui.size.1)
+}
+
+fn popup_keys(state: &mut AppState, action: Action) -> Vec<Command> {
+    let page = data_height(screen_area(state)).max(1);
+    match action {
+        Action::Back | Action::Quit => {
+            state.popups.pop();
+        }
+        Action::Help if matches!(state.popups.last().map(|p| &p.kind), Some(PopupKind::Help)) => {
+            state.popups.pop();
+        }
+        Action::Nav(msg) => {
+            if let Some(p) = state.popups.last_mut() {
+                p.scroll(msg, page);
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn prompt(state: &mut AppState, msg: PromptMsg) -> Vec<Command> {
+    match msg {
+        PromptMsg::Open(kind) => {
+            let input = match kind {
+                PromptKind::Filter => state.screen().list.filter.as_ref().map(|f| f.text.clone()).unwrap_or_default(),
+                PromptKind::Command => String::new(),
+            };
+            state.prompt = Some(Prompt { kind, input });
+            state.status = None;
+        }
+        PromptMsg::Char(c) => {
+            if let Some(p) = state.prompt.as_mut() {
+                p.input.push(c);
+            }
+        }
+        PromptMsg::Backspace => {
+            if let Some(p) = state.prompt.as_mut() {
+                p.input.pop();
+            }
+        }
+        PromptMsg::Cancel => state.prompt = None,
+        PromptMsg::Submit => {
+            let Some(p) = state.prompt.take() else { return Vec::new() };
+            return match p.kind {
+                PromptKind::Filter => {
+                    set_filter(state, &p.input);
+                    Vec::new()
+                }
+                PromptKind::Command => run_command(state, &p.input),
+            };
+        }
+    }
+    Vec::new()
+}
+
+fn set_filter(state: &mut AppState, text: &str) {
+    if text.is_empty() {
+        state.screen_mut().list.filter = None;
+        return;
+    }
+    match Filter::parse(text) {
+        Ok(f) => {
+            let list = &mut state.screen_mut().list;
+            list.filter = Some(f);
+            list.selected = 0;
+            list.offset = 0;
+        }
+        Err(e) => state.status = Some(message(MessageLevel::Error, e, Some("fix the regex with / (esc clears)"))),
+    }
+}
+
+pub fn message(level: MessageLevel, text: impl Into<String>, hint: Option<&str>) -> UserMessage {
+    UserMessage { level, text: text.into(), hint: hint.map(str::to_string) }
+}
+
+fn run_command(state: &mut AppState, input: &str) -> Vec<Command> {
+    match commands::parse(input) {
+        Err(e) => {
+            state.status = Some(message(MessageLevel::Error, e, None));
+            Vec::new()
+        }
+        Ok(Parsed::Quit) => quit(state),
+        Ok(Parsed::Help) => {
+            state.popups.push(Popup::new("help", PopupKind::Help));
+            Vec::new()
+        }
+        Ok(Parsed::Show(kind)) => {
+            // A view command replaces the stack, like k9s: esc then returns to the dashboard.
+            state.screens.truncate(1);
+            if state.screens[0].kind != kind {
+                state.screens.push(Screen::new(kind));
+            }
+            Vec::new()
+        }
+        Ok(Parsed::Scope(scope)) => set_scope(state, scope),
+        Ok(Parsed::Context(name)) => {
+            state.status = Some(message(MessageLevel::Info, format!("switching to context {name}…"), None));
+            vec![Command::SwitchContext(name)]
+        }
+    }
+}
+
+fn set_scope(state: &mut AppState, scope: Scope) -> Vec<Command> {
+    state.cluster.scope = scope.clone();
+    for s in &mut state.screens {
+        s.list.selected = 0;
+        s.list.offset = 0;
+    }
+    vec![Command::SetScope(scope)]
+}
+
+fn back(state: &mut AppState) {
+    if state.screen().list.filter.is_some() {
+        state.screen_mut().list.filter = None;
+    } else if state.screens.len() > 1 {
+        state.screens.pop();
+    } else {
+        state.status = None;
+    }
+}
+
+fn enter(state: &mut AppState) -> Vec<Command> {
+    match state.screen().selected_target(&state.cluster, state.ui.now) {
+        Target::Workload(key) => state.screens.push(Screen::new(ScreenKind::Workload(key))),
+        Target::Pod { namespace, name } => state.screens.push(Screen::new(ScreenKind::Pod { namespace, name })),
+        Target::Namespace(ns) => {
+            state.screens.truncate(1);
+            return set_scope(state, Scope::Namespace(ns));
+        }
+        Target::Container { .. } => return logs(state),
+        Target::Object(_) => return yaml(state),
+        Target::None => {}
+    }
+    Vec::new()
+}
+
+fn nav(state: &mut AppState, msg: NavMsg) {
+    let page = data_height(main_table_area(state, screen_area(state)));
+    let len = state.screen().visible_rows(&state.cluster, state.ui.now).len();
+    state.screen_mut().list.nav(msg, len, page);
+}
+
+fn yaml(state: &mut AppState) -> Vec<Command> {
+    let Some(key) = state.screen().yaml_key(&state.cluster, state.ui.now) else {
+        state.status = Some(message(MessageLevel::Warn, "nothing selected to show as YAML", None));
+        return Vec::new();
+    };
+    let title = format!("yaml {}/{}/{}", key.kind.to_lowercase(), key.namespace, key.name);
+    state.popups.push(Popup::new(title, PopupKind::Text { awaiting: Awaiting::Yaml(key.clone()), body: None }));
+    vec![Command::FetchYaml(key)]
+}
+
+fn logs(state: &mut AppState) -> Vec<Command> {
+    let (namespace, pod, container) = match (state.screen().selected_target(&state.cluster, state.ui.now), &state.screen().kind) {
+        (Target::Container { namespace, pod, container }, _) => (namespace, pod, Some(container)),
+        (Target::Pod { namespace, name }, _) => (namespace, name, None),
+        (_, ScreenKind::Pod { namespace, name }) => (namespace.clone(), name.clone(), None),
+        _ => {
+            state.status = Some(message(MessageLevel::Warn, "logs: select a pod or a container first", Some("enter on a workload lists its pods")));
+            return Vec::new();
+        }
+    };
+    let title = format!("logs {namespace}/{pod}{}", container.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default());
+    let awaiting = Awaiting::Logs { namespace: namespace.clone(), pod: pod.clone(), container: container.clone() };
+    let mut popup = Popup::new(title, PopupKind::Text { awaiting, body: None });
+    popup.scroll = usize::MAX / 2; // logs open at the end
+    state.popups.push(popup);
+    vec![Command::FetchLogs { namespace, pod, container }]
+}
+
+fn click(state: &mut AppState, column: u16, row: u16) {
+    let area = main_table_area(state, screen_area(state));
+    // Rows start below the top border and the header line.
+    let first = area.y.saturating_add(2);
+    if !area.contains(Position::new(column, row)) || row < first {
+        return;
+    }
+    let height = data_height(area);
+    let list = &state.screen().list;
+    let offset = visible_offset(list.offset, list.selected, height);
+    let index = offset + usize::from(row - first);
+    let len = state.screen().visible_rows(&state.cluster, state.ui.now).len();
+    if index < len {
+        state.screen_mut().list.nav(NavMsg::Select(index), len, height);
+    }
+}
+
+fn apply_engine(state: &mut AppState, ev: EngineEvent) {
+    match ev {
+        EngineEvent::Context(info) => state.cluster.context = info,
+        EngineEvent::Connection(c) => state.cluster.conn = c,
+        EngineEvent::Snapshot(snap) => {
+            state.cluster.snapshot = *snap;
+            let (data, now) = (&state.cluster, state.ui.now);
+            let lens: Vec<usize> = state.screens.iter().map(|s| s.visible_rows(data, now).len()).collect();
+            for (s, len) in state.screens.iter_mut().zip(lens) {
+                s.list.clamp(len);
+            }
+        }
+        EngineEvent::Yaml { key, yaml } => fill(state, &Awaiting::Yaml(key), yaml),
+        EngineEvent::Logs { namespace, pod, container, text } => fill(state, &Awaiting::Logs { namespace, pod, container }, text),
+        EngineEvent::Message(m) => state.status = Some(m),
+    }
+}
+
+fn fill(state: &mut AppState, answer: &Awaiting, text: String) {
+    for p in state.popups.iter_mut() {
+        if let PopupKind::Text { awaiting, body } = &mut p.kind
+            && awaiting == answer
+        {
+            *body = Some(text.clone());
+        }
+    }
+}
+

@@ -1,0 +1,74 @@
+//! The header: context, cluster, user, scope, connection state, READ-ONLY badge, extra slot.
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use crate::config::{Slot, Theme};
+use crate::model::{ConnState, Scope};
+use crate::tui::state::ClusterData;
+
+pub struct HeaderView<'a> {
+    pub data: &'a ClusterData,
+    pub theme: &'a Theme,
+    pub read_only: bool,
+    pub extra: Option<&'a str>,
+}
+
+/// Header height in lines.
+pub const HEIGHT: u16 = 3;
+
+fn kv<'a>(theme: &Theme, key: &'a str, value: String, style: Style) -> Line<'a> {
+    Line::from(vec![Span::styled(format!("{key:<9}"), theme.fg(Slot::Header).add_modifier(Modifier::BOLD)), Span::styled(value, style)])
+}
+
+fn or_dash(s: &str) -> String {
+    if s.is_empty() { "-".into() } else { s.to_string() }
+}
+
+/// Connection text and style: `● live`, `◌ reconnecting: <error>`, `✖ lost: <error>`.
+pub fn conn_span(theme: &Theme, conn: &ConnState) -> (String, Style) {
+    match conn {
+        ConnState::Connecting => ("◌ connecting…".into(), theme.fg(Slot::Warn)),
+        ConnState::Live => ("● live".into(), theme.fg(Slot::Ok)),
+        ConnState::Reconnecting { last_error } => (format!("◌ reconnecting: {last_error}"), theme.fg(Slot::Warn)),
+        ConnState::Lost { last_error } => (format!("✖ lost: {last_error}"), theme.danger()),
+    }
+}
+
+impl Widget for HeaderView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let t = self.theme;
+        let ctx = &self.data.context;
+        let [left, mid, right] = Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(36), Constraint::Fill(1)]).areas(area);
+        let fg = t.fg(Slot::Fg);
+        Paragraph::new(vec![
+            kv(t, "Context:", or_dash(&ctx.context), fg.add_modifier(Modifier::BOLD)),
+            kv(t, "Cluster:", or_dash(&ctx.cluster_url), fg),
+            kv(t, "User:", or_dash(&ctx.user), fg),
+        ])
+        .render(left, buf);
+        let scope = match &self.data.scope {
+            Scope::All => "all namespaces".to_string(),
+            Scope::Namespace(ns) => ns.clone(),
+        };
+        let (conn, conn_style) = conn_span(t, &self.data.conn);
+        let snap = &self.data.snapshot;
+        let counts = format!("{} workloads, {} pods", snap.workloads.len(), snap.pods.len());
+        Paragraph::new(vec![kv(t, "Scope:", scope, t.fg(Slot::Accent)), kv(t, "Conn:", conn, conn_style), kv(t, "Objects:", counts, t.fg(Slot::Muted))])
+            .render(mid, buf);
+        let mut lines = Vec::new();
+        if self.read_only {
+            let badge = t.danger().add_modifier(Modifier::REVERSED);
+            lines.push(Line::from(Span::styled(" READ-ONLY ", badge)).right_aligned());
+        } else {
+            lines.push(Line::from(""));
+        }
+        if let Some(extra) = self.extra {
+            lines.push(Line::styled(extra.to_string(), t.fg(Slot::Title)).right_aligned());
+        }
+        lines.push(Line::styled("cabin", t.fg(Slot::Accent).add_modifier(Modifier::BOLD)).right_aligned());
+        Paragraph::new(lines).render(right, buf);
+    }
+}

@@ -1,0 +1,120 @@
+//! End-to-end: the real binary in a real terminal (tmux), as a person would use it.
+//! `cabin demo` in a 120x40 pane must show the demo workloads with ready counts, `q` must exit
+//! with status 0 and leave the terminal restored (the shell prompt back, no alternate screen).
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(cmd: &str) -> Tmux {
+        assert!(
+            Command::new("tmux").arg("-V").output().is_ok(),
+            "tmux is required for the end-to-end tests (apt-get install tmux; .ci/run does it)"
+        );
+        let session = format!("cabin-e2e-{}", std::process::id());
+        let status = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "40"])
+            .args(["sh", "-c", cmd])
+            .env("TERM", "xterm-256color")
+            .status()
+            .expect("start tmux");
+        assert!(status.success(), "tmux new-session failed");
+        // keep the pane after the command exits so we can read the exit marker
+        let _ = Command::new("tmux")
+            .args(["set-option", "-t", &session, "remain-on-exit", "on"])
+            .status();
+        Tmux { session }
+    }
+
+    fn capture(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = Command::new("tmux")
+            .args(["send-keys", "-t", &self.session])
+            .args(keys)
+            .status()
+            .expect("send-keys");
+        assert!(status.success());
+    }
+
+    /// Waits until the pane satisfies `pred`, or panics with the last screen.
+    fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let screen = self.capture();
+            if pred(&screen) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; last screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["kill-session", "-t", &self.session]).status();
+    }
+}
+
+fn ready_count_rows(screen: &str) -> usize {
+    // rows like "payments-api   3/3" : a digit, a slash, a digit
+    let re = regex::Regex::new(r"\b\d+/\d+\b").expect("regex");
+    screen.lines().filter(|l| re.is_match(l)).count()
+}
+
+#[test]
+fn demo_shows_workloads_and_q_exits_cleanly() {
+    let bin = env!("CARGO_BIN_EXE_cabin");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let marker = dir.path().join("exit-code");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    // A private HOME/XDG so the test never reads or writes the user's config and journal.
+    let cmd = format!(
+        "HOME={home} XDG_CONFIG_HOME={home}/.config XDG_DATA_HOME={home}/.local/share XDG_STATE_HOME={home}/.local/state {bin} demo; echo $? > {marker}; echo CABIN-EXITED",
+        home = home.display(),
+        bin = bin,
+        marker = marker.display()
+    );
+    let tmux = Tmux::start(&cmd);
+    let screen = tmux.wait_for("demo workloads with ready counts", Duration::from_secs(60), |s| {
+        s.contains("payments") && ready_count_rows(s) >= 3
+    });
+    assert!(screen.contains("payments"), "{screen}");
+
+    tmux.keys(&["q"]);
+    let after = tmux.wait_for("cabin to exit", Duration::from_secs(20), |s| s.contains("CABIN-EXITED"));
+    let code = wait_file(&marker, Duration::from_secs(5));
+    assert_eq!(code.trim(), "0", "cabin demo exit status; screen:\n{after}");
+    // Terminal restored: the alternate screen is gone, so the dashboard is no longer visible.
+    assert!(
+        ready_count_rows(&after) == 0,
+        "dashboard still on screen after exit (terminal not restored):\n{after}"
+    );
+}
+
+fn wait_file(path: &Path, timeout: Duration) -> String {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(path) {
+            if !s.is_empty() {
+                return s;
+            }
+        }
+        assert!(Instant::now() < deadline, "{} never written", path.display());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

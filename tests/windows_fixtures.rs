@@ -1,0 +1,38 @@
+//! Every case of the Argo CD sample fixture through the domain API.
+
+#[path = "windows_support.rs"]
+mod support;
+
+use cabin::domain::windows::{AppTarget, SyncWindow, check, validate_windows};
+use chrono::{DateTime, Utc};
+
+fn instant(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+#[test]
+fn every_sample_case_passes_through_the_domain_api() {
+    let cases = support::load_cases();
+    assert!(cases.len() >= 30, "fixture has {} cases", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let windows: Vec<SyncWindow> = support::windows_json(case)
+            .into_iter()
+            .map(|w| serde_json::from_value(w).unwrap())
+            .collect();
+        let target = support::target(case).map(|[name, namespace, server, dest_name]| AppTarget {
+            name,
+            namespace,
+            server,
+            dest_name,
+        });
+        let op = case["operationStartTime"].as_str().map(instant);
+        let report = check(&windows, target.as_ref(), instant(&support::now(case)), op);
+        let validation = validate_windows(&windows).map_err(|e| e.to_string());
+        let fails = support::verify(case, &serde_json::to_value(&report).unwrap(), &validation);
+        if !fails.is_empty() {
+            failures.push(format!("{}: {}", case["name"], fails.join("; ")));
+        }
+    }
+    assert!(failures.is_empty(), "{} failing case(s):\n{}", failures.len(), failures.join("\n"));
+}

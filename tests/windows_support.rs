@@ -1,0 +1,103 @@
+//! Shared helpers for the sync-window fixture tests (included with `#[path]`).
+#![allow(dead_code)]
+
+use serde_json::Value;
+
+pub const DEFAULT_NOW: &str = "2024-07-15T12:30:30Z";
+
+pub fn load_cases() -> Vec<Value> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/argocd-syncwindows/cases.sample.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The windows of a case, nil entries dropped.
+pub fn windows_json(case: &Value) -> Vec<Value> {
+    case["windows"].as_array().map(|a| a.iter().filter(|w| !w.is_null()).cloned().collect()).unwrap_or_default()
+}
+
+/// (name, namespace, server, destinationName) when the case applies matching.
+pub fn target(case: &Value) -> Option<[String; 4]> {
+    if case["applyMatching"].as_bool() != Some(true) {
+        return None;
+    }
+    let app = &case["app"];
+    let s = |k: &str| app[k].as_str().unwrap_or("").to_string();
+    Some([s("name"), s("namespace"), s("server"), s("destinationName")])
+}
+
+pub fn now(case: &Value) -> String {
+    case["now"].as_str().unwrap_or(DEFAULT_NOW).to_string()
+}
+
+fn indices(v: &Value) -> Vec<u64> {
+    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect()
+}
+
+/// Checks every expectation of `case` against a check report (CLI JSON shape) and the
+/// validation result. Returns the list of failures.
+pub fn verify(case: &Value, report: &Value, validation: &Result<(), String>) -> Vec<String> {
+    let mut fails = Vec::new();
+    let windows = windows_json(case);
+    let mut expect_eq = |key: &str, want: Value, got: Value| {
+        if want != got {
+            fails.push(format!("{key}: want {want} got {got}"));
+        }
+    };
+    let exp = case["expect"].as_object().unwrap();
+    for (key, want) in exp {
+        match key.as_str() {
+            "windowActive" => {
+                let got: Vec<Value> = report["windows"].as_array().unwrap().iter().map(|w| w["active"].clone()).collect();
+                expect_eq(key, want.clone(), Value::from(got));
+            }
+            "activeCount" => expect_eq(key, want.clone(), report["active"].as_array().unwrap().len().into()),
+            "activeIndices" => expect_eq(key, indices(want).into(), indices(&report["active"]).into()),
+            "inactiveAllowsCount" => {
+                expect_eq(key, want.clone(), report["inactive_allows"].as_array().unwrap().len().into())
+            }
+            "inactiveAllowsIndices" => {
+                expect_eq(key, indices(want).into(), indices(&report["inactive_allows"]).into())
+            }
+            "matchesCount" => expect_eq(key, want.clone(), report["matching"].as_array().unwrap().len().into()),
+            "canSyncAuto" => expect_eq(key, want.clone(), report["auto_sync_allowed"].clone()),
+            "canSyncManual" => expect_eq(key, want.clone(), report["manual_sync_allowed"].clone()),
+            "cliStatus" => expect_eq(key, want.clone(), report["status"].clone()),
+            "error" => {
+                let mut texts: Vec<String> = report["windows"].as_array().unwrap().iter()
+                    .filter_map(|w| w["error"].as_str().map(String::from)).collect();
+                texts.extend(report["error"].as_str().map(String::from));
+                let wants: Vec<String> = match want {
+                    Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_string()).collect(),
+                    other => vec![other.as_str().unwrap().to_string()],
+                };
+                for w in wants {
+                    if !texts.iter().any(|t| t.contains(&w)) {
+                        fails.push(format!("error: want substring {w:?} in {texts:?}"));
+                    }
+                }
+            }
+            "validationOk" => expect_eq(key, want.clone(), validation.is_ok().into()),
+            "validationError" => {
+                let got = validation.clone().err().unwrap_or_default();
+                if !got.contains(want.as_str().unwrap()) {
+                    fails.push(format!("validationError: want {want} got {got:?}"));
+                }
+            }
+            "hasDeny" => expect_eq(key, want.clone(), windows.iter().any(|w| w["kind"] == "deny").into()),
+            "hasAllow" => expect_eq(key, want.clone(), windows.iter().any(|w| w["kind"] == "allow").into()),
+            "manualEnabled" => {
+                let denies: Vec<&Value> = windows.iter().filter(|w| w["kind"] == "deny").collect();
+                let got = !denies.is_empty() && denies.iter().all(|w| w["manualSync"] == true);
+                expect_eq(key, want.clone(), got.into());
+            }
+            "denyAllowsOverrun" => {
+                let denies: Vec<&Value> = windows.iter().filter(|w| w["kind"] == "deny").collect();
+                let got = !denies.is_empty() && denies.iter().all(|w| w["syncOverrun"] == true);
+                expect_eq(key, want.clone(), got.into());
+            }
+            other => fails.push(format!("unknown expectation key {other}")),
+        }
+    }
+    fails
+}
