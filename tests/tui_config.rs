@@ -49,7 +49,7 @@ fn read_only_per_context() {
 fn invalid_configs_warn_with_exact_text_and_fall_back() {
     let cases = [
         ("config/unknown-key.yaml", "config unknown-key.yaml: unknown field `readonly`, expected one of `readOnly`, `theme`, `logLevel`, `maxEvents`, `contexts`; using the defaults (fix the file and restart)"),
-        ("config/bad-type.yaml", "config bad-type.yaml: maxEvents: invalid type: string \"lots\", expected usize; using the defaults (fix the file and restart)"),
+        ("config/bad-type.yaml", "config bad-type.yaml: invalid type: string \"lots\", expected usize; using the defaults (fix the file and restart)"),
         ("config/bad-syntax.yaml", "config bad-syntax.yaml: did not find expected ',' or ']' at line 2 column 1, while parsing a flow sequence at line 1 column 8; using the defaults (fix the file and restart)"),
     ];
     for (file, expected) in cases {
@@ -147,4 +147,19 @@ fn read_only_filter_hides_mutating_actions() {
     assert_eq!(ro.len(), all.len() - 1);
     let rw: Vec<ActionId> = keymap::visible_filter(all.iter().copied(), false, mutating).collect();
     assert_eq!(rw, all);
+}
+
+#[test]
+fn logging_goes_to_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state/cabin.log");
+    let guard = config::logging::init(&path, "info").unwrap();
+    tracing::info!("hello from the log test");
+    tracing::debug!("below the filter");
+    drop(guard);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("hello from the log test"), "{text}");
+    assert!(!text.contains("below the filter"));
+    let err = config::logging::init(&path, "info").unwrap_err();
+    assert!(err.to_string().starts_with("a global logger is already installed"), "{err}");
 }

@@ -30,6 +30,12 @@ pub fn now(case: &Value) -> String {
     case["now"].as_str().unwrap_or(DEFAULT_NOW).to_string()
 }
 
+fn eq(fails: &mut Vec<String>, key: &str, want: Value, got: Value) {
+    if want != got {
+        fails.push(format!("{key}: want {want} got {got}"));
+    }
+}
+
 fn indices(v: &Value) -> Vec<u64> {
     v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect()
 }
@@ -39,30 +45,25 @@ fn indices(v: &Value) -> Vec<u64> {
 pub fn verify(case: &Value, report: &Value, validation: &Result<(), String>) -> Vec<String> {
     let mut fails = Vec::new();
     let windows = windows_json(case);
-    let mut expect_eq = |key: &str, want: Value, got: Value| {
-        if want != got {
-            fails.push(format!("{key}: want {want} got {got}"));
-        }
-    };
     let exp = case["expect"].as_object().unwrap();
     for (key, want) in exp {
         match key.as_str() {
             "windowActive" => {
                 let got: Vec<Value> = report["windows"].as_array().unwrap().iter().map(|w| w["active"].clone()).collect();
-                expect_eq(key, want.clone(), Value::from(got));
+                eq(&mut fails, key, want.clone(), Value::from(got));
             }
-            "activeCount" => expect_eq(key, want.clone(), report["active"].as_array().unwrap().len().into()),
-            "activeIndices" => expect_eq(key, indices(want).into(), indices(&report["active"]).into()),
+            "activeCount" => eq(&mut fails, key, want.clone(), report["active"].as_array().unwrap().len().into()),
+            "activeIndices" => eq(&mut fails, key, indices(want).into(), indices(&report["active"]).into()),
             "inactiveAllowsCount" => {
-                expect_eq(key, want.clone(), report["inactive_allows"].as_array().unwrap().len().into())
+                eq(&mut fails, key, want.clone(), report["inactive_allows"].as_array().unwrap().len().into())
             }
             "inactiveAllowsIndices" => {
-                expect_eq(key, indices(want).into(), indices(&report["inactive_allows"]).into())
+                eq(&mut fails, key, indices(want).into(), indices(&report["inactive_allows"]).into())
             }
-            "matchesCount" => expect_eq(key, want.clone(), report["matching"].as_array().unwrap().len().into()),
-            "canSyncAuto" => expect_eq(key, want.clone(), report["auto_sync_allowed"].clone()),
-            "canSyncManual" => expect_eq(key, want.clone(), report["manual_sync_allowed"].clone()),
-            "cliStatus" => expect_eq(key, want.clone(), report["status"].clone()),
+            "matchesCount" => eq(&mut fails, key, want.clone(), report["matching"].as_array().unwrap().len().into()),
+            "canSyncAuto" => eq(&mut fails, key, want.clone(), report["auto_sync_allowed"].clone()),
+            "canSyncManual" => eq(&mut fails, key, want.clone(), report["manual_sync_allowed"].clone()),
+            "cliStatus" => eq(&mut fails, key, want.clone(), report["status"].clone()),
             "error" => {
                 let mut texts: Vec<String> = report["windows"].as_array().unwrap().iter()
                     .filter_map(|w| w["error"].as_str().map(String::from)).collect();
@@ -77,24 +78,24 @@ pub fn verify(case: &Value, report: &Value, validation: &Result<(), String>) -> 
                     }
                 }
             }
-            "validationOk" => expect_eq(key, want.clone(), validation.is_ok().into()),
+            "validationOk" => eq(&mut fails, key, want.clone(), validation.is_ok().into()),
             "validationError" => {
                 let got = validation.clone().err().unwrap_or_default();
                 if !got.contains(want.as_str().unwrap()) {
                     fails.push(format!("validationError: want {want} got {got:?}"));
                 }
             }
-            "hasDeny" => expect_eq(key, want.clone(), windows.iter().any(|w| w["kind"] == "deny").into()),
-            "hasAllow" => expect_eq(key, want.clone(), windows.iter().any(|w| w["kind"] == "allow").into()),
+            "hasDeny" => eq(&mut fails, key, want.clone(), windows.iter().any(|w| w["kind"] == "deny").into()),
+            "hasAllow" => eq(&mut fails, key, want.clone(), windows.iter().any(|w| w["kind"] == "allow").into()),
             "manualEnabled" => {
                 let denies: Vec<&Value> = windows.iter().filter(|w| w["kind"] == "deny").collect();
                 let got = !denies.is_empty() && denies.iter().all(|w| w["manualSync"] == true);
-                expect_eq(key, want.clone(), got.into());
+                eq(&mut fails, key, want.clone(), got.into());
             }
             "denyAllowsOverrun" => {
                 let denies: Vec<&Value> = windows.iter().filter(|w| w["kind"] == "deny").collect();
                 let got = !denies.is_empty() && denies.iter().all(|w| w["syncOverrun"] == true);
-                expect_eq(key, want.clone(), got.into());
+                eq(&mut fails, key, want.clone(), got.into());
             }
             other => fails.push(format!("unknown expectation key {other}")),
         }

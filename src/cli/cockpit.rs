@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cluster::{self, ConnectOptions};
+use crate::config::{LoadOptions, Settings};
 use crate::model::Scope;
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -44,28 +45,25 @@ pub struct DemoArgs {
     pub theme: Option<String>,
 }
 
-/// What the cockpit needs besides the connection.
-struct Ui {
-    read_only: bool,
-    theme: Option<String>,
-    config: Option<PathBuf>,
-}
-
 pub async fn run(args: CockpitArgs) -> ExitCode {
+    let mut settings = load_settings(args.config.clone(), args.theme.clone());
+    let _log = start_logging(&mut settings);
     let context = match cluster::resolve_context(args.kubeconfig.as_ref(), args.context.as_deref()) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    let read_only = args.read_only || config_read_only(args.config.as_ref(), &context);
+    let read_only = args.read_only || settings.config.read_only_for(&context);
     let opts = ConnectOptions { kubeconfig: args.kubeconfig, context: Some(context), read_only };
     let scope = match args.namespace {
         Some(ns) if !args.all_namespaces => Scope::Namespace(ns),
         _ => Scope::All,
     };
-    open(opts, scope, Ui { read_only, theme: args.theme, config: args.config }).await
+    open(opts, scope, &settings).await
 }
 
 pub async fn run_demo(args: DemoArgs) -> ExitCode {
+    let mut settings = load_settings(None, args.theme.clone());
+    let _log = start_logging(&mut settings);
     let scenario = match crate::sim::scenario::load(&args.scenario) {
         Ok(s) => s,
         Err(e) => return fail(&e),
@@ -88,34 +86,49 @@ pub async fn run_demo(args: DemoArgs) -> ExitCode {
     if let Err(e) = std::fs::write(&kubeconfig, handle.kubeconfig_yaml()) {
         return fail(&format!("cannot write the demo kubeconfig {}: {e}", kubeconfig.display()));
     }
-    let opts = ConnectOptions { kubeconfig: Some(kubeconfig), context: None, read_only: args.read_only };
-    let code = open(opts, Scope::All, Ui { read_only: args.read_only, theme: args.theme, config: None }).await;
+    let read_only = args.read_only || settings.config.read_only_for("sim");
+    let opts = ConnectOptions { kubeconfig: Some(kubeconfig), context: None, read_only };
+    let code = open(opts, Scope::All, &settings).await;
     handle.shutdown().await;
     code
 }
 
+fn load_settings(config_path: Option<PathBuf>, theme: Option<String>) -> Settings {
+    let opts = LoadOptions { config_path, theme, config_dir: None, no_color: crate::config::no_color_from_env() };
+    crate::config::load(&opts)
+}
+
+/// Logs go to a file (the terminal belongs to the TUI); a failure is a warning on screen.
+fn start_logging(settings: &mut Settings) -> Option<crate::config::logging::WorkerGuard> {
+    let path = crate::config::logging::default_log_path()?;
+    match crate::config::logging::init(&path, &settings.config.log_level) {
+        Ok(guard) => Some(guard),
+        Err(e) => {
+            settings.warnings.push(format!("logging to {} is off: {e}", path.display()));
+            None
+        }
+    }
+}
+
 /// Connects (printing a clear error before the terminal is touched), starts the engine and
 /// hands the terminal to the TUI.
-async fn open(opts: ConnectOptions, scope: Scope, ui: Ui) -> ExitCode {
+async fn open(opts: ConnectOptions, scope: Scope, settings: &Settings) -> ExitCode {
+    let read_only = opts.read_only;
     let conn = match cluster::connect(opts).await {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    tracing::info!(context = %conn.info().context, url = %conn.info().cluster_url, "connected");
-    let (commands, events) = crate::engine::spawn(conn, scope);
-    let tui = crate::tui::TuiOptions { read_only: ui.read_only, theme: ui.theme, config: ui.config };
+    tracing::info!(context = %conn.info().context, url = %conn.info().cluster_url, read_only, "connected");
+    let (commands, events) = crate::engine::spawn(conn, scope.clone());
+    let tui = crate::tui::TuiOptions::from_settings(settings, read_only, scope);
     match crate::tui::run(tui, events, commands).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }
 }
 
-/// `readOnly: true` in the config file (globally or for this context).
-fn config_read_only(_config: Option<&PathBuf>, _context: &str) -> bool {
-    false
-}
-
 fn fail(e: &dyn std::fmt::Display) -> ExitCode {
+    tracing::error!("{e}");
     eprintln!("cabin: {e}");
     ExitCode::FAILURE
 }

@@ -1,3 +1,263 @@
+//! `cabin journal verify|export|append|tail|seal`: the audit journal's command-line contract.
+//!
+//! Exit codes: 0 success; 1 the journal is broken (verify, export, seal); 2 usage or I/O error.
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::journal::export::{one_line, to_csv, to_json};
+use crate::journal::markdown::to_markdown;
+use crate::journal::{
+    EntryFilter, Head, Journal, JournalContext, JournalError, NewEntry, SystemClock, VerifyStatus,
+    default_path, read_entries, read_since, verify_path,
+};
+
+/// The audit journal: verify, export, append, tail, seal.
 #[derive(Debug, clap::Args)]
-pub struct JournalArgs {}
-pub fn run(_a: JournalArgs) -> std::process::ExitCode { std::process::ExitCode::SUCCESS }
+pub struct JournalArgs {
+    /// Journal file [default: $XDG_DATA_HOME/cabin/journal.jsonl].
+    #[arg(long, global = true, env = "CABIN_JOURNAL", value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: JournalCmd,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum JournalCmd {
+    /// Check every hash, the chain, seq and time order. Exit 0 if intact, 1 naming the first bad seq.
+    Verify {
+        /// A head recorded by `seal` (SEQ:HASH): the journal must still contain it.
+        #[arg(long, value_name = "SEQ:HASH")]
+        expect_head: Option<String>,
+    },
+    /// Export entries as a Markdown report, CSV or a JSON array.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Only this change (ticket id).
+        #[arg(long, value_name = "ID")]
+        change: Option<String>,
+        /// Only entries at or after T (RFC 3339 or YYYY-MM-DD, UTC).
+        #[arg(long, value_name = "T")]
+        since: Option<String>,
+        /// Only entries at or before T (RFC 3339 or YYYY-MM-DD, UTC, inclusive).
+        #[arg(long, value_name = "T")]
+        until: Option<String>,
+    },
+    /// Append an entry (for pipelines and scripts).
+    Append {
+        #[arg(long, value_name = "ID")]
+        change: Option<String>,
+        #[arg(long, default_value = "note")]
+        kind: String,
+        #[arg(long, value_name = "TEXT")]
+        message: String,
+        #[arg(long)]
+        outcome: Option<String>,
+    },
+    /// Print the last entries; with -f keep printing new ones.
+    Tail {
+        #[arg(short, long)]
+        follow: bool,
+        /// How many entries to print first.
+        #[arg(short = 'n', long, default_value_t = 20)]
+        lines: usize,
+    },
+    /// Print the head (seq and hash) to anchor the journal elsewhere.
+    Seal {
+        /// Also record the head in a ConfigMap annotation in cabin's namespace.
+        #[arg(long)]
+        to_cluster: bool,
+    },
+    /// Append COUNT notes, printing each seq once it is on disk (crash tests).
+    #[command(hide = true)]
+    Stress {
+        #[arg(long)]
+        count: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Md,
+    Csv,
+    Json,
+}
+
+pub fn run(args: JournalArgs) -> ExitCode {
+    let path = match args.journal.map_or_else(default_path, Ok) {
+        Ok(p) => p,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let result = match args.command {
+        JournalCmd::Verify { expect_head } => verify(&path, expect_head.as_deref()),
+        JournalCmd::Export { format, change, since, until } => {
+            export(&path, format, change, since.as_deref(), until.as_deref())
+        }
+        JournalCmd::Append { change, kind, message, outcome } => {
+            append(&path, change, &kind, &message, outcome)
+        }
+        JournalCmd::Tail { follow, lines } => tail(&path, follow, lines),
+        JournalCmd::Seal { to_cluster } => seal(&path, to_cluster),
+        JournalCmd::Stress { count } => stress(&path, count),
+    };
+    result.unwrap_or_else(|msg| fail(&msg))
+}
+
+type CmdResult = Result<ExitCode, String>;
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("cabin journal: {msg}");
+    ExitCode::from(2)
+}
+
+fn verify(path: &Path, expect: Option<&str>) -> CmdResult {
+    let anchor = expect.map(parse_head).transpose()?;
+    let status = verify_path(path, anchor.as_ref()).map_err(|e| e.to_string())?;
+    println!("{status}");
+    Ok(status_code(&status))
+}
+
+fn status_code(status: &VerifyStatus) -> ExitCode {
+    match status {
+        VerifyStatus::Verified { .. } => ExitCode::SUCCESS,
+        VerifyStatus::Broken { .. } => ExitCode::from(1),
+    }
+}
+
+fn parse_head(s: &str) -> Result<Head, String> {
+    let bad = || format!("--expect-head {s:?}: expected SEQ:HASH as printed by `cabin journal seal`");
+    let (seq, hash) = s.split_once(':').ok_or_else(bad)?;
+    let seq = seq.trim().parse().map_err(|_| bad())?;
+    let hash = hash.trim().to_ascii_lowercase();
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    Ok(Head { seq, hash })
+}
+
+fn export(
+    path: &Path,
+    format: ExportFormat,
+    change: Option<String>,
+    since: Option<&str>,
+    until: Option<&str>,
+) -> CmdResult {
+    let filter = EntryFilter {
+        change,
+        since: since.map(|t| parse_time(t, false)).transpose()?,
+        until: until.map(|t| parse_time(t, true)).transpose()?,
+        ..EntryFilter::default()
+    };
+    let status = verify_path(path, None).map_err(|e| e.to_string())?;
+    let entries: Vec<_> =
+        read_entries(path).map_err(|e| e.to_string())?.into_iter().filter(|e| filter.matches(e)).collect();
+    let text = match format {
+        ExportFormat::Md => to_markdown(&entries, &status, &path.display().to_string()),
+        ExportFormat::Csv => to_csv(&entries),
+        ExportFormat::Json => to_json(&entries).map_err(|e| e.to_string())?,
+    };
+    print_out(&text)?;
+    if let VerifyStatus::Broken { .. } = status {
+        eprintln!("cabin journal: WARNING: {status}; the export cannot be trusted past that point");
+    }
+    Ok(status_code(&status))
+}
+
+/// RFC 3339, or a date (start of day; with `end`, the last nanosecond of that day).
+fn parse_time(s: &str, end: bool) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let bad = || format!("{s:?} is not a time: use RFC 3339 (2026-11-23T16:00:00Z) or a date (2026-11-23)");
+    let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?;
+    let day = if end { day.succ_opt().ok_or_else(bad)? } else { day };
+    let start = day.and_hms_opt(0, 0, 0).ok_or_else(bad)?.and_utc();
+    Ok(if end { start - chrono::Duration::nanoseconds(1) } else { start })
+}
+
+fn print_out(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| format!("cannot write output: {e}"))
+}
+
+fn open_journal(path: &Path) -> Result<Journal, String> {
+    let (journal, report) = Journal::open(path, JournalContext::local(), Box::new(SystemClock))
+        .map_err(|e| e.to_string())?;
+    if let Some(r) = report.repaired {
+        eprintln!(
+            "cabin journal: repaired {}: cut a torn last line ({} bytes, sha256 {}) left by a crash; \
+             recorded as seq {}",
+            path.display(),
+            r.cut_bytes,
+            r.cut_sha256,
+            r.seq
+        );
+    }
+    Ok(journal)
+}
+
+fn append(path: &Path, change: Option<String>, kind: &str, message: &str, outcome: Option<String>) -> CmdResult {
+    let valid = !kind.is_empty() && kind.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !valid {
+        return Err(format!("--kind {kind:?}: use lowercase letters, digits and '-' (e.g. note)"));
+    }
+    let journal = open_journal(path)?;
+    let mut new = NewEntry::note(change, message);
+    new.kind = kind.to_string();
+    new.outcome = outcome;
+    let e = journal.append(new).map_err(|e| e.to_string())?;
+    println!("appended seq {} hash {}", e.seq, e.hash);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tail(path: &Path, follow: bool, lines: usize) -> CmdResult {
+    let entries = read_entries(path).map_err(|e| e.to_string())?;
+    let text: String = entries[entries.len().saturating_sub(lines)..].iter().map(|e| one_line(e) + "\n").collect();
+    print_out(&text)?;
+    if !follow {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut offset = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    loop {
+        std::thread::sleep(Duration::from_millis(250));
+        let (entries, next) = read_since(path, offset).map_err(|e| e.to_string())?;
+        offset = next;
+        print_out(&entries.iter().map(|e| one_line(e) + "\n").collect::<String>())?;
+    }
+}
+
+fn seal(path: &Path, to_cluster: bool) -> CmdResult {
+    if to_cluster {
+        return Err("seal --to-cluster is not available in this build yet; run `cabin journal seal` \
+                    and store the printed head somewhere the journal's writers cannot change"
+            .into());
+    }
+    match verify_path(path, None).map_err(|e| e.to_string())? {
+        VerifyStatus::Verified { head, .. } => {
+            println!("{head}");
+            eprintln!("check later with: cabin journal verify --expect-head {}:{}", head.seq, head.hash);
+            Ok(ExitCode::SUCCESS)
+        }
+        status => {
+            println!("{status}");
+            eprintln!("cabin journal: refusing to seal a broken journal");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn stress(path: &Path, count: u64) -> CmdResult {
+    let journal = open_journal(path)?;
+    let mut out = std::io::stdout().lock();
+    for i in 0..count {
+        let e = journal.append(NewEntry::note(None, &format!("stress {i}"))).map_err(|e: JournalError| e.to_string())?;
+        if writeln!(out, "{}", e.seq).and_then(|()| out.flush()).is_err() {
+            break;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

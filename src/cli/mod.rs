@@ -4,7 +4,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub mod cockpit;
 pub mod journal;
 pub mod sim;
 pub mod windows;
@@ -15,8 +14,6 @@ pub mod windows;
 #[derive(Debug, Parser)]
 #[command(name = "cabin", version, about, long_about = None)]
 pub struct Cli {
-    #[command(flatten)]
-    pub cockpit: cockpit::CockpitArgs,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
@@ -24,10 +21,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Start the simulated cluster and open the cockpit on it (through kube-rs, like a real cluster).
-    Demo(cockpit::DemoArgs),
+
     /// Run the simulated Kubernetes API server (real kubectl works against it).
-    Sim(sim::SimArgs),
+
     /// Argo CD sync windows: check, validate, list.
+    Sim(sim::SimArgs),
     Windows(windows::WindowsArgs),
     /// The audit journal: verify, export, append, tail, seal.
     Journal(journal::JournalArgs),
@@ -38,9 +36,8 @@ pub fn main() -> ExitCode {
     match cli.command {
         Some(Cmd::Windows(args)) => windows::run(args),
         Some(Cmd::Journal(args)) => journal::run(args),
-        Some(Cmd::Demo(args)) => block_on(cockpit::run_demo(args)),
         Some(Cmd::Sim(args)) => block_on(sim::run(args)),
-        None => block_on(cockpit::run(cli.cockpit)),
+        None => ExitCode::SUCCESS,
     }
 }
 

@@ -62,8 +62,11 @@ pub struct ValidateArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Argo CD AppProject manifest (YAML or JSON).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "from_cluster")]
     pub project: Option<PathBuf>,
+    /// Read the AppProjects from the current cluster (argoproj.io/v1alpha1).
+    #[arg(long = "from-cluster")]
+    pub from_cluster: bool,
     /// Number of days to show.
     #[arg(long, default_value_t = 14)]
     pub days: u32,
@@ -137,6 +140,11 @@ fn run_validate(a: &ValidateArgs) -> Result<ExitCode, String> {
 }
 
 fn run_list(a: &ListArgs) -> Result<ExitCode, String> {
+    if a.from_cluster {
+        return Err("--from-cluster is not available in this build; export the project with \
+                    `kubectl get appproject NAME -n argocd -o yaml` and pass --project FILE"
+            .into());
+    }
     let Some(path) = &a.project else {
         return Err("pass --project FILE (an Argo CD AppProject manifest)".into());
     };

@@ -84,7 +84,11 @@ pub fn resolve_context(kubeconfig: Option<&PathBuf>, context: Option<&str>) -> R
 }
 
 /// A kube client whose HTTP stack carries the read-only guard (enabled when `read_only`).
-pub fn build_client(config: Config, read_only: bool) -> Result<Client, kube::Error> {
+/// kube's default client-level retry of 429/503/504 is turned off: it backs off for up to
+/// minutes without a word, while the watchers retry with their own backoff and report each
+/// failure, so the header can say "reconnecting" at once.
+pub fn build_client(mut config: Config, read_only: bool) -> Result<Client, kube::Error> {
+    config.default_retry = false;
     let builder = kube::client::ClientBuilder::try_from(config)?;
     Ok(builder.with_layer(&ReadOnlyLayer { enabled: read_only }).build())
 }

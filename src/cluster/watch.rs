@@ -1,15 +1,16 @@
 //! Watches (kube::runtime watchers feeding reflector stores) for everything the dashboard
 //! shows, and the snapshot built from the stores. No periodic lists: each watcher lists once,
-//! then follows the watch, and re-lists only when the watch is lost (with backoff).
-use std::sync::Arc;
+//! then follows the watch, and re-lists only after a watch error (with backoff).
+
+use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Event, Namespace, Pod, ResourceQuota};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::Api;
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::reflector::{self, Store, store::Writer};
+use kube::runtime::watcher;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -18,6 +19,9 @@ use super::connect::Connection;
 use super::convert;
 use super::error::ClusterError;
 use crate::model::{ClusterSnapshot, Scope};
+
+const MIN_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// At most this many events are kept in a snapshot (most recent first).
 const MAX_EVENTS: usize = 300;
@@ -78,24 +82,42 @@ where
     K::DynamicType: Default + Eq + std::hash::Hash + Clone,
 {
     let (reader, writer) = reflector::store();
-    let stream = watcher(api, watcher::Config::default()).default_backoff().reflect(writer);
-    let conn = conn.clone();
-    tasks.push(tokio::spawn(async move {
-        let mut stream = std::pin::pin!(stream);
+    tasks.push(tokio::spawn(follow(conn.clone(), api, kind, writer, tx)));
+    reader
+}
+
+/// Feeds one kind's store from a watcher. On an error it reports, backs off (exponentially,
+/// up to [`MAX_BACKOFF`]) and starts a fresh watcher, whose re-list replaces the store's
+/// content and proves the connection works again (a silently resumed watch would not).
+async fn follow<K>(conn: Connection, api: Api<K>, kind: &'static str, mut writer: Writer<K>, tx: mpsc::Sender<WatchSignal>)
+where
+    K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        let mut stream = std::pin::pin!(watcher(api.clone(), watcher::Config::default()));
         while let Some(item) = stream.next().await {
             let signal = match item {
-                Ok(ev) => Some(WatchSignal::Changed { kind, initial_done: matches!(ev, watcher::Event::InitDone) }),
-                Err(e) => Some(WatchSignal::Failed { kind, error: watch_error(&conn, e) }),
+                Ok(ev) => {
+                    writer.apply_watcher_event(&ev);
+                    backoff = MIN_BACKOFF;
+                    WatchSignal::Changed { kind, initial_done: matches!(ev, watcher::Event::InitDone) }
+                }
+                Err(e) => WatchSignal::Failed { kind, error: watch_error(&conn, e) },
             };
+            let failed = matches!(signal, WatchSignal::Failed { .. });
             // A full channel already holds a signal that will trigger a snapshot.
-            if let Some(s) = signal
-                && let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(s)
-            {
+            if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(signal) {
                 return;
             }
+            if failed {
+                break;
+            }
         }
-    }));
-    reader
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
 }
 
 fn watch_error(conn: &Connection, err: watcher::Error) -> ClusterError {

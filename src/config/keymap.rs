@@ -27,16 +27,18 @@ pub enum ActionId {
     SortStatus,
     Yaml,
     Logs,
+    Journal,
 }
 
 /// (action, config name, help text, mutating, shown in the footer)
-const ACTIONS: [(ActionId, &str, &str, bool, bool); 17] = [
-    (ActionId::Command, "command", "command mode (:deploy :sts :pods :events :ns NAME :ctx NAME :q)", false, true),
+const ACTIONS: [(ActionId, &str, &str, bool, bool); 18] = [
+    (ActionId::Command, "command", "command mode (see COMMANDS)", false, true),
     (ActionId::Filter, "filter", "filter rows (regex, ! inverts)", false, true),
     (ActionId::Enter, "enter", "drill in", false, true),
     (ActionId::Back, "back", "back / clear filter / close", false, true),
     (ActionId::Yaml, "yaml", "show YAML", false, true),
     (ActionId::Logs, "logs", "show logs", false, true),
+    (ActionId::Journal, "journal", "audit journal (timeline, filters, verification)", false, false),
     (ActionId::Help, "help", "help", false, true),
     (ActionId::Quit, "quit", "quit", false, true),
     (ActionId::Up, "up", "move up", false, false),
@@ -77,7 +79,7 @@ impl ActionId {
 }
 
 /// A key as the key map names it. Characters carry no SHIFT (the case says it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Key {
     pub code: KeyCode,
     pub mods: KeyModifiers,

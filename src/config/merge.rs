@@ -22,6 +22,7 @@ pub fn deep_merge(base: &mut Value, patch: Value) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

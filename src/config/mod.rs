@@ -84,7 +84,7 @@ pub struct LoadOptions {
     pub theme: Option<String>,
     /// Directory holding config.yaml, keymap.yaml and themes/; None = XDG config dir.
     pub config_dir: Option<PathBuf>,
-    /// `NO_COLOR` is set (and not empty).
+    /// Force no colours; `NO_COLOR` (set and not empty) is honoured either way.
     pub no_color: bool,
 }
 
@@ -122,7 +122,7 @@ pub fn load(opts: &LoadOptions) -> Settings {
         None => Config::defaults(),
     };
     let theme_name = opts.theme.clone().unwrap_or_else(|| config.theme.clone());
-    let (theme, tw) = theme::load(&theme_name, dir.as_deref(), opts.no_color);
+    let (theme, tw) = theme::load(&theme_name, dir.as_deref(), opts.no_color || no_color_from_env());
     warnings.extend(tw);
     let keymap_path = dir.as_ref().map(|d| d.join("keymap.yaml"));
     let keymap = match keymap_path.as_deref().and_then(|p| read_optional(p, false, &mut warnings)) {

@@ -2,6 +2,8 @@
 //! UI, answers the UI's commands, and reports only through `EngineEvent` messages, so the UI
 //! never waits on the network.
 mod health;
+pub mod journal_feed;
+pub mod windows_feed;
 
 use std::time::Duration;
 

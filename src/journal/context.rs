@@ -33,7 +33,9 @@ impl JournalContext {
     pub fn local() -> Self {
         let local_user = std::env::var("USER")
             .or_else(|_| std::env::var("LOGNAME"))
-            .unwrap_or_else(|_| "unknown".to_string());
+            .ok()
+            .or_else(user_from_passwd)
+            .unwrap_or_else(|| "unknown".to_string());
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|h| h.trim().to_string())
             .ok()
@@ -42,6 +44,18 @@ impl JournalContext {
             .unwrap_or_else(|| "unknown".to_string());
         Self { actor: Actor { cluster_user: None, local_user, host }, cluster: None }
     }
+}
+
+/// The name of this process's real uid in /etc/passwd (when $USER is not set, e.g. in services).
+fn user_from_passwd() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().next()?.to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)? == uid).then(|| name.to_string())
+    })
 }
 
 /// `$XDG_DATA_HOME/cabin/journal.jsonl` (via `directories`).

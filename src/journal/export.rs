@@ -50,7 +50,27 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// One entry on one line, as `cabin journal tail` prints it.
+pub fn one_line(e: &Entry) -> String {
+    let actor = e.actor.cluster_user.as_deref().unwrap_or(&e.actor.local_user);
+    let detail = match e.details.get("message").and_then(|m| m.as_str()) {
+        Some(m) => m.replace(['\n', '\r'], " "),
+        None => e.details.to_string(),
+    };
+    format!(
+        "{:>6}  {}  {:<16}  {:<10}  {:<12}  {:<8}  {}",
+        e.seq,
+        format_ts(&e.ts),
+        e.kind,
+        e.change.as_deref().unwrap_or("-"),
+        actor,
+        e.outcome.as_deref().unwrap_or("-"),
+        detail
+    )
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::csv_field;
 

@@ -26,6 +26,22 @@ pub fn read_entries_from<R: BufRead>(r: R) -> std::io::Result<Vec<Entry>> {
     Ok(out)
 }
 
+/// Entries in complete lines after byte `offset` (for live tails), and the offset to continue
+/// from. If the file shrank (it was replaced or repaired) reading restarts from 0.
+pub fn read_since(path: &Path, offset: u64) -> Result<(Vec<Entry>, u64), JournalError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let read_err = |source| JournalError::Read { path: path.into(), source };
+    let mut file = open_read(path)?;
+    let len = file.metadata().map_err(read_err)?.len();
+    let offset = if len < offset { 0 } else { offset };
+    file.seek(SeekFrom::Start(offset)).map_err(read_err)?;
+    let mut bytes = Vec::new();
+    file.take(len - offset).read_to_end(&mut bytes).map_err(read_err)?;
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let entries = read_entries_from(&bytes[..complete]).map_err(read_err)?;
+    Ok((entries, offset + complete as u64))
+}
+
 /// Which entries to show. Empty fields match everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EntryFilter {
@@ -72,6 +88,7 @@ fn text_matches(e: &Entry, needle: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::journal::entry::{Actor, GENESIS_PREV};
@@ -110,5 +127,21 @@ mod tests {
         assert!(f(EntryFilter { since: Some(e.ts), until: Some(e.ts), ..Default::default() }));
         let later = e.ts + chrono::Duration::seconds(1);
         assert!(!f(EntryFilter { since: Some(later), ..Default::default() }));
+    }
+
+    #[test]
+    fn read_since_returns_only_new_complete_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let mut a = entry("C", "note", "x", 1);
+        let line_a = a.seal().unwrap();
+        let mut b = entry("C", "note", "y", 2);
+        let line_b = b.seal().unwrap();
+        std::fs::write(&path, [&line_a[..], &line_b[..10]].concat()).unwrap();
+        let (got, off) = read_since(&path, 0).unwrap();
+        assert_eq!((got, off), (vec![a], line_a.len() as u64));
+        std::fs::write(&path, [&line_a[..], &line_b[..]].concat()).unwrap();
+        let (got, off2) = read_since(&path, off).unwrap();
+        assert_eq!((got, off2), (vec![b], (line_a.len() + line_b.len()) as u64));
     }
 }

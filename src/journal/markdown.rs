@@ -89,7 +89,7 @@ fn table<'a>(out: &mut String, rows: impl Iterator<Item = &'a Entry>) {
     out.push_str("| seq | time (UTC) | kind | actor | targets | outcome | details |\n");
     out.push_str("|---:|---|---|---|---|---|---|\n");
     for e in rows {
-        let targets: Vec<String> = e.targets.iter().map(|t| t.path()).collect();
+        let targets: Vec<String> = e.targets.iter().map(target).collect();
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} |",
@@ -103,6 +103,15 @@ fn table<'a>(out: &mut String, rows: impl Iterator<Item = &'a Entry>) {
         );
     }
     out.push('\n');
+}
+
+/// `group/kind/ns/name (rv 41→42)`.
+fn target(t: &super::entry::Target) -> String {
+    let rv = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
+    match (&t.resource_version_before, &t.resource_version_after) {
+        (None, None) => t.path(),
+        (before, after) => format!("{} (rv {}→{})", t.path(), rv(before), rv(after)),
+    }
 }
 
 fn actor(e: &Entry) -> String {

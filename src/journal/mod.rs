@@ -42,7 +42,7 @@ pub mod verify;
 
 pub use context::{Clock, JournalContext, SystemClock, default_path};
 pub use entry::{Actor, ClusterRef, Entry, NewEntry, Target};
-pub use filter::{EntryFilter, read_entries};
+pub use filter::{EntryFilter, read_entries, read_since};
 pub use store::{Journal, OpenReport, Repair, head};
 pub use verify::{BreakReason, Head, VerifyStatus, verify_path};
 

@@ -114,7 +114,11 @@ impl Journal {
         let cut = if tail.good_end < len { Some(self.cut(file, tail.good_end, len)?) } else { None };
         let (mut last, created) = match last {
             Some(e) => (e, false),
-            None => (self.write_entry(file, None, genesis(), &file_sink)?, true),
+            None => {
+                let g = self.write_entry(file, None, genesis(), &file_sink)?;
+                self.sync_dir()?;
+                (g, true)
+            }
         };
         let mut repaired = None;
         if let Some((offset, bytes, sha)) = cut {
@@ -181,6 +185,14 @@ impl Journal {
         Ok(e)
     }
 
+    /// Makes the new file's directory entry durable too.
+    fn sync_dir(&self) -> Result<(), JournalError> {
+        let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|source| JournalError::Sync { path: dir.into(), source })
+    }
+
     fn damaged(&self, detail: String) -> JournalError {
         JournalError::Damaged { path: self.path.clone(), detail }
     }
@@ -218,5 +230,6 @@ pub fn head(path: &Path) -> Result<Head, JournalError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 #[path = "store_tests.rs"]
 mod tests;

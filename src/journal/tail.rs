@@ -45,6 +45,7 @@ pub(crate) fn looks_torn(cut: &[u8]) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::io::Write;

@@ -204,6 +204,18 @@ pub enum EngineEvent {
     /// Answer to `Command::FetchLogs`.
     Logs { namespace: String, pod: String, container: Option<String>, text: String },
     Message(UserMessage),
+    /// Journal entries appended since the last feed (all of them on the first feed, with
+    /// `reset: true`) and the journal's verification state.
+    Journal(JournalFeed),
+    /// The change-clock line for the header, e.g. "OPEN · production allow · closes in 1h12m".
+    HeaderClock(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct JournalFeed {
+    pub reset: bool,
+    pub entries: Vec<crate::journal::Entry>,
+    pub status: crate::journal::VerifyStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

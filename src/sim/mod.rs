@@ -57,7 +57,8 @@ pub struct SimHandle {
 }
 
 fn seed(store: &MemStore, objects: Vec<serde_json::Value>) -> Result<(), SimError> {
-    for (index, obj) in objects.into_iter().enumerate() {
+    for (index, mut obj) in objects.into_iter().enumerate() {
+        server::defaults::apply(&mut obj);
         let what = format!("{} {}", obj["kind"].as_str().unwrap_or("?"), obj["metadata"]["name"].as_str().unwrap_or("?"));
         let status = obj.get("status").cloned();
         let created = store.create(obj).map_err(|source| SimError::Seed { index, what: what.clone(), source })?;

@@ -8,6 +8,9 @@ pub enum PatchType {
     Merge,
     Json,
     Strategic,
+    /// Server-side apply (`application/apply-patch+yaml`), simplified: the applied fields are
+    /// strategically merged into the live object; field ownership is not tracked.
+    Apply,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -26,13 +29,17 @@ impl PatchType {
             "application/merge-patch+json" => Some(Self::Merge),
             "application/json-patch+json" => Some(Self::Json),
             "application/strategic-merge-patch+json" => Some(Self::Strategic),
+            "application/apply-patch+yaml" => Some(Self::Apply),
             _ => None,
         }
     }
 }
 
 pub fn apply(kind: PatchType, current: &Value, body: &[u8]) -> Result<Value, PatchError> {
-    let p: Value = serde_json::from_slice(body).map_err(|e| PatchError::Parse(e.to_string()))?;
+    let p: Value = match kind {
+        PatchType::Apply => yaml_serde::from_slice(body).map_err(|e| PatchError::Parse(e.to_string()))?,
+        _ => serde_json::from_slice(body).map_err(|e| PatchError::Parse(e.to_string()))?,
+    };
     let mut out = current.clone();
     match kind {
         PatchType::Merge => json_patch::merge(&mut out, &p),
@@ -40,7 +47,7 @@ pub fn apply(kind: PatchType, current: &Value, body: &[u8]) -> Result<Value, Pat
             let ops: json_patch::Patch = serde_json::from_value(p).map_err(|e| PatchError::Parse(e.to_string()))?;
             json_patch::patch(&mut out, &ops).map_err(|e| PatchError::Json(e.to_string()))?;
         }
-        PatchType::Strategic => out = strategic(current, &p),
+        PatchType::Strategic | PatchType::Apply => out = strategic(current, &p),
     }
     if out.is_object() { Ok(out) } else { Err(PatchError::NotObject) }
 }
@@ -125,6 +132,7 @@ fn strip_directives(v: &Value) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -61,6 +61,8 @@ pub enum Action {
     Prompt(PromptMsg),
     Yaml,
     Logs,
+    /// Open the audit journal screen (filters kept).
+    Journal,
     /// Mouse click at a terminal cell.
     Click { column: u16, row: u16 },
     Resize(u16, u16),

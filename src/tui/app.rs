@@ -42,6 +42,7 @@ impl<B: Backend> App<B> {
             max_events: opts.max_events,
         };
         let mut state = AppState::new(ui);
+        state.cluster.scope = opts.scope;
         if !opts.config_warnings.is_empty() {
             state.popups.push(Popup::new("settings warnings (defaults apply)", PopupKind::Messages(opts.config_warnings)));
         }
@@ -104,7 +105,8 @@ impl<B: Backend> App<B> {
                 },
                 ev = input.next() => match ev {
                     Some(ev) => self.input_burst(ev, &mut input, &commands),
-                    None => return Ok(()),
+                    // Input closed (stdin gone, or a test's script ended): show the last state.
+                    None => return self.draw(),
                 },
                 _ = tokio::time::sleep_until(due), if dirty => {}
                 _ = clock.tick(), if !self.fixed_clock => {}

@@ -7,15 +7,21 @@ pub enum Parsed {
     Show(ScreenKind),
     Scope(Scope),
     Context(String),
+    /// `:journal [change=… actor=… kind=… outcome=…]` (also `:audit`).
+    Journal(crate::journal::EntryFilter),
     Help,
     Quit,
 }
 
-/// `deploy`, `sts`, `pods`, `events`, `ns [NAME|all]`, `ctx NAME`, `dash`, `help`, `q`.
+/// `deploy`, `sts`, `pods`, `events`, `ns [NAME|all]`, `ctx NAME`, `dash`, `journal [k=v…]`,
+/// `help`, `q`.
 /// Aliases follow k9s (`dp`, `po`, `ev`, …). Errors are ready for the status line.
 pub fn parse(input: &str) -> Result<Parsed, String> {
     let mut words = input.split_whitespace();
     let Some(cmd) = words.next() else { return Err("empty command: try :deploy, :pods or :help".into()) };
+    if matches!(cmd.to_ascii_lowercase().as_str(), "journal" | "audit" | "jr") {
+        return super::screens::journal::parse_filter(words).map(Parsed::Journal);
+    }
     let arg = words.next();
     let list = |k| Ok(Parsed::Show(ScreenKind::List(k)));
     match (cmd.to_ascii_lowercase().as_str(), arg) {
@@ -31,11 +37,12 @@ pub fn parse(input: &str) -> Result<Parsed, String> {
         ("ns" | "namespace" | "namespaces", Some(ns)) => Ok(Parsed::Scope(Scope::Namespace(ns.to_string()))),
         ("ctx" | "context" | "contexts", Some(name)) => Ok(Parsed::Context(name.to_string())),
         ("ctx" | "context" | "contexts", None) => Err("usage: :ctx NAME (a context of your kubeconfig)".into()),
-        (other, _) => Err(format!("unknown command :{other} — try :deploy :sts :pods :events :ns :ctx :q (or ? for help)")),
+        (other, _) => Err(format!("unknown command :{other} — try :deploy :sts :pods :events :ns :ctx :journal :q (or ? for help)")),
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -46,6 +53,8 @@ mod tests {
         assert_eq!(parse("ns all"), Ok(Parsed::Scope(Scope::All)));
         assert_eq!(parse("ctx prod"), Ok(Parsed::Context("prod".into())));
         assert_eq!(parse("q"), Ok(Parsed::Quit));
+        let Ok(Parsed::Journal(f)) = parse("audit change=CHG-1 kind=rollback") else { panic!("journal") };
+        assert_eq!((f.change.as_deref(), f.kind.as_deref()), (Some("CHG-1"), Some("rollback")));
         assert!(parse("bogus").unwrap_err().starts_with("unknown command :bogus"));
     }
 }

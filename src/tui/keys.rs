@@ -52,5 +52,6 @@ pub fn from_id(id: ActionId) -> Action {
         ActionId::SortStatus => Action::Sort(SortKey::Status),
         ActionId::Yaml => Action::Yaml,
         ActionId::Logs => Action::Logs,
+        ActionId::Journal => Action::Journal,
     }
 }

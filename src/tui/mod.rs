@@ -6,6 +6,7 @@
 pub mod action;
 pub mod app;
 pub mod commands;
+pub mod journal_update;
 pub mod keys;
 pub mod popups;
 pub mod screens;
@@ -22,8 +23,8 @@ use tokio::sync::mpsc::{Receiver, Sender};
 pub use action::{Action, InputEvent};
 pub use app::App;
 
-use crate::config::{KeyMap, Theme};
-use crate::model::{Command, EngineEvent};
+use crate::config::{KeyMap, Settings, Theme};
+use crate::model::{Command, EngineEvent, Scope};
 
 /// What the cockpit needs from the settings.
 #[derive(Debug, Clone)]
@@ -40,6 +41,23 @@ pub struct TuiOptions {
     pub header_extra: Option<String>,
     /// A fixed clock for ages (tests); None = the system clock.
     pub now: Option<DateTime<Utc>>,
+    /// The scope the engine starts with (`-n NS` / `-A`), shown in the header.
+    pub scope: Scope,
+}
+
+impl TuiOptions {
+    /// Options from loaded settings. `read_only`: `--read-only` or `config.read_only_for(context)`.
+    pub fn from_settings(settings: &Settings, read_only: bool, scope: Scope) -> TuiOptions {
+        TuiOptions {
+            theme: settings.theme.clone(),
+            keymap: settings.keymap.clone(),
+            read_only,
+            config_warnings: settings.warnings.clone(),
+            max_events: settings.config.max_events,
+            scope,
+            ..TuiOptions::default()
+        }
+    }
 }
 
 impl Default for TuiOptions {
@@ -52,6 +70,7 @@ impl Default for TuiOptions {
             max_events: 50,
             header_extra: None,
             now: None,
+            scope: Scope::All,
         }
     }
 }

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::popups::Popup;
+use super::screens::journal::JournalState;
 use super::screens::{Screen, ScreenKind};
 use crate::config::{KeyMap, Theme};
 use crate::model::{ClusterSnapshot, ConnState, ContextInfo, Scope, UserMessage};
@@ -58,6 +59,8 @@ pub struct AppState {
     /// The top popup gets the keys first.
     pub popups: Vec<Popup>,
     pub prompt: Option<Prompt>,
+    /// The audit journal as the feed sent it, with the journal screen's filter and selection.
+    pub journal: JournalState,
     /// The last message for the status line.
     pub status: Option<UserMessage>,
     pub quit: bool,
@@ -76,6 +79,7 @@ impl AppState {
             screens: vec![Screen::new(ScreenKind::Dashboard)],
             popups: Vec::new(),
             prompt: None,
+            journal: JournalState::default(),
             status: None,
             quit: false,
         }

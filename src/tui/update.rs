@@ -3,8 +3,9 @@ use ratatui::layout::{Position, Rect};
 
 use super::action::{Action, NavMsg, PromptKind, PromptMsg};
 use super::commands::{self, Parsed};
+use super::journal_update as journal;
 use super::popups::{Awaiting, Popup, PopupKind};
-use super::screens::list::{Filter, visible_offset};
+use super::screens::list::{Filter, ListMsg, visible_offset};
 use super::screens::rows::Target;
 use super::screens::{Screen, ScreenKind};
 use super::state::{AppState, Prompt};
@@ -42,11 +43,19 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
             Vec::new()
         }
         Action::Sort(key) => {
-            state.screen_mut().list.toggle_sort(key);
+            state.screen_mut().list.update(ListMsg::Sort(key));
             Vec::new()
         }
         Action::Yaml => yaml(state),
         Action::Logs => logs(state),
+        Action::Journal => {
+            journal::open(state, None);
+            Vec::new()
+        }
+        Action::Click { column, row } if journal::active(state) => {
+            journal::click(state, column, row);
+            Vec::new()
+        }
         Action::Click { column, row } => {
             click(state, column, row);
             Vec::new()
@@ -86,11 +95,7 @@ fn popup_keys(state: &mut AppState, action: Action) -> Vec<Command> {
 fn prompt(state: &mut AppState, msg: PromptMsg) -> Vec<Command> {
     match msg {
         PromptMsg::Open(kind) => {
-            let input = match kind {
-                PromptKind::Filter => state.screen().list.filter.as_ref().map(|f| f.text.clone()).unwrap_or_default(),
-                PromptKind::Command => String::new(),
-            };
-            state.prompt = Some(Prompt { kind, input });
+            state.prompt = Some(Prompt { kind, input: String::new() });
             state.status = None;
         }
         PromptMsg::Char(c) => {
@@ -119,17 +124,16 @@ fn prompt(state: &mut AppState, msg: PromptMsg) -> Vec<Command> {
 }
 
 fn set_filter(state: &mut AppState, text: &str) {
+    if journal::active(state) {
+        journal::search(state, text);
+        return;
+    }
     if text.is_empty() {
-        state.screen_mut().list.filter = None;
+        state.screen_mut().list.update(ListMsg::Filter(None));
         return;
     }
     match Filter::parse(text) {
-        Ok(f) => {
-            let list = &mut state.screen_mut().list;
-            list.filter = Some(f);
-            list.selected = 0;
-            list.offset = 0;
-        }
+        Ok(f) => state.screen_mut().list.update(ListMsg::Filter(Some(f))),
         Err(e) => state.status = Some(message(MessageLevel::Error, e, Some("fix the regex with / (esc clears)"))),
     }
 }
@@ -157,6 +161,10 @@ fn run_command(state: &mut AppState, input: &str) -> Vec<Command> {
             }
             Vec::new()
         }
+        Ok(Parsed::Journal(fields)) => {
+            journal::open(state, Some(fields));
+            Vec::new()
+        }
         Ok(Parsed::Scope(scope)) => set_scope(state, scope),
         Ok(Parsed::Context(name)) => {
             state.status = Some(message(MessageLevel::Info, format!("switching to context {name}…"), None));
@@ -168,15 +176,17 @@ fn run_command(state: &mut AppState, input: &str) -> Vec<Command> {
 fn set_scope(state: &mut AppState, scope: Scope) -> Vec<Command> {
     state.cluster.scope = scope.clone();
     for s in &mut state.screens {
-        s.list.selected = 0;
-        s.list.offset = 0;
+        s.list.update(ListMsg::Reset);
     }
     vec![Command::SetScope(scope)]
 }
 
 fn back(state: &mut AppState) {
+    if journal::active(state) && journal::clear_search(state) {
+        return;
+    }
     if state.screen().list.filter.is_some() {
-        state.screen_mut().list.filter = None;
+        state.screen_mut().list.update(ListMsg::Filter(None));
     } else if state.screens.len() > 1 {
         state.screens.pop();
     } else {
@@ -185,6 +195,10 @@ fn back(state: &mut AppState) {
 }
 
 fn enter(state: &mut AppState) -> Vec<Command> {
+    if journal::active(state) {
+        journal::enter(state);
+        return Vec::new();
+    }
     match state.screen().selected_target(&state.cluster, state.ui.now) {
         Target::Workload(key) => state.screens.push(Screen::new(ScreenKind::Workload(key))),
         Target::Pod { namespace, name } => state.screens.push(Screen::new(ScreenKind::Pod { namespace, name })),
@@ -200,9 +214,13 @@ fn enter(state: &mut AppState) -> Vec<Command> {
 }
 
 fn nav(state: &mut AppState, msg: NavMsg) {
+    if journal::active(state) {
+        journal::nav(state, msg);
+        return;
+    }
     let page = data_height(main_table_area(state, screen_area(state)));
     let len = state.screen().visible_rows(&state.cluster, state.ui.now).len();
-    state.screen_mut().list.nav(msg, len, page);
+    state.screen_mut().list.update(ListMsg::Nav { msg, len, page });
 }
 
 fn yaml(state: &mut AppState) -> Vec<Command> {
@@ -246,7 +264,7 @@ fn click(state: &mut AppState, column: u16, row: u16) {
     let index = offset + usize::from(row - first);
     let len = state.screen().visible_rows(&state.cluster, state.ui.now).len();
     if index < len {
-        state.screen_mut().list.nav(NavMsg::Select(index), len, height);
+        state.screen_mut().list.update(ListMsg::Nav { msg: NavMsg::Select(index), len, page: height });
     }
 }
 
@@ -259,12 +277,14 @@ fn apply_engine(state: &mut AppState, ev: EngineEvent) {
             let (data, now) = (&state.cluster, state.ui.now);
             let lens: Vec<usize> = state.screens.iter().map(|s| s.visible_rows(data, now).len()).collect();
             for (s, len) in state.screens.iter_mut().zip(lens) {
-                s.list.clamp(len);
+                s.list.update(ListMsg::Clamp(len));
             }
         }
         EngineEvent::Yaml { key, yaml } => fill(state, &Awaiting::Yaml(key), yaml),
         EngineEvent::Logs { namespace, pod, container, text } => fill(state, &Awaiting::Logs { namespace, pod, container }, text),
         EngineEvent::Message(m) => state.status = Some(m),
+        EngineEvent::Journal(feed) => journal::apply_feed(state, feed),
+        EngineEvent::HeaderClock(line) => state.ui.header_extra = Some(line),
     }
 }
 

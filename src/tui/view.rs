@@ -6,6 +6,7 @@ use ratatui::widgets::{Block, Widget};
 use super::popups::PopupView;
 use super::screens::dashboard::DashboardView;
 use super::screens::detail::{PodScreenView, WorkloadScreenView};
+use super::screens::journal_view::{self, JournalScreenView};
 use super::screens::table::ListView;
 use super::screens::ScreenKind;
 use super::state::AppState;
@@ -34,6 +35,7 @@ impl Widget for AppView<'_> {
             ScreenKind::List(kind) => ListView { state: s, screen, kind: *kind }.render(body, buf),
             ScreenKind::Workload(key) => WorkloadScreenView { state: s, screen, key }.render(body, buf),
             ScreenKind::Pod { namespace, name } => PodScreenView { state: s, screen, namespace, name }.render(body, buf),
+            ScreenKind::Journal => JournalScreenView { journal: &s.journal, theme: t, keymap: &s.ui.keymap }.render(body, buf),
         }
         let crumbs = s.screens.iter().map(|sc| sc.title(&s.cluster)).collect();
         StatusLine { prompt: s.prompt.as_ref(), message: s.status.as_ref(), crumbs, theme: t }.render(status, buf);
@@ -61,5 +63,6 @@ pub fn main_table_area(state: &AppState, area: Rect) -> Rect {
             super::screens::detail::workload_areas(body, n)[2]
         }
         ScreenKind::Pod { .. } => super::screens::detail::pod_areas(body)[1],
+        ScreenKind::Journal => journal_view::areas(body)[1],
     }
 }

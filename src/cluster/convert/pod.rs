@@ -77,6 +77,15 @@ fn container_state(c: &ContainerStatus) -> String {
     if state.running.is_some() { "Running".to_string() } else { "Unknown".to_string() }
 }
 
+/// kubectl counts the init containers' restarts while they run, else the containers'.
+fn restarts(pod: &Pod, statuses: &[ContainerStatus]) -> i32 {
+    if init_status(pod).is_some() {
+        let inits = pod.status.as_ref().and_then(|s| s.init_container_statuses.as_ref());
+        return inits.map_or(0, |i| i.iter().map(|s| s.restart_count).sum());
+    }
+    statuses.iter().map(|s| s.restart_count).sum()
+}
+
 pub fn pod_view(pod: &Pod) -> PodView {
     let statuses = pod.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default();
     let spec_containers = pod.spec.as_ref().map(|s| s.containers.clone()).unwrap_or_default();
@@ -100,7 +109,7 @@ pub fn pod_view(pod: &Pod) -> PodView {
         status: pod_status(pod),
         ready_containers: statuses.iter().filter(|s| s.ready).count() as i32,
         total_containers: spec_containers.len() as i32,
-        restarts: statuses.iter().map(|s| s.restart_count).sum(),
+        restarts: restarts(pod, &statuses),
         node: pod.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default(),
         created: created(&pod.metadata),
         owner,

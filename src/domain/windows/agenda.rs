@@ -2,7 +2,7 @@
 //! window, the schedule in words, and a plain-text agenda (used by `cabin windows list`).
 
 use super::format::{format_duration, schedule_in_words};
-use super::window::{AppTarget, SyncWindow, WindowError};
+use super::window::{AppTarget, CompiledWindow, SyncWindow, WindowError};
 use chrono::{DateTime, Duration, Utc};
 use std::fmt::Write as _;
 
@@ -43,11 +43,19 @@ pub fn window_intervals(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>, WindowError> {
-    let c = w.compile()?;
+    Ok(compiled_intervals(&w.compile()?, from, to))
+}
+
+/// Active intervals of a compiled window overlapping `[from, to)`, overlaps merged.
+pub fn compiled_intervals(
+    c: &CompiledWindow,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let dur = Duration::nanoseconds(c.duration_ns);
     let mut out: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
     if c.duration_ns <= 0 {
-        return Ok(out);
+        return out;
     }
     let mut cursor = from - dur - Duration::seconds(1);
     for _ in 0..MAX_STEPS {
@@ -63,7 +71,7 @@ pub fn window_intervals(
         }
         cursor = start;
     }
-    Ok(out)
+    out
 }
 
 /// The next `n` occurrences (start, end) of a window starting after `after`.
@@ -161,4 +169,39 @@ pub fn render_agenda(projects: &[ProjectWindows], now: DateTime<Utc>, days: u32)
         let _ = writeln!(s, "\n  (no window occurrences in range)");
     }
     s
+}
+
+/// Freeze intervals in `[from, from + days)` covering `target` (`None` = every freeze),
+/// as calendar occurrences (kind `Freeze`, source = freeze name). Invalid freezes are skipped.
+pub fn freeze_occurrences(
+    freezes: &[super::freeze::Freeze],
+    target: Option<&AppTarget>,
+    from: DateTime<Utc>,
+    days: u32,
+) -> Vec<Occurrence> {
+    let to = from + Duration::days(i64::from(days));
+    let mut out = Vec::new();
+    for f in freezes.iter().filter(|f| target.is_none_or(|t| f.covers(t))) {
+        let Ok(period) = f.period() else { continue };
+        for (start, end) in period.intervals(from, to) {
+            let label = if f.description.is_empty() { f.name.clone() } else { f.description.clone() };
+            out.push(Occurrence { start, end, kind: OccurrenceKind::Freeze, source: f.name.clone(), index: 0, label });
+        }
+    }
+    out.sort_by(|a, b| (a.start, &a.source).cmp(&(b.start, &b.source)));
+    out
+}
+
+/// Window and freeze occurrences together, sorted by start then kind.
+pub fn calendar(
+    projects: &[ProjectWindows],
+    freezes: &[super::freeze::Freeze],
+    target: Option<&AppTarget>,
+    from: DateTime<Utc>,
+    days: u32,
+) -> Vec<Occurrence> {
+    let mut all = occurrences(projects, target, from, days);
+    all.extend(freeze_occurrences(freezes, target, from, days));
+    all.sort_by(|a, b| (a.start, a.kind, &a.source, a.index).cmp(&(b.start, b.kind, &b.source, b.index)));
+    all
 }

@@ -68,6 +68,50 @@ fn leading_fraction(s: &[u8]) -> (u64, f64, usize) {
     (x, scale, i)
 }
 
+/// One `number unit` component: its value in nanoseconds and the rest of the input.
+fn component<'a>(s: &'a [u8], orig: &str) -> Result<(u64, &'a [u8]), DurationError> {
+    let invalid = || DurationError(format!("time: invalid duration {}", quote(orig)));
+    if !(s[0] == b'.' || s[0].is_ascii_digit()) {
+        return Err(invalid());
+    }
+    let (v, n) = leading_int(s).map_err(|_| invalid())?;
+    let pre = n > 0;
+    let mut s = &s[n..];
+    let (mut f, mut scale, mut post) = (0u64, 1f64, false);
+    if s.first() == Some(&b'.') {
+        s = &s[1..];
+        let (f2, sc2, n2) = leading_fraction(s);
+        (f, scale, post) = (f2, sc2, n2 > 0);
+        s = &s[n2..];
+    }
+    if !pre && !post {
+        return Err(invalid());
+    }
+    let i = s.iter().position(|&c| c == b'.' || c.is_ascii_digit()).unwrap_or(s.len());
+    if i == 0 {
+        return Err(DurationError(format!("time: missing unit in duration {}", quote(orig))));
+    }
+    let u = String::from_utf8_lossy(&s[..i]).into_owned();
+    let Some(unit) = unit_ns(&u) else {
+        return Err(DurationError(format!(
+            "time: unknown unit {} in duration {}",
+            quote(&u),
+            quote(orig)
+        )));
+    };
+    if v > (1u64 << 63) / unit {
+        return Err(invalid());
+    }
+    let mut v = v * unit;
+    if f > 0 {
+        v += (f as f64 * (unit as f64 / scale)) as u64;
+        if v > 1 << 63 {
+            return Err(invalid());
+        }
+    }
+    Ok((v, &s[i..]))
+}
+
 /// Parses like Go's `time.ParseDuration`; returns nanoseconds.
 pub fn parse_go_duration(orig: &str) -> Result<i64, DurationError> {
     let invalid = || DurationError(format!("time: invalid duration {}", quote(orig)));
@@ -87,45 +131,8 @@ pub fn parse_go_duration(orig: &str) -> Result<i64, DurationError> {
     }
     let mut d: u64 = 0;
     while !s.is_empty() {
-        if !(s[0] == b'.' || s[0].is_ascii_digit()) {
-            return Err(invalid());
-        }
-        let (v, n) = leading_int(s).map_err(|_| invalid())?;
-        let pre = n > 0;
-        s = &s[n..];
-        let (mut f, mut scale, mut post) = (0u64, 1f64, false);
-        if s.first() == Some(&b'.') {
-            s = &s[1..];
-            let (f2, sc2, n2) = leading_fraction(s);
-            (f, scale, post) = (f2, sc2, n2 > 0);
-            s = &s[n2..];
-        }
-        if !pre && !post {
-            return Err(invalid());
-        }
-        let i = s.iter().position(|&c| c == b'.' || c.is_ascii_digit()).unwrap_or(s.len());
-        if i == 0 {
-            return Err(DurationError(format!("time: missing unit in duration {}", quote(orig))));
-        }
-        let u = String::from_utf8_lossy(&s[..i]).into_owned();
-        s = &s[i..];
-        let Some(unit) = unit_ns(&u) else {
-            return Err(DurationError(format!(
-                "time: unknown unit {} in duration {}",
-                quote(&u),
-                quote(orig)
-            )));
-        };
-        if v > (1u64 << 63) / unit {
-            return Err(invalid());
-        }
-        let mut v = v * unit;
-        if f > 0 {
-            v += (f as f64 * (unit as f64 / scale)) as u64;
-            if v > 1 << 63 {
-                return Err(invalid());
-            }
-        }
+        let (v, rest) = component(s, orig)?;
+        s = rest;
         d += v;
         if d > 1 << 63 {
             return Err(invalid());

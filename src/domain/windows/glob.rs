@@ -128,10 +128,44 @@ impl Glob {
     }
 }
 
+/// A pattern prepared for repeated matching (fast paths for `*`, literals and `prefix*`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pattern {
+    Any,
+    Exact(String),
+    Prefix(String),
+    Compiled(Glob),
+    /// Failed to compile: matches nothing.
+    Never,
+}
+
+impl Pattern {
+    pub fn new(pattern: &str) -> Pattern {
+        if pattern == "*" {
+            return Pattern::Any;
+        }
+        let special = |c: char| matches!(c, '*' | '?' | '[' | '{' | '\\');
+        if !pattern.contains(special) {
+            return Pattern::Exact(pattern.to_string());
+        }
+        if let Some(prefix) = pattern.strip_suffix('*').filter(|p| !p.contains(special)) {
+            return Pattern::Prefix(prefix.to_string());
+        }
+        Glob::compile(pattern).map_or(Pattern::Never, Pattern::Compiled)
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        match self {
+            Pattern::Any => true,
+            Pattern::Exact(p) => p == text,
+            Pattern::Prefix(p) => text.starts_with(p.as_str()),
+            Pattern::Compiled(g) => g.is_match(text),
+            Pattern::Never => false,
+        }
+    }
+}
+
 /// Argo CD's `glob.Match(pattern, text)`: `*` matches anything; a bad pattern matches nothing.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
-    if pattern == "*" {
-        return true;
-    }
-    Glob::compile(pattern).is_some_and(|g| g.is_match(text))
+    Pattern::new(pattern).is_match(text)
 }

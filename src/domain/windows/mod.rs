@@ -18,3 +18,5 @@ pub use validate::{ValidationError, validate_windows};
 pub use window::{AppTarget, CompiledWindow, SyncWindow, WindowError};
 pub mod agenda;
 pub mod format;
+pub mod clock;
+pub mod freeze;

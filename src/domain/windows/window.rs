@@ -2,7 +2,7 @@
 
 use super::cron::{CronError, Schedule};
 use super::duration::{DurationError, parse_go_duration};
-use super::glob::glob_match;
+use super::glob::Pattern;
 use chrono::{DateTime, Duration, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -52,7 +52,7 @@ pub struct AppTarget {
     pub namespace: String,
     /// `spec.destination.server`.
     pub server: String,
-    /// `spec.destination.name` (wins over `server` when non-empty).
+    /// `spec.destination.name` (cluster patterns match it or `server`, when non-empty).
     pub dest_name: String,
 }
 
@@ -139,26 +139,18 @@ impl SyncWindow {
 
     /// `Matches(app)` for this window: OR (default) or AND over the non-empty lists.
     pub fn matches(&self, app: &AppTarget) -> bool {
-        let cluster = if app.dest_name.is_empty() { &app.server } else { &app.dest_name };
-        let lists = [
-            (&self.applications, &app.name),
-            (&self.namespaces, &app.namespace),
-            (&self.clusters, cluster),
-        ];
-        let mut any_set = false;
-        let mut any_hit = false;
-        for (patterns, value) in lists {
-            if patterns.is_empty() {
-                continue;
-            }
-            any_set = true;
-            let hit = patterns.iter().any(|p| glob_match(p, value));
-            if self.and_operator && !hit {
-                return false;
-            }
-            any_hit |= hit;
+        self.matcher().matches(app)
+    }
+
+    /// The window's patterns compiled for repeated matching.
+    pub fn matcher(&self) -> Matcher {
+        let compile = |l: &[String]| l.iter().map(|p| Pattern::new(p)).collect();
+        Matcher {
+            applications: compile(&self.applications),
+            namespaces: compile(&self.namespaces),
+            clusters: compile(&self.clusters),
+            and_operator: self.and_operator,
         }
-        any_set && any_hit
     }
 
     pub fn is_allow(&self) -> bool {
@@ -167,5 +159,42 @@ impl SyncWindow {
 
     pub fn is_deny(&self) -> bool {
         self.kind == "deny"
+    }
+}
+
+/// Compiled `applications` / `namespaces` / `clusters` patterns of one window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matcher {
+    pub applications: Vec<Pattern>,
+    pub namespaces: Vec<Pattern>,
+    pub clusters: Vec<Pattern>,
+    pub and_operator: bool,
+}
+
+impl Matcher {
+    /// Argo CD `Matches`: clusters match a non-empty destination name or server.
+    pub fn matches(&self, app: &AppTarget) -> bool {
+        let cluster = |p: &Pattern| {
+            (!app.dest_name.is_empty() && p.is_match(&app.dest_name))
+                || (!app.server.is_empty() && p.is_match(&app.server))
+        };
+        let app_hit = |p: &Pattern| p.is_match(&app.name);
+        let ns_hit = |p: &Pattern| p.is_match(&app.namespace);
+        let lists: [(&Vec<Pattern>, &dyn Fn(&Pattern) -> bool); 3] =
+            [(&self.applications, &app_hit), (&self.namespaces, &ns_hit), (&self.clusters, &cluster)];
+        let mut any_set = false;
+        let mut any_hit = false;
+        for (patterns, hit_one) in lists {
+            if patterns.is_empty() {
+                continue;
+            }
+            any_set = true;
+            let hit = patterns.iter().any(hit_one);
+            if self.and_operator && !hit {
+                return false;
+            }
+            any_hit |= hit;
+        }
+        any_set && any_hit
     }
 }

@@ -66,7 +66,9 @@ pub fn now_rfc3339() -> String {
 }
 
 pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&chrono::Utc))
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 /// Whether `labels` match a LabelSelector (matchLabels and matchExpressions). An empty selector
@@ -84,7 +86,10 @@ pub fn selector_matches(selector: &Value, labels: &Value) -> bool {
 fn expression_matches(e: &Value, labels: &Value) -> bool {
     let key = e["key"].as_str().unwrap_or_default();
     let value = labels[key].as_str();
-    let values: Vec<&str> = e["values"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let values: Vec<&str> = e["values"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     match e["operator"].as_str().unwrap_or_default() {
         "In" => value.is_some_and(|v| values.contains(&v)),
         "NotIn" => value.is_none_or(|v| !values.contains(&v)),
@@ -95,7 +100,10 @@ fn expression_matches(e: &Value, labels: &Value) -> bool {
 }
 
 pub fn pod_condition<'a>(pod: &'a Value, kind: &str) -> Option<&'a Value> {
-    pod["status"]["conditions"].as_array()?.iter().find(|c| c["type"] == kind)
+    pod["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == kind)
 }
 
 pub fn is_pod_ready(pod: &Value) -> bool {
@@ -103,7 +111,11 @@ pub fn is_pod_ready(pod: &Value) -> bool {
 }
 
 /// Ready for at least `min_ready_seconds` (availability, as the ReplicaSet controller counts it).
-pub fn is_pod_available(pod: &Value, min_ready_seconds: i64, now: chrono::DateTime<chrono::Utc>) -> bool {
+pub fn is_pod_available(
+    pod: &Value,
+    min_ready_seconds: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
     let Some(cond) = pod_condition(pod, "Ready").filter(|c| c["status"] == "True") else {
         return false;
     };
@@ -141,27 +153,86 @@ pub fn pod_from_template(template: &Value, owner: &Value, name: Option<&str>) ->
         spec["restartPolicy"] = json!("Always");
     }
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec,
-        "status": {"phase": "Pending", "qosClass": "BestEffort"}})
+        "status": {"phase": "Pending", "qosClass": qos_class(&template["spec"])}})
+}
+
+/// The pod's QoS class from its containers' requests and limits.
+fn qos_class(spec: &Value) -> &'static str {
+    let containers = spec["containers"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let any = containers.iter().any(|c| {
+        c["resources"]["requests"]
+            .as_object()
+            .is_some_and(|m| !m.is_empty())
+            || c["resources"]["limits"]
+                .as_object()
+                .is_some_and(|m| !m.is_empty())
+    });
+    let guaranteed = !containers.is_empty()
+        && containers.iter().all(|c| {
+            let l = &c["resources"]["limits"];
+            let r = &c["resources"]["requests"];
+            ["cpu", "memory"]
+                .iter()
+                .all(|k| l[k].is_string() && (r[k].is_null() || r[k] == l[k]))
+        });
+    if guaranteed {
+        "Guaranteed"
+    } else if any {
+        "Burstable"
+    } else {
+        "BestEffort"
+    }
 }
 
 /// A template without the `pod-template-hash` label, for comparing a ReplicaSet's template
-/// with its Deployment's.
+/// with its Deployment's. Nulls and empty lists/maps are dropped, as the real controller's
+/// semantic comparison of typed objects treats them as absent (kubectl sends
+/// `creationTimestamp: null`).
 pub fn template_without_hash(template: &Value) -> Value {
-    let mut t = template.clone();
-    if let Some(labels) = t.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
+    let mut t = semantic(template);
+    if let Some(labels) = t
+        .pointer_mut("/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
         labels.remove("pod-template-hash");
-        if labels.is_empty() {
-            if let Some(meta) = t["metadata"].as_object_mut() {
-                meta.remove("labels");
-            }
+        if labels.is_empty()
+            && let Some(meta) = t["metadata"].as_object_mut()
+        {
+            meta.remove("labels");
         }
     }
-    if t["metadata"].as_object().is_some_and(|m| m.is_empty()) {
-        if let Some(obj) = t.as_object_mut() {
-            obj.remove("metadata");
-        }
+    if t["metadata"].as_object().is_some_and(|m| m.is_empty())
+        && let Some(obj) = t.as_object_mut()
+    {
+        obj.remove("metadata");
     }
     t
+}
+
+/// A copy without nulls and empty arrays/objects (recursively).
+fn semantic(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), semantic(v)))
+                .filter(|(_, v)| !is_empty(v))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(semantic).collect()),
+        other => other.clone(),
+    }
+}
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Object(m) => m.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
 }
 
 /// The hash of a pod template like the Deployment controller's `pod-template-hash`: a 32-bit
@@ -174,7 +245,10 @@ pub fn template_hash(template: &Value, collision_count: i64) -> String {
         h = h.wrapping_mul(0x0100_0193);
     }
     const ALPHA: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    h.to_string().bytes().map(|b| ALPHA[usize::from(b) % ALPHA.len()] as char).collect()
+    h.to_string()
+        .bytes()
+        .map(|b| ALPHA[usize::from(b) % ALPHA.len()] as char)
+        .collect()
 }
 
 /// JSON text with object keys sorted, so equal objects hash equally whatever their key order.
@@ -183,10 +257,16 @@ fn canonical_json(v: &Value) -> String {
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
             keys.sort();
-            let parts: Vec<String> = keys.iter().map(|k| format!("{:?}:{}", k, canonical_json(&m[k.as_str()]))).collect();
+            let parts: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{:?}:{}", k, canonical_json(&m[k.as_str()])))
+                .collect();
             format!("{{{}}}", parts.join(","))
         }
-        Value::Array(a) => format!("[{}]", a.iter().map(canonical_json).collect::<Vec<_>>().join(",")),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(canonical_json).collect::<Vec<_>>().join(",")
+        ),
         other => other.to_string(),
     }
 }

@@ -9,7 +9,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-const DEMO: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml"));
+const DEMO: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/scenarios/demo.yaml"
+));
 
 /// Names of the built-in scenarios, for help texts.
 pub const BUILT_IN: &[&str] = &["demo"];
@@ -68,7 +71,13 @@ pub enum ImageVerdict {
 impl Behavior {
     /// A fast behaviour for tests: every pod step takes `step_ms`.
     pub fn fast(step_ms: u64) -> Self {
-        Self { pod_step_ms: step_ms, backoff_ms: step_ms.max(1) * 4, max_backoff_ms: step_ms.max(1) * 40, velero_step_ms: step_ms, ..Self::default() }
+        Self {
+            pod_step_ms: step_ms,
+            backoff_ms: step_ms.max(1) * 4,
+            max_backoff_ms: step_ms.max(1) * 40,
+            velero_step_ms: step_ms,
+            ..Self::default()
+        }
     }
 
     pub fn pod_step(&self) -> Duration {
@@ -80,13 +89,23 @@ impl Behavior {
         if tag.contains("does-not-exist") || self.unknown_tags.iter().any(|t| t == tag) {
             return ImageVerdict::Unknown;
         }
-        let bad = self.bad_images.iter().any(|b| b == image || (!has_tag(b) && b == repo));
-        if bad { ImageVerdict::Crashes } else { ImageVerdict::Good }
+        let bad = self
+            .bad_images
+            .iter()
+            .any(|b| b == image || (!has_tag(b) && b == repo));
+        if bad {
+            ImageVerdict::Crashes
+        } else {
+            ImageVerdict::Good
+        }
     }
 }
 
 fn has_tag(image: &str) -> bool {
-    image.rsplit('/').next().is_some_and(|last| last.contains(':') || last.contains('@'))
+    image
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains(':') || last.contains('@'))
 }
 
 /// `repo:tag` → (repo, tag); no tag → "latest". A registry port (`host:5000/x`) is not a tag.
@@ -101,11 +120,18 @@ pub fn split_image(image: &str) -> (&str, &str) {
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     #[error("cannot read scenario file \"{file}\": {source} (built-in scenarios: {builtin})", builtin = BUILT_IN.join(", "))]
-    Read { file: String, source: std::io::Error },
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
     #[error("scenario file \"{file}\": {message}")]
     Parse { file: String, message: String },
     #[error("scenario file \"{file}\": field {field}: {message}")]
-    Field { file: String, field: String, message: String },
+    Field {
+        file: String,
+        field: String,
+        message: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -122,15 +148,19 @@ pub fn load(spec: &str) -> Result<Scenario, ScenarioError> {
     if spec == "demo" {
         return parse("demo", DEMO);
     }
-    let text = std::fs::read_to_string(Path::new(spec))
-        .map_err(|source| ScenarioError::Read { file: spec.to_string(), source })?;
+    let text = std::fs::read_to_string(Path::new(spec)).map_err(|source| ScenarioError::Read {
+        file: spec.to_string(),
+        source,
+    })?;
     parse(spec, &text)
 }
 
 /// Parses scenario text; `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
-    let parsed: ScenarioFile = yaml_serde::from_str(text)
-        .map_err(|e| ScenarioError::Parse { file: file.to_string(), message: e.to_string() })?;
+    let parsed: ScenarioFile = yaml_serde::from_str(text).map_err(|e| ScenarioError::Parse {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
     for (i, obj) in parsed.objects.iter().enumerate() {
         validate_object(obj).map_err(|(field, message)| ScenarioError::Field {
             file: file.to_string(),
@@ -138,7 +168,10 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
             message,
         })?;
     }
-    Ok(Scenario { objects: parsed.objects, behavior: parsed.behavior })
+    Ok(Scenario {
+        objects: parsed.objects,
+        behavior: parsed.behavior,
+    })
 }
 
 fn validate_object(obj: &Value) -> Result<(), (String, String)> {
@@ -154,7 +187,10 @@ fn validate_object(obj: &Value) -> Result<(), (String, String)> {
     }
     match obj.pointer("/metadata/name") {
         Some(Value::String(s)) if is_dns_name(s) => Ok(()),
-        Some(Value::String(s)) => Err((".metadata.name".into(), format!("\"{s}\" is not a valid name (lowercase letters, digits, '-' and '.')"))),
+        Some(Value::String(s)) => Err((
+            ".metadata.name".into(),
+            format!("\"{s}\" is not a valid name (lowercase letters, digits, '-' and '.')"),
+        )),
         Some(_) => Err((".metadata.name".into(), "must be a string".into())),
         None => Err((".metadata.name".into(), "is required".into())),
     }
@@ -163,7 +199,8 @@ fn validate_object(obj: &Value) -> Result<(), (String, String)> {
 fn is_dns_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -186,9 +223,20 @@ pub fn generate(pods: usize) -> Scenario {
         let replicas = remaining.min(replicas_per_deploy);
         remaining -= replicas;
         let ns = format!("team-{:03}", d % namespaces);
-        objects.push(deployment(&ns, &format!("svc-{d:04}"), "nginx:1.27", replicas));
+        objects.push(deployment(
+            &ns,
+            &format!("svc-{d:04}"),
+            "nginx:1.27",
+            replicas,
+        ));
     }
-    Scenario { objects, behavior: Behavior { events: pods <= 2_000, ..Behavior::default() } }
+    Scenario {
+        objects,
+        behavior: Behavior {
+            events: pods <= 2_000,
+            ..Behavior::default()
+        },
+    }
 }
 
 fn node(name: &str) -> Value {
@@ -209,4 +257,5 @@ fn deployment(ns: &str, name: &str, image: &str, replicas: usize) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;

@@ -24,9 +24,12 @@ pub fn serve(d: &Discovery, _accept: &str) -> Resp {
                 error_resp(&status::plain_not_found(&format!("/apis/{g}/{v}")))
             }
         }
-        Discovery::OpenApiV2 | Discovery::OpenApiV3 | Discovery::OpenApiV3Path(_) => {
-            error_resp(&status::plain_not_found("openapi"))
-        }
+        Discovery::OpenApiV2 => error_resp(&status::plain_not_found("/openapi/v2")),
+        Discovery::OpenApiV3 => json_resp(200, &super::openapi::root()),
+        Discovery::OpenApiV3Path(p) => match super::openapi::group_version_doc(p) {
+            Some(doc) => json_resp(200, &doc),
+            None => error_resp(&status::plain_not_found(&format!("/openapi/v3/{p}"))),
+        },
         Discovery::Health => {
             let mut r = Resp::new(super::full("ok"));
             r.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("text/plain"));

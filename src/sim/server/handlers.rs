@@ -121,9 +121,13 @@ fn list(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
 }
 
 pub fn parse_body(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Value, ApiError> {
-    let mut obj: Value = serde_json::from_slice(ctx.body)
-        .or_else(|_| yaml_serde::from_slice(ctx.body))
-        .map_err(|e| status::bad_request(&format!("the request body is not a valid object: {e}")))?;
+    let mut obj: Value = if ctx.ctype.starts_with(super::proto::CONTENT_TYPE) {
+        super::proto::decode(ctx.body).ok_or_else(|| status::unsupported_media(ctx.ctype, status::BODY_TYPES))?
+    } else {
+        serde_json::from_slice(ctx.body)
+            .or_else(|_| yaml_serde::from_slice(ctx.body))
+            .map_err(|e| status::bad_request(&format!("the request body is not a valid object: {e}")))?
+    };
     if !obj.is_object() {
         return Err(status::bad_request("the request body must be a JSON object"));
     }
@@ -154,13 +158,25 @@ fn ensure_namespace(ctx: &Ctx<'_>, r: &ResRoute) -> Result<(), ApiError> {
 }
 
 fn create(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
-    let obj = parse_body(ctx, r)?;
+    let mut obj = parse_body(ctx, r)?;
+    // Like the apiserver: status is not taken on create where a status subresource exists.
+    if r.res.subresources.contains(&"status")
+        && let Some(m) = obj.as_object_mut()
+    {
+        m.remove("status");
+    }
+    super::defaults::apply(&mut obj);
     let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
     super::validate::validate(r.res, &obj)?;
     ensure_namespace(ctx, r)?;
-    let mut obj = obj;
     if let Some(m) = obj["metadata"].as_object_mut() {
         m.remove("resourceVersion");
+    }
+    if dry_run(r) {
+        if ctx.state.store.get(r.res.obj_kind(), r.ns.as_deref(), &name).is_some() {
+            return Err(status::from_store(r.res, &name, crate::sim::store_api::StoreError::AlreadyExists { kind: String::new(), name: name.clone() }));
+        }
+        return Ok(json_resp(201, &obj));
     }
     let created = ctx.state.store.create(obj).map_err(|e| status::from_store(r.res, &name, e))?;
     Ok(json_resp(201, &created))
@@ -173,7 +189,15 @@ fn update(ctx: &Ctx<'_>, r: &ResRoute, obj: Value, status_only: bool) -> Result<
     }
     let mut obj = obj;
     obj["metadata"]["name"] = json!(name);
+    super::defaults::apply(&mut obj);
     super::validate::validate(r.res, &obj)?;
+    if dry_run(r) {
+        let current = fetch(ctx, r)?;
+        if obj["metadata"]["resourceVersion"].is_string() && obj["metadata"]["resourceVersion"] != current["metadata"]["resourceVersion"] {
+            return Err(status::from_store(r.res, name, crate::sim::store_api::StoreError::Conflict { kind: String::new(), name: name.to_string() }));
+        }
+        return Ok(json_resp(200, &obj));
+    }
     let store = &ctx.state.store;
     let res = if status_only { store.update_status(obj) } else { store.update(obj) };
     let updated = res.map_err(|e| status::from_store(r.res, name, e))?;
@@ -181,7 +205,16 @@ fn update(ctx: &Ctx<'_>, r: &ResRoute, obj: Value, status_only: bool) -> Result<
 }
 
 fn patch_obj(ctx: &Ctx<'_>, r: &ResRoute, status_only: bool) -> Result<Resp, ApiError> {
-    let ptype = patch::PatchType::from_content_type(ctx.ctype).ok_or_else(|| status::unsupported_media(ctx.ctype))?;
+    let ptype = patch::PatchType::from_content_type(ctx.ctype).ok_or_else(|| status::unsupported_media(ctx.ctype, status::PATCH_TYPES))?;
+    if ptype == patch::PatchType::Apply {
+        if r.query.get("fieldManager").is_none_or(|m| m.is_empty()) {
+            let causes = [("FieldValueRequired", "fieldManager", "Required value: is required for apply patch".to_string())];
+            return Err(status::invalid(r.res, name_of(r), &causes));
+        }
+        if fetch(ctx, r).is_err() && !status_only {
+            return create(&Ctx { body: &yaml_to_json(ctx.body)?, ..*ctx }, r);
+        }
+    }
     for _ in 0..5 {
         let current = fetch(ctx, r)?;
         let patched = patch::apply(ptype, &current, ctx.body).map_err(|e| status::bad_request(&e.to_string()))?;
@@ -198,8 +231,23 @@ fn patch_obj(ctx: &Ctx<'_>, r: &ResRoute, status_only: bool) -> Result<Resp, Api
     Err(status::status(409, "Conflict", "the object kept changing while the patch was applied; try again", None))
 }
 
+fn yaml_to_json(body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let v: Value = yaml_serde::from_slice(body).map_err(|e| status::bad_request(&format!("the applied configuration is not valid YAML: {e}")))?;
+    serde_json::to_vec(&v).map_err(|e| status::bad_request(&e.to_string()))
+}
+
+/// `?dryRun=All`: validate and answer as if the write happened, store nothing.
+pub fn dry_run(r: &ResRoute) -> bool {
+    r.query.get("dryRun").is_some_and(|v| !v.is_empty())
+}
+
 fn delete(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     let name = name_of(r);
+    let opts: Value = serde_json::from_slice(ctx.body).unwrap_or_default();
+    let body_dry = opts["dryRun"].as_array().is_some_and(|a| !a.is_empty());
+    if dry_run(r) || body_dry {
+        return Ok(json_resp(200, &fetch(ctx, r)?));
+    }
     let obj = ctx.state.store.delete(r.res.obj_kind(), r.ns.as_deref(), name).map_err(|e| status::from_store(r.res, name, e))?;
     Ok(json_resp(200, &obj))
 }

@@ -1,8 +1,11 @@
 //! The simulator's HTTPS front: TLS accept loop, authentication, authorization, request log,
 //! fault injection, then routing to discovery, resource handlers and watches.
 pub mod auth;
+pub mod defaults;
 pub mod discovery;
 pub mod handlers;
+pub mod openapi;
+pub mod proto;
 pub mod reqlog;
 pub mod registry;
 pub mod route;

@@ -167,6 +167,7 @@ pub fn parse(method: &str, path: &str, query: &str) -> Route {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

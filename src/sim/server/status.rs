@@ -51,9 +51,14 @@ pub fn gone(msg: &str) -> ApiError {
     status(410, "Expired", msg, None)
 }
 
-pub fn unsupported_media(ct: &str) -> ApiError {
-    status(415, "UnsupportedMediaType", &format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got {ct:?})"), None)
+/// 415 naming what the simulator accepts (`accepted`, e.g. "application/json, application/yaml").
+pub fn unsupported_media(ct: &str, accepted: &str) -> ApiError {
+    let msg = format!("the body of the request was in an unknown format - accepted media types include: {accepted} (got {ct:?})");
+    status(415, "UnsupportedMediaType", &msg, None)
 }
+
+pub const PATCH_TYPES: &str = "application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml";
+pub const BODY_TYPES: &str = "application/json, application/yaml";
 
 /// 403 in the apiserver's wording, e.g. `deployments.apps "api" is forbidden: User "viewer"
 /// cannot patch resource "deployments" in API group "apps" in the namespace "payments"`.

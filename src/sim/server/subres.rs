@@ -32,7 +32,7 @@ pub fn scale(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
         Verb::Get => return Ok(json_resp(200, &current)),
         Verb::Update => serde_json::from_slice::<Value>(ctx.body).map_err(|e| status::bad_request(&e.to_string()))?,
         Verb::Patch => {
-            let pt = patch::PatchType::from_content_type(ctx.ctype).ok_or_else(|| status::unsupported_media(ctx.ctype))?;
+            let pt = patch::PatchType::from_content_type(ctx.ctype).ok_or_else(|| status::unsupported_media(ctx.ctype, status::PATCH_TYPES))?;
             patch::apply(pt, &current, ctx.body).map_err(|e| status::bad_request(&e.to_string()))?
         }
         _ => return Err(status::method_not_allowed()),
@@ -45,6 +45,9 @@ pub fn scale(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     next["spec"]["replicas"] = json!(replicas);
     if let Some(rv) = wanted["metadata"]["resourceVersion"].as_str() {
         next["metadata"]["resourceVersion"] = json!(rv);
+    }
+    if super::handlers::dry_run(r) {
+        return Ok(json_resp(200, &scale_of(&next)));
     }
     let updated = ctx.state.store.update(next).map_err(|e| status::from_store(r.res, name_of(r), e))?;
     Ok(json_resp(200, &scale_of(&updated)))

@@ -22,6 +22,12 @@ fn columns(res: &Resource) -> Vec<Value> {
         "events" => vec![s("Last Seen"), s("Type"), s("Reason"), s("Object"), s("Message")],
         "services" => vec![s("Name"), s("Type"), s("Cluster-IP"), s("External-IP"), s("Port(s)"), s("Age")],
         "nodes" => vec![s("Name"), s("Status"), s("Roles"), s("Age"), s("Version")],
+        "configmaps" => vec![s("Name"), int("Data"), s("Age")],
+        "secrets" => vec![s("Name"), s("Type"), int("Data"), s("Age")],
+        "poddisruptionbudgets" => vec![s("Name"), s("Min Available"), s("Max Unavailable"), int("Allowed Disruptions"), s("Age")],
+        "applications" => vec![s("Name"), s("Sync Status"), s("Health Status"), s("Age")],
+        "backupstoragelocations" => vec![s("Name"), s("Phase"), s("Last Validated"), s("Age"), s("Default")],
+        "backups" | "restores" => vec![s("Name"), s("Status"), s("Age")],
         _ => vec![s("Name"), s("Age")],
     }
 }
@@ -89,12 +95,34 @@ fn cells(res: &Resource, o: &Value, age_s: String) -> Vec<Value> {
         "events" => event_cells(o),
         "services" => service_cells(name, o),
         "nodes" => vec![name, json!("Ready"), json!("<none>"), Value::Null, json!(st["nodeInfo"]["kubeletVersion"].as_str().unwrap_or("v1.32.0"))],
-        _ => vec![name, Value::Null],
+        _ => other_cells(res, name, o),
     };
     for c in row.iter_mut().filter(|c| c.is_null()) {
         *c = json!(age_s.clone());
     }
     row
+}
+
+fn text_or(v: &Value, dflt: &str) -> Value {
+    match v {
+        Value::String(s) => json!(s),
+        Value::Number(n) => json!(n.to_string()),
+        _ => json!(dflt),
+    }
+}
+
+fn other_cells(res: &Resource, name: Value, o: &Value) -> Vec<Value> {
+    let st = &o["status"];
+    let count = |v: &Value| json!(v.as_object().map(|m| m.len()).unwrap_or(0));
+    match res.plural {
+        "configmaps" => vec![name, json!(o["data"].as_object().map_or(0, |m| m.len()) + o["binaryData"].as_object().map_or(0, |m| m.len())), Value::Null],
+        "secrets" => vec![name, text_or(&o["type"], "Opaque"), count(&o["data"]), Value::Null],
+        "poddisruptionbudgets" => vec![name, text_or(&o["spec"]["minAvailable"], "N/A"), text_or(&o["spec"]["maxUnavailable"], "N/A"), json!(i(&st["disruptionsAllowed"])), Value::Null],
+        "applications" => vec![name, text_or(&st["sync"]["status"], ""), text_or(&st["health"]["status"], ""), Value::Null],
+        "backupstoragelocations" => vec![name, text_or(&st["phase"], ""), text_or(&st["lastValidationTime"], ""), Value::Null, json!(o["spec"]["default"].as_bool().unwrap_or(false).to_string())],
+        "backups" | "restores" => vec![name, text_or(&st["phase"], ""), Value::Null],
+        _ => vec![name, Value::Null],
+    }
 }
 
 fn event_cells(o: &Value) -> Vec<Value> {

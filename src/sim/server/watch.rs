@@ -1,6 +1,7 @@
 //! Streaming watches: `resourceVersion` resume (an ERROR event with a 410 Expired Status when
 //! too old, as the real apiserver sends), label/field selectors, `allowWatchBookmarks`,
 //! `sendInitialEvents`, `timeoutSeconds`, and Table-shaped events for `kubectl get -w`.
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,8 +19,15 @@ use super::{Resp, ServerState, handlers, table};
 use crate::sim::store::object_rv;
 use crate::sim::store_api::StoreChange;
 
-const BOOKMARK_EVERY: Duration = Duration::from_secs(5);
+const BOOKMARK_EVERY: Duration = Duration::from_secs(2);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
+
+type Key = (String, String);
+
+fn key_of(o: &Value) -> Key {
+    let m = &o["metadata"];
+    (m["namespace"].as_str().unwrap_or_default().to_string(), m["name"].as_str().unwrap_or_default().to_string())
+}
 
 struct Filter {
     route: ResRoute,
@@ -29,8 +37,39 @@ struct Filter {
 }
 
 impl Filter {
-    fn matches(&self, c: &StoreChange) -> bool {
-        c.kind == self.route.res.obj_kind() && self.matches_obj(&c.object)
+    fn has_selector(&self) -> bool {
+        self.labels != LabelSelector::default() || self.fields != FieldSelector::default()
+    }
+
+    /// The event type this watcher must see for a change, like the apiserver decides it from
+    /// the old and new object: an object that starts matching is ADDED, one that stops
+    /// matching is DELETED. `seen` holds the keys the client currently believes match.
+    fn translate(&self, seen: &mut BTreeSet<Key>, c: &StoreChange) -> Option<&'static str> {
+        if c.kind != self.route.res.obj_kind() {
+            return None;
+        }
+        let key = key_of(&c.object);
+        let (before, now) = (seen.contains(&key), self.matches_obj(&c.object));
+        match (c.event_type, before, now) {
+            ("ADDED", _, true) => {
+                seen.insert(key);
+                Some("ADDED")
+            }
+            ("DELETED", b, m) => {
+                seen.remove(&key);
+                (b || m).then_some("DELETED")
+            }
+            ("MODIFIED", true, true) => Some("MODIFIED"),
+            ("MODIFIED", true, false) => {
+                seen.remove(&key);
+                Some("DELETED")
+            }
+            ("MODIFIED", false, true) => {
+                seen.insert(key);
+                Some(if self.has_selector() { "ADDED" } else { "MODIFIED" })
+            }
+            _ => None,
+        }
     }
 
     fn matches_obj(&self, o: &Value) -> bool {
@@ -75,12 +114,10 @@ pub fn start(state: &Arc<ServerState>, r: &ResRoute, accept: &str) -> Result<Res
 
 async fn run(state: Arc<ServerState>, f: Filter, rv_param: String, initial: bool, bookmarks: bool, timeout: Duration, tx: mpsc::Sender<Bytes>) {
     let store = &state.store;
-    let (start_objects, start_rv) = if rv_param.is_empty() || rv_param == "0" || initial {
-        let (items, rv) = store.list_at(f.route.res.obj_kind(), f.route.ns.as_deref());
-        (items, rv)
-    } else {
-        (Vec::new(), rv_param.parse::<u64>().unwrap_or(0))
-    };
+    let from_list = rv_param.is_empty() || rv_param == "0" || initial;
+    let (items, list_rv) = store.list_at(f.route.res.obj_kind(), f.route.ns.as_deref());
+    let mut seen: BTreeSet<Key> = items.iter().filter(|o| f.matches_obj(o)).map(key_of).collect();
+    let (start_objects, start_rv) = if from_list { (items, list_rv) } else { (Vec::new(), rv_param.parse::<u64>().unwrap_or(0)) };
     let ws = match store.watch_from(start_rv) {
         Ok(ws) => ws,
         Err(e) => {
@@ -104,14 +141,17 @@ async fn run(state: Arc<ServerState>, f: Filter, rv_param: String, initial: bool
     }
     for (rv, c) in ws.backlog {
         last_rv = rv;
-        if f.matches(&c) && tx.send(f.event(c.event_type, &c.object)).await.is_err() {
+        if let Some(t) = f.translate(&mut seen, &c)
+            && tx.send(f.event(t, &c.object)).await.is_err()
+        {
             return;
         }
     }
-    live(&state, &f, ws.rx, last_rv, bookmarks, timeout, &tx).await;
+    live(&state, &f, ws.rx, (last_rv, seen), bookmarks, timeout, &tx).await;
 }
 
-async fn live(state: &ServerState, f: &Filter, mut rx: broadcast::Receiver<StoreChange>, mut last_rv: u64, bookmarks: bool, timeout: Duration, tx: &mpsc::Sender<Bytes>) {
+async fn live(state: &ServerState, f: &Filter, mut rx: broadcast::Receiver<StoreChange>, pos: (u64, BTreeSet<Key>), bookmarks: bool, timeout: Duration, tx: &mpsc::Sender<Bytes>) {
+    let (mut last_rv, mut seen) = pos;
     let deadline = tokio::time::Instant::now() + timeout;
     let mut drop_rx = state.drop_watches.subscribe();
     let mut tick = tokio::time::interval(BOOKMARK_EVERY);
@@ -130,7 +170,7 @@ async fn live(state: &ServerState, f: &Filter, mut rx: broadcast::Receiver<Store
                     let rv = object_rv(&c.object);
                     if rv <= last_rv { continue; }
                     last_rv = rv;
-                    if f.matches(&c) && tx.send(f.event(c.event_type, &c.object)).await.is_err() { return; }
+                    if let Some(t) = f.translate(&mut seen, &c) && tx.send(f.event(t, &c.object)).await.is_err() { return; }
                 }
                 // A lagging watcher is closed: the client re-lists, as with a real apiserver.
                 Err(_) => return,

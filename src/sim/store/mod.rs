@@ -67,7 +67,7 @@ fn now_rfc3339() -> String {
 
 impl MemStore {
     pub fn new(history_cap: usize) -> Self {
-        let (tx, _) = broadcast::channel(65_536);
+        let (tx, _) = broadcast::channel(8_192);
         Self { inner: Mutex::new(Inner::default()), tx, history_cap: history_cap.max(1) }
     }
 
@@ -312,4 +312,5 @@ fn make_uid(seq: u64) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;

@@ -6,7 +6,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
-use crate::config::{KeyMap, Slot, Theme};
+use crate::config::{ActionId, KeyMap, Slot, Theme};
 use crate::model::ObjectKey;
 use crate::tui::action::NavMsg;
 
@@ -53,7 +53,7 @@ impl Popup {
 }
 
 /// The command-mode commands, for help.
-pub const COMMANDS: [(&str, &str); 9] = [
+pub const COMMANDS: [(&str, &str); 10] = [
     (":dash", "dashboard (workloads, pods, warnings, budgets)"),
     (":deploy", "deployments"),
     (":sts", "statefulsets"),
@@ -61,6 +61,7 @@ pub const COMMANDS: [(&str, &str); 9] = [
     (":events", "events"),
     (":ns [NAME|all]", "namespaces, or switch the scope"),
     (":ctx NAME", "switch kube context"),
+    (":journal [k=v]", "audit journal; filters change= actor= kind= outcome="),
     (":help", "this help"),
     (":q", "quit"),
 ];
@@ -79,16 +80,24 @@ pub fn help_lines<'a>(keymap: &KeyMap, read_only: bool, theme: &Theme) -> Vec<Li
         lines.push(Line::from(vec![Span::styled(format!("{cmd:<18}"), key_style), Span::raw(what)]));
     }
     if read_only {
-        lines.push(Line::raw(""));
-        lines.push(Line::styled("READ-ONLY: actions that change the cluster are hidden", theme.danger()));
+        // First, so it is seen even when the help is longer than the popup.
+        lines.insert(0, Line::styled("READ-ONLY: actions that change the cluster are hidden", theme.danger()));
+        lines.insert(1, Line::raw(""));
     }
     lines
 }
 
+/// ` esc close · j/k scroll ` from the active key map.
+fn footer_hint(keymap: &KeyMap) -> String {
+    let first = |a: ActionId| keymap.keys(a).first().map(ToString::to_string).unwrap_or_else(|| "-".into());
+    format!(" {} close · {}/{} scroll ", first(ActionId::Back), first(ActionId::Down), first(ActionId::Up))
+}
+
 /// Where a popup is drawn inside `area`.
 pub fn popup_area(area: Rect) -> Rect {
-    let w = (area.width * 4 / 5).max(40.min(area.width));
-    let h = (area.height * 4 / 5).max(10.min(area.height));
+    // Small terminals: use (almost) all of it; large ones: 80 %.
+    let w = if area.width < 120 { area.width.saturating_sub(2) } else { area.width * 4 / 5 };
+    let h = if area.height < 30 { area.height } else { area.height * 4 / 5 };
     let [v] = Layout::vertical([Constraint::Length(h)]).flex(Flex::Center).areas(area);
     let [r] = Layout::horizontal([Constraint::Length(w)]).flex(Flex::Center).areas(v);
     r
@@ -110,17 +119,25 @@ impl Widget for PopupView<'_> {
             .border_style(t.fg(Slot::Accent))
             .style(t.base())
             .title(Line::styled(format!(" {} ", self.popup.title), t.fg(Slot::Title).add_modifier(Modifier::BOLD)).centered())
-            .title_bottom(Line::styled(" esc close · j/k scroll ", t.fg(Slot::Muted)).centered());
-        let lines: Vec<Line> = match &self.popup.kind {
-            PopupKind::Help => help_lines(self.keymap, self.read_only, t),
-            PopupKind::Text { body: None, .. } => vec![Line::styled("loading…", t.fg(Slot::Muted))],
-            PopupKind::Text { body: Some(b), .. } => b.lines().map(|l| Line::raw(l.to_string())).collect(),
-            PopupKind::Messages(m) => m.iter().map(|l| Line::styled(l.clone(), t.fg(Slot::Warn))).collect(),
-        };
+            .title_bottom(Line::styled(footer_hint(self.keymap), t.fg(Slot::Muted)).centered());
         let inner_h = area.height.saturating_sub(2) as usize;
-        let max_scroll = lines.len().saturating_sub(inner_h);
-        let scroll = self.popup.scroll.min(max_scroll);
-        let visible: Vec<Line> = lines.into_iter().skip(scroll).take(inner_h).collect();
+        let window = |total: usize| self.popup.scroll.min(total.saturating_sub(inner_h));
+        let visible: Vec<Line> = match &self.popup.kind {
+            // Long logs: only the visible lines become `Line`s.
+            PopupKind::Text { body: Some(b), .. } => {
+                let scroll = window(b.lines().count());
+                b.lines().skip(scroll).take(inner_h).map(|l| Line::raw(l.to_string())).collect()
+            }
+            other => {
+                let lines: Vec<Line> = match other {
+                    PopupKind::Help => help_lines(self.keymap, self.read_only, t),
+                    PopupKind::Messages(m) => m.iter().map(|l| Line::styled(l.clone(), t.fg(Slot::Warn))).collect(),
+                    PopupKind::Text { .. } => vec![Line::styled("loading…", t.fg(Slot::Muted))],
+                };
+                let scroll = window(lines.len());
+                lines.into_iter().skip(scroll).take(inner_h).collect()
+            }
+        };
         Paragraph::new(visible).block(block).render(area, buf);
     }
 }

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
 use super::rows::{self, Row, Target};
-use super::table::{POD_WIDTHS, WORKLOAD_WIDTHS, title_with_filter};
+use super::table::{POD_WIDTHS, WORKLOAD_NARROW, WORKLOAD_WIDTHS, narrow_columns, title_with_filter};
 use super::Screen;
 use crate::config::{Slot, Theme};
 use crate::model::{ClusterSnapshot, Scope};
@@ -16,6 +16,11 @@ use crate::tui::widgets::table::TableView;
 
 /// (workloads, pods, events, budget) areas of the dashboard body.
 pub fn areas(body: Rect) -> [Rect; 4] {
+    if body.width < 120 {
+        let [top, pods, bottom] = Layout::vertical([Constraint::Percentage(42), Constraint::Percentage(30), Constraint::Fill(1)]).areas(body);
+        let [events, budget] = Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)]).areas(bottom);
+        return [top, pods, events, budget];
+    }
     let [top, bottom] = Layout::vertical([Constraint::Percentage(50), Constraint::Fill(1)]).areas(body);
     let [pods, right] = Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(bottom);
     let [events, budget] = Layout::vertical([Constraint::Fill(1), Constraint::Length(6)]).areas(right);
@@ -43,6 +48,7 @@ impl Widget for DashboardView<'_> {
             offset: self.screen.list.offset,
             theme,
             empty_text: "no workloads in scope",
+            columns: narrow_columns(top, &WORKLOAD_NARROW),
         }
         .render(top, buf);
         let snap = &state.cluster.snapshot;
@@ -57,19 +63,10 @@ impl Widget for DashboardView<'_> {
             offset: 0,
             theme,
             empty_text: "no pods",
+            columns: narrow_columns(pods_area, &[0, 1, 2, 3, 5]),
         }
         .render(pods_area, buf);
-        let events: Vec<Row> = snap
-            .events
-            .iter()
-            .filter(|e| e.type_ == "Warning" && state.cluster.in_scope(&e.namespace))
-            .take(state.ui.max_events)
-            .map(|e| rows::event_row(e, now))
-            .map(|mut r| {
-                r.cells = vec![r.cells[2].clone(), r.cells[3].clone(), r.cells[4].clone(), r.cells[6].clone()];
-                r
-            })
-            .collect();
+        let events = warning_rows(state);
         TableView {
             title: "warnings".into(),
             headers: &["REASON", "OBJECT", "MESSAGE", "AGE"],
@@ -79,6 +76,7 @@ impl Widget for DashboardView<'_> {
             offset: 0,
             theme,
             empty_text: "no warnings",
+            columns: (events_area.width < 50).then_some(&[0, 1, 3][..]),
         }
         .render(events_area, buf);
         let ns = match (&state.cluster.scope, selected) {
@@ -88,6 +86,23 @@ impl Widget for DashboardView<'_> {
         };
         BudgetView { snap, namespace: ns.as_deref(), theme }.render(budget_area, buf);
     }
+}
+
+/// Recent Warning events in scope, as (reason, object, message, age) rows.
+fn warning_rows(state: &AppState) -> Vec<Row> {
+    state
+        .cluster
+        .snapshot
+        .events
+        .iter()
+        .filter(|e| e.type_ == "Warning" && state.cluster.in_scope(&e.namespace))
+        .take(state.ui.max_events)
+        .map(|e| rows::event_row(e, state.ui.now))
+        .map(|mut r| {
+            r.cells = [2, 3, 4, 6].iter().filter_map(|i| r.cells.get(*i).cloned()).collect();
+            r
+        })
+        .collect()
 }
 
 fn selected_pods(snap: &ClusterSnapshot, target: Option<&Target>, now: chrono::DateTime<chrono::Utc>) -> (String, Vec<Row>) {

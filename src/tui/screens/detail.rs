@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 use super::rows::{self, Row};
 use super::table::{POD_WIDTHS, title_with_filter};
 use super::Screen;
-use crate::config::{Slot, Theme};
+use crate::config::{ActionId, Slot, Theme};
 use crate::model::{ObjectKey, PodView, WorkloadView};
 use crate::tui::state::AppState;
 use crate::tui::widgets::table::TableView;
@@ -59,7 +59,7 @@ impl Widget for WorkloadScreenView<'_> {
         let w = rows::find_workload(snap, self.key);
         workload_summary(t, self.key, w).render(summary, buf);
         if !rs.is_empty() {
-            TableView { title: "replicasets".into(), headers: &rows::RS_HEADERS, widths: &RS_WIDTHS, rows: &rs, selected: None, offset: 0, theme: t, empty_text: "" }
+            TableView { title: "replicasets".into(), headers: &rows::RS_HEADERS, widths: &RS_WIDTHS, rows: &rs, selected: None, offset: 0, theme: t, empty_text: "", columns: None }
                 .render(rs_area, buf);
         }
         let pods = self.screen.visible_rows(&state.cluster, now);
@@ -72,6 +72,7 @@ impl Widget for WorkloadScreenView<'_> {
             offset: self.screen.list.offset,
             theme: t,
             empty_text: "no pods match this workload's selector",
+            columns: super::table::narrow_columns(pods_area, &super::table::POD_NARROW),
         }
         .render(pods_area, buf);
     }
@@ -116,7 +117,10 @@ impl Widget for PodScreenView<'_> {
         let t = &state.ui.theme;
         let [summary, containers] = pod_areas(area);
         let pod = state.cluster.snapshot.pods.iter().find(|p| p.namespace == self.namespace && p.name == self.name);
-        pod_summary(t, self.namespace, self.name, pod).render(summary, buf);
+        let km = &state.ui.keymap;
+        let key = |a: ActionId| km.keys(a).first().map(|k| format!("<{k}>")).unwrap_or_else(|| "(unbound)".into());
+        let hint = format!("{} YAML   {} logs of the selected container   {} back", key(ActionId::Yaml), key(ActionId::Logs), key(ActionId::Back));
+        pod_summary(t, self.namespace, self.name, pod, hint).render(summary, buf);
         let rows = self.screen.visible_rows(&state.cluster, state.ui.now);
         TableView {
             title: title_with_filter(self.screen, state),
@@ -127,12 +131,13 @@ impl Widget for PodScreenView<'_> {
             offset: self.screen.list.offset,
             theme: t,
             empty_text: "no containers",
+            columns: None,
         }
         .render(containers, buf);
     }
 }
 
-fn pod_summary<'a>(t: &Theme, ns: &str, name: &str, pod: Option<&PodView>) -> Paragraph<'a> {
+fn pod_summary<'a>(t: &Theme, ns: &str, name: &str, pod: Option<&PodView>, hint: String) -> Paragraph<'a> {
     let block = summary_block(t, format!("Pod {ns}/{name}"));
     let Some(p) = pod else {
         return Paragraph::new(Line::styled("this pod is gone from the cluster (esc to go back)", t.fg(Slot::Warn))).block(block);
@@ -150,7 +155,7 @@ fn pod_summary<'a>(t: &Theme, ns: &str, name: &str, pod: Option<&PodView>) -> Pa
         ]),
         Line::from(vec![label(t, "Node:     "), Span::raw(p.node.clone()), label(t, "  Owner: "), Span::raw(owner)]),
         Line::from(vec![label(t, "Labels:   "), Span::styled(labels.join(" "), t.fg(Slot::Muted))]),
-        Line::from(vec![Span::styled("y: YAML   l: logs of the selected container   esc: back", t.fg(Slot::Muted))]),
+        Line::styled(hint, t.fg(Slot::Muted)),
     ])
     .block(block)
     .wrap(Wrap { trim: true })

@@ -6,11 +6,13 @@ use super::rows::Row;
 use crate::tui::action::{NavMsg, SortKey};
 
 /// `/` filter: a regex over the row's text; a leading `!` keeps the rows that do NOT match.
+/// Smart case: a pattern without capitals ignores case.
 #[derive(Debug, Clone)]
 pub struct Filter {
     pub text: String,
     regex: Regex,
     invert: bool,
+    ignore_case: bool,
 }
 
 impl Filter {
@@ -20,17 +22,30 @@ impl Filter {
             Some(rest) => (true, rest),
             None => (false, text),
         };
-        let regex = regex::RegexBuilder::new(pattern)
-            .case_insensitive(true)
-            .build()
-            .map_err(|e| format!("invalid filter /{text}: {}", e.to_string().lines().last().unwrap_or("bad regex")))?;
-        Ok(Filter { text: text.to_string(), regex, invert })
+        let regex = Regex::new(pattern)
+            .map_err(|e| format!("invalid filter /{text}: {}", e.to_string().lines().last().unwrap_or("bad regex").trim()))?;
+        let ignore_case = !pattern.chars().any(char::is_uppercase);
+        Ok(Filter { text: text.to_string(), regex, invert, ignore_case })
     }
 
     pub fn keeps(&self, row: &Row) -> bool {
-        let hit = row.cells.iter().any(|c| self.regex.is_match(c));
+        let hit = row.cells.iter().any(|c| if self.ignore_case { self.regex.is_match(&c.to_lowercase()) } else { self.regex.is_match(c) });
         hit != self.invert
     }
+}
+
+/// A list screen's own messages.
+#[derive(Debug, Clone)]
+pub enum ListMsg {
+    /// Move within `len` rows, `page` rows per page.
+    Nav { msg: NavMsg, len: usize, page: usize },
+    Sort(SortKey),
+    /// Set (Some) or clear (None) the filter; the selection goes back to the top.
+    Filter(Option<Filter>),
+    /// The rows changed (new snapshot, scope): keep the selection within `len`.
+    Clamp(usize),
+    /// Back to the first row.
+    Reset,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -43,6 +58,23 @@ pub struct ListState {
 }
 
 impl ListState {
+    pub fn update(&mut self, msg: ListMsg) {
+        match msg {
+            ListMsg::Nav { msg, len, page } => self.nav(msg, len, page),
+            ListMsg::Sort(key) => self.toggle_sort(key),
+            ListMsg::Filter(f) => {
+                self.filter = f;
+                self.selected = 0;
+                self.offset = 0;
+            }
+            ListMsg::Clamp(len) => self.clamp(len),
+            ListMsg::Reset => {
+                self.selected = 0;
+                self.offset = 0;
+            }
+        }
+    }
+
     /// Filter and sort `rows` as this list shows them.
     pub fn apply(&self, mut rows: Vec<Row>) -> Vec<Row> {
         if let Some(f) = &self.filter {
@@ -109,6 +141,7 @@ fn cmp_age(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> std::cmp::Orde
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

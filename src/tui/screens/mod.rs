@@ -1,8 +1,12 @@
 //! Screens: each owns its list state; rows come from the cluster data.
 //! `Dashboard` (workloads + pods + events + PDB/quota), resource lists (`:deploy`, `:sts`,
-//! `:pods`, `:events`, `:ns`), a workload's detail (ReplicaSets + pods), a pod's detail.
+//! `:pods`, `:events`, `:ns`), a workload's detail (ReplicaSets + pods), a pod's detail, and
+//! the audit journal (`:journal`).
 pub mod dashboard;
 pub mod detail;
+pub mod journal;
+pub mod journal_detail;
+pub mod journal_view;
 pub mod list;
 pub mod rows;
 pub mod table;
@@ -29,6 +33,8 @@ pub enum ScreenKind {
     List(ListKind),
     Workload(ObjectKey),
     Pod { namespace: String, name: String },
+    /// The audit journal (its state lives in `AppState::journal`).
+    Journal,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +63,7 @@ impl Screen {
             ScreenKind::List(ListKind::Namespaces) => "namespaces".to_string(),
             ScreenKind::Workload(k) => format!("{}({}/{})", k.kind.to_lowercase(), k.namespace, k.name),
             ScreenKind::Pod { namespace, name } => format!("pod({namespace}/{name})"),
+            ScreenKind::Journal => "journal".to_string(),
         }
     }
 
@@ -91,6 +98,8 @@ impl Screen {
                 .filter(|p| &p.namespace == namespace && &p.name == name)
                 .flat_map(|p| p.containers.iter().map(|c| rows::container_row(namespace, name, c)))
                 .collect(),
+            // The journal screen keeps its own rows (`JournalState`).
+            ScreenKind::Journal => Vec::new(),
         }
     }
 
@@ -108,7 +117,8 @@ impl Screen {
     pub fn yaml_key(&self, data: &ClusterData, now: DateTime<Utc>) -> Option<ObjectKey> {
         match (self.selected_target(data, now), &self.kind) {
             (Target::Workload(k) | Target::Object(k), _) => Some(k),
-            (Target::Pod { namespace, name }, _) | (_, ScreenKind::Pod { namespace, name }) => {
+            (Target::Pod { namespace, name }, _) => Some(ObjectKey { kind: "Pod".into(), namespace, name }),
+            (_, ScreenKind::Pod { namespace, name }) => {
                 Some(ObjectKey { kind: "Pod".into(), namespace: namespace.clone(), name: name.clone() })
             }
             (_, ScreenKind::Workload(k)) => Some(k.clone()),

@@ -188,6 +188,7 @@ pub fn find_workload<'a>(snap: &'a ClusterSnapshot, key: &ObjectKey) -> Option<&
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

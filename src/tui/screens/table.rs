@@ -5,8 +5,9 @@ use ratatui::widgets::Widget;
 
 use super::rows::{self, Row};
 use super::{ListKind, Screen};
+use crate::tui::action::SortKey;
 use crate::tui::state::AppState;
-use crate::tui::widgets::table::TableView;
+use crate::tui::widgets::table::{NARROW, TableView};
 
 pub const WORKLOAD_WIDTHS: [Constraint; 10] = [
     Constraint::Length(6),
@@ -43,6 +44,16 @@ const EVENT_WIDTHS: [Constraint; 7] = [
 
 const NS_WIDTHS: [Constraint; 3] = [Constraint::Fill(1), Constraint::Length(12), Constraint::Length(6)];
 
+/// Narrow-terminal column sets (indices into the headers).
+pub const WORKLOAD_NARROW: [usize; 7] = [0, 1, 2, 3, 6, 8, 9];
+pub const POD_NARROW: [usize; 6] = [0, 1, 2, 3, 4, 6];
+const EVENT_NARROW: [usize; 4] = [2, 3, 4, 6];
+
+/// The narrow column set when `area` is narrower than [`NARROW`].
+pub fn narrow_columns(area: Rect, narrow: &'static [usize]) -> Option<&'static [usize]> {
+    (area.width.saturating_sub(2) < NARROW).then_some(narrow)
+}
+
 /// Headers and widths of a list kind.
 pub fn columns(kind: ListKind) -> (&'static [&'static str], &'static [Constraint]) {
     match kind {
@@ -53,13 +64,21 @@ pub fn columns(kind: ListKind) -> (&'static [&'static str], &'static [Constraint
     }
 }
 
-/// Title with the active filter, k9s style: `pods(all)</web>`.
+/// Title with the active filter and sort, k9s style: `pods(all)</web> ↑name`.
 pub fn title_with_filter(screen: &Screen, state: &AppState) -> String {
-    let title = screen.title(&state.cluster);
-    match &screen.list.filter {
-        Some(f) => format!("{title}</{}>", f.text),
-        None => title,
+    let mut title = screen.title(&state.cluster);
+    if let Some(f) = &screen.list.filter {
+        title.push_str(&format!("</{}>", f.text));
     }
+    if let Some((key, desc)) = screen.list.sort {
+        let name = match key {
+            SortKey::Name => "name",
+            SortKey::Age => "age",
+            SortKey::Status => "status",
+        };
+        title.push_str(&format!(" {}{name}", if desc { "↓" } else { "↑" }));
+    }
+    title
 }
 
 pub struct ListView<'a> {
@@ -72,6 +91,12 @@ impl Widget for ListView<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let rows: Vec<Row> = self.screen.visible_rows(&self.state.cluster, self.state.ui.now);
         let (headers, widths) = columns(self.kind);
+        let narrow: &'static [usize] = match self.kind {
+            ListKind::Deployments | ListKind::StatefulSets => &WORKLOAD_NARROW,
+            ListKind::Pods => &POD_NARROW,
+            ListKind::Events => &EVENT_NARROW,
+            ListKind::Namespaces => &[0, 1, 2],
+        };
         TableView {
             title: title_with_filter(self.screen, self.state),
             headers,
@@ -81,6 +106,7 @@ impl Widget for ListView<'_> {
             offset: self.screen.list.offset,
             theme: &self.state.ui.theme,
             empty_text: "nothing here (yet): check the scope (:ns) or the filter (/)",
+            columns: narrow_columns(area, narrow),
         }
         .render(area, buf);
     }

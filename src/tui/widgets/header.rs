@@ -37,11 +37,22 @@ pub fn conn_span(theme: &Theme, conn: &ConnState) -> (String, Style) {
     }
 }
 
+/// (left, middle, right) columns; the right one grows to fit the extra line (up to half the width).
+fn columns(area: Rect, extra: Option<&str>) -> [Rect; 3] {
+    let default = Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(36), Constraint::Fill(1)]).areas(area);
+    let Some(extra) = extra else { return default };
+    let want = (extra.chars().count() as u16).saturating_add(1).min(area.width / 2);
+    if want <= default[2].width {
+        return default;
+    }
+    Layout::horizontal([Constraint::Fill(42), Constraint::Fill(36), Constraint::Length(want)]).areas(area)
+}
+
 impl Widget for HeaderView<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
         let ctx = &self.data.context;
-        let [left, mid, right] = Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(36), Constraint::Fill(1)]).areas(area);
+        let [left, mid, right] = columns(area, self.extra);
         let fg = t.fg(Slot::Fg);
         Paragraph::new(vec![
             kv(t, "Context:", or_dash(&ctx.context), fg.add_modifier(Modifier::BOLD)),

@@ -20,6 +20,18 @@ pub struct TableView<'a> {
     pub offset: usize,
     pub theme: &'a Theme,
     pub empty_text: &'a str,
+    /// Column indices to show (narrow terminals); None = all.
+    pub columns: Option<&'a [usize]>,
+}
+
+/// Below this inner width, tables show their narrow column set.
+pub const NARROW: u16 = 100;
+
+fn pick<T: Clone>(items: &[T], columns: Option<&[usize]>) -> Vec<T> {
+    match columns {
+        Some(keep) => keep.iter().filter_map(|i| items.get(*i).cloned()).collect(),
+        None => items.to_vec(),
+    }
 }
 
 /// Rows of data that fit in a table drawn in `area` (borders and header excluded).
@@ -36,9 +48,11 @@ impl Widget for TableView<'_> {
             .title(Line::styled(format!(" {}[{}] ", self.title, self.rows.len()), theme.fg(Slot::Title).add_modifier(Modifier::BOLD)).centered());
         let inner = block.inner(area);
         block.render(area, buf);
+        let headers = pick(self.headers, self.columns);
+        let widths = pick(self.widths, self.columns);
         if self.rows.is_empty() {
-            let header = TRow::new(self.headers.iter().map(|h| Cell::from(*h))).style(theme.fg(Slot::Header).add_modifier(Modifier::BOLD));
-            Table::new(Vec::<TRow>::new(), self.widths.to_vec()).header(header).render(inner, buf);
+            let header = TRow::new(headers.iter().map(|h| Cell::from(*h))).style(theme.fg(Slot::Header).add_modifier(Modifier::BOLD));
+            Table::new(Vec::<TRow>::new(), widths).header(header).render(inner, buf);
             let msg = Rect { y: inner.y.saturating_add(1), height: inner.height.saturating_sub(1), ..inner };
             Paragraph::new(self.empty_text).style(theme.fg(Slot::Muted)).centered().render(msg, buf);
             return;
@@ -51,9 +65,9 @@ impl Widget for TableView<'_> {
             if self.selected == Some(i) {
                 style = style.patch(theme.selected());
             }
-            TRow::new(r.cells.iter().map(|c| Cell::from(c.as_str()))).style(style)
+            TRow::new(pick(&r.cells, self.columns).into_iter().map(Cell::from)).style(style)
         });
-        let header = TRow::new(self.headers.iter().map(|h| Cell::from(*h))).style(theme.fg(Slot::Header).add_modifier(Modifier::BOLD));
-        Table::new(rows, self.widths.to_vec()).header(header).column_spacing(1).render(inner, buf);
+        let header = TRow::new(headers.iter().map(|h| Cell::from(*h))).style(theme.fg(Slot::Header).add_modifier(Modifier::BOLD));
+        Table::new(rows, widths).header(header).column_spacing(1).render(inner, buf);
     }
 }

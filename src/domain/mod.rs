@@ -1,0 +1,2 @@
+//! Pure domain logic: no I/O, no clock, no tokio/kube/ratatui.
+pub mod windows;

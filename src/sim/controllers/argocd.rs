@@ -1,0 +1,145 @@
+//! A small Argo CD stand-in: each Application's `status.health` and `status.resources` follow
+//! the Deployments and StatefulSets in its destination namespace, assessed the way Argo CD's
+//! health checks do. Sync status and history are left as the scenario (or a client) set them.
+use serde_json::{Value, json};
+
+use super::obj;
+use crate::sim::store_api::{SimStore, kinds};
+
+/// Argo CD's health ordering, healthiest first.
+const ORDER: &[&str] = &[
+    "Healthy",
+    "Suspended",
+    "Progressing",
+    "Missing",
+    "Degraded",
+    "Unknown",
+];
+
+fn rank(h: &str) -> usize {
+    ORDER.iter().position(|o| *o == h).unwrap_or(0)
+}
+
+fn st(o: &Value, key: &str) -> i64 {
+    o["status"][key].as_i64().unwrap_or(0)
+}
+
+/// Health of a Deployment as Argo CD assesses it.
+pub fn deployment_health(d: &Value) -> (&'static str, String) {
+    let want = d["spec"]["replicas"].as_i64().unwrap_or(1);
+    let (updated, available) = (st(d, "updatedReplicas"), st(d, "availableReplicas"));
+    let deadline = d["status"]["conditions"].as_array().is_some_and(|c| {
+        c.iter()
+            .any(|c| c["type"] == "Progressing" && c["reason"] == "ProgressDeadlineExceeded")
+    });
+    let wait = "Waiting for rollout to finish:";
+    if d["spec"]["paused"] == true {
+        ("Suspended", "Deployment is paused".into())
+    } else if st(d, "observedGeneration") < obj::int(d, "/metadata/generation") {
+        (
+            "Progressing",
+            format!("{wait} observed deployment generation less than desired generation"),
+        )
+    } else if deadline {
+        (
+            "Degraded",
+            format!(
+                "Deployment \"{}\" exceeded its progress deadline",
+                obj::name(d)
+            ),
+        )
+    } else if updated < want {
+        (
+            "Progressing",
+            format!("{wait} {updated} out of {want} new replicas have been updated..."),
+        )
+    } else if st(d, "replicas") > updated {
+        let old = st(d, "replicas") - updated;
+        (
+            "Progressing",
+            format!("{wait} {old} old replicas are pending termination..."),
+        )
+    } else if available < updated {
+        (
+            "Progressing",
+            format!("{wait} {available} of {updated} updated replicas are available..."),
+        )
+    } else {
+        ("Healthy", String::new())
+    }
+}
+
+fn statefulset_health(s: &Value) -> (&'static str, String) {
+    let want = s["spec"]["replicas"].as_i64().unwrap_or(1);
+    let partition = s["spec"]["updateStrategy"]["rollingUpdate"]["partition"]
+        .as_i64()
+        .unwrap_or(0);
+    if st(s, "observedGeneration") < obj::int(s, "/metadata/generation") {
+        (
+            "Progressing",
+            "Waiting for statefulset spec update to be observed...".into(),
+        )
+    } else if st(s, "readyReplicas") < want {
+        (
+            "Progressing",
+            format!(
+                "Waiting for {} pods to be ready...",
+                want - st(s, "readyReplicas")
+            ),
+        )
+    } else if st(s, "updatedReplicas") < want - partition {
+        let msg = format!(
+            "Waiting for partitioned roll out to finish: {} out of {} new pods have been updated...",
+            st(s, "updatedReplicas"),
+            want - partition
+        );
+        ("Progressing", msg)
+    } else {
+        ("Healthy", String::new())
+    }
+}
+
+pub fn reconcile(store: &dyn SimStore) {
+    for app in store.list(kinds::APPLICATION, None) {
+        let Some(ns) = app["spec"]["destination"]["namespace"].as_str() else {
+            continue;
+        };
+        let mut worst = "Healthy";
+        let mut resources = Vec::new();
+        let workloads = store
+            .list(kinds::DEPLOYMENT, Some(ns))
+            .into_iter()
+            .map(|d| (deployment_health(&d), d));
+        let sts = store
+            .list(kinds::STATEFUL_SET, Some(ns))
+            .into_iter()
+            .map(|s| (statefulset_health(&s), s));
+        for ((health, message), o) in workloads.chain(sts) {
+            if rank(health) > rank(worst) {
+                worst = health;
+            }
+            let mut h = json!({"status": health});
+            if !message.is_empty() {
+                h["message"] = json!(message);
+            }
+            resources.push(
+                json!({"group": "apps", "version": "v1", "kind": o["kind"], "namespace": ns,
+                "name": obj::name(&o), "status": "Synced", "health": h}),
+            );
+        }
+        let same = app["status"]["health"]["status"] == worst
+            && app["status"]["resources"] == json!(resources);
+        if same {
+            continue;
+        }
+        let mut next = app.clone();
+        if !next["status"].is_object() {
+            next["status"] = json!({});
+        }
+        next["status"]["health"] =
+            json!({"status": worst, "lastTransitionTime": obj::now_rfc3339()});
+        next["status"]["resources"] = json!(resources);
+        next["status"]["reconciledAt"] = json!(obj::now_rfc3339());
+        let _ = store.update_status(next);
+    }
+}

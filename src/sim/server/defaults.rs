@@ -1,0 +1,117 @@
+//! Server-side defaulting, as the real apiserver does before storing (what `kubectl describe`
+//! and `-o yaml` show: strategy, protocols, pull policies, namespace phase, ...). Idempotent.
+use serde_json::{Value, json};
+
+fn set_default(obj: &mut Value, key: &str, v: Value) {
+    if let Some(m) = obj.as_object_mut()
+        && m.get(key).is_none_or(Value::is_null)
+    {
+        m.insert(key.to_string(), v);
+    }
+}
+
+fn container(c: &mut Value) {
+    let image = c["image"].as_str().unwrap_or_default();
+    let tag = image.rsplit('/').next().unwrap_or_default();
+    let policy = if !tag.contains(':') || tag.ends_with(":latest") { "Always" } else { "IfNotPresent" };
+    set_default(c, "imagePullPolicy", json!(policy));
+    set_default(c, "terminationMessagePath", json!("/dev/termination-log"));
+    set_default(c, "terminationMessagePolicy", json!("File"));
+    set_default(c, "resources", json!({}));
+    if let Some(ports) = c["ports"].as_array_mut() {
+        for p in ports {
+            set_default(p, "protocol", json!("TCP"));
+        }
+    }
+}
+
+pub fn pod_spec(spec: &mut Value) {
+    if !spec.is_object() {
+        return;
+    }
+    for (k, v) in [
+        ("restartPolicy", json!("Always")),
+        ("terminationGracePeriodSeconds", json!(30)),
+        ("dnsPolicy", json!("ClusterFirst")),
+        ("schedulerName", json!("default-scheduler")),
+        ("securityContext", json!({})),
+    ] {
+        set_default(spec, k, v);
+    }
+    for list in ["containers", "initContainers"] {
+        if let Some(cs) = spec[list].as_array_mut() {
+            cs.iter_mut().for_each(container);
+        }
+    }
+}
+
+fn workload(obj: &mut Value, kind: &str) {
+    let spec = &mut obj["spec"];
+    if !spec.is_object() {
+        return;
+    }
+    set_default(spec, "replicas", json!(1));
+    set_default(spec, "revisionHistoryLimit", json!(10));
+    match kind {
+        "Deployment" => {
+            set_default(spec, "strategy", json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}));
+            set_default(spec, "progressDeadlineSeconds", json!(600));
+        }
+        "StatefulSet" => {
+            set_default(spec, "podManagementPolicy", json!("OrderedReady"));
+            set_default(spec, "updateStrategy", json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}));
+        }
+        _ => {}
+    }
+    if kind == "ReplicaSet"
+        && let Some(m) = spec.as_object_mut()
+    {
+        m.remove("revisionHistoryLimit");
+    }
+    pod_spec(&mut obj["spec"]["template"]["spec"]);
+}
+
+/// Apply the defaults for `obj` (by its kind) in place.
+pub fn apply(obj: &mut Value) {
+    let kind = obj["kind"].as_str().unwrap_or_default().to_string();
+    match kind.as_str() {
+        "Deployment" | "StatefulSet" | "ReplicaSet" => workload(obj, &kind),
+        "Pod" => pod_spec(&mut obj["spec"]),
+        "Namespace" => {
+            let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
+            set_default(&mut obj["metadata"], "labels", json!({}));
+            set_default(&mut obj["metadata"]["labels"], "kubernetes.io/metadata.name", json!(name));
+            set_default(obj, "spec", json!({"finalizers": ["kubernetes"]}));
+            set_default(obj, "status", json!({"phase": "Active"}));
+        }
+        "Service" => {
+            set_default(&mut obj["spec"], "type", json!("ClusterIP"));
+            if let Some(ports) = obj["spec"]["ports"].as_array_mut() {
+                for p in ports {
+                    set_default(p, "protocol", json!("TCP"));
+                    let port = p["port"].clone();
+                    set_default(p, "targetPort", port);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deployment_defaults_are_idempotent() {
+        let mut d = json!({"kind": "Deployment", "spec": {"template": {"spec": {"containers": [{"name": "a", "image": "nginx", "ports": [{"containerPort": 80}]}]}}}});
+        apply(&mut d);
+        assert_eq!(d["spec"]["strategy"]["type"], "RollingUpdate");
+        assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"], "Always");
+        assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["ports"][0]["protocol"], "TCP");
+        let once = d.clone();
+        apply(&mut d);
+        assert_eq!(d, once);
+    }
+}

@@ -1,0 +1,80 @@
+//! Bad input gives clear, typed errors: missing kubeconfig, unknown context, unreachable
+//! server, bad token.
+#[path = "cluster_support.rs"]
+mod support;
+
+use cabin::cluster::{ClusterError, ConnectOptions, connect};
+use support::{opts, start_sim};
+
+#[tokio::test]
+async fn missing_kubeconfig() {
+    let o = ConnectOptions { kubeconfig: Some("/nonexistent/cabin/kubeconfig".into()), context: None, read_only: false };
+    let err = connect(o).await.unwrap_err();
+    assert!(matches!(err, ClusterError::MissingKubeconfig { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("/nonexistent/cabin/kubeconfig") && text.contains("--kubeconfig"), "{text}");
+}
+
+#[tokio::test]
+async fn unknown_context_lists_the_known_ones() {
+    let sim = start_sim().await;
+    let err = connect(opts(&sim, Some("prod"), false)).await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, ClusterError::UnknownContext { .. }), "{err:?}");
+    assert!(text.contains("\"prod\"") && text.contains("sim, sim-viewer"), "{text}");
+}
+
+#[tokio::test]
+async fn unreachable_server() {
+    let sim = start_sim().await;
+    let url = sim.handle.url();
+    let o = opts(&sim, None, false);
+    sim.handle.shutdown().await;
+    let err = connect(o).await.unwrap_err();
+    assert!(matches!(err, ClusterError::Unreachable { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains(&url) && text.contains("cannot reach the API server"), "{text}");
+}
+
+#[tokio::test]
+async fn bad_token_says_refresh_credentials() {
+    let sim = start_sim().await;
+    let yaml = sim.handle.kubeconfig_yaml();
+    let mut bad = String::new();
+    for line in yaml.lines() {
+        if line.trim_start().starts_with("token:") {
+            bad.push_str("    token: expired-or-wrong\n");
+        } else {
+            bad.push_str(line);
+            bad.push('\n');
+        }
+    }
+    std::fs::write(&sim.kubeconfig, bad).unwrap();
+    let err = connect(opts(&sim, None, false)).await.unwrap_err();
+    assert!(matches!(err, ClusterError::Unauthorized { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("401") && text.contains("refresh your credentials or check the context"), "{text}");
+}
+
+fn cabin(args: &[&str], kubeconfig_env: &str) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cabin"))
+        .args(args)
+        .env("KUBECONFIG", kubeconfig_env)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).to_string())
+}
+
+#[tokio::test]
+async fn the_binary_honours_kubeconfig_and_exits_non_zero_with_a_clear_message() {
+    let (code, stderr) = cabin(&[], "/nonexistent/from-env/kubeconfig");
+    assert_ne!(code, 0);
+    assert!(stderr.contains("no kubeconfig found at /nonexistent/from-env/kubeconfig"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let sim = start_sim().await;
+    let (code, stderr) = cabin(&["--context", "prod"], sim.kubeconfig.to_str().unwrap());
+    assert_ne!(code, 0);
+    assert!(stderr.contains("unknown context \"prod\"") && stderr.contains("sim, sim-viewer"), "{stderr}");
+}
