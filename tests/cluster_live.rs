@@ -110,6 +110,10 @@ async fn scope_yaml_and_logs_through_commands() {
     });
     let yaml = yaml.unwrap();
     assert!(yaml.contains("name: payments-api") && !yaml.contains("managedFields"), "{yaml}");
+    let pod = ui.snapshot.pods.iter().find(|p| p.namespace == "payments").map(|p| p.name.clone()).unwrap();
+    let logs = Command::FetchLogs { namespace: "payments".into(), pod: pod.clone(), container: None };
+    ui.commands.send(logs).await.unwrap();
+    ui.wait(10, "logs", |ui| ui.seen.iter().any(|e| matches!(e, EngineEvent::Logs { pod: p, .. } if *p == pod))).await;
     let missing = ObjectKey { kind: "Pod".into(), namespace: "payments".into(), name: "nope".into() };
     ui.commands.send(Command::FetchYaml(missing)).await.unwrap();
     ui.wait(10, "not-found message", |ui| {
@@ -139,4 +143,22 @@ async fn viewer_write_gets_a_clear_forbidden() {
     assert!(matches!(err, ClusterError::Forbidden { .. }), "{err:?}");
     let text = err.to_string();
     assert!(text.contains("forbidden (403)") && text.contains("sim-viewer"), "{text}");
+}
+
+#[tokio::test]
+async fn switch_context_reconnects_and_a_bad_name_is_a_message() {
+    let sim = start_sim().await;
+    let mut ui = Ui::start(conn(&sim, None, false).await, Scope::All);
+    ui.wait(20, "live", |ui| ui.conn == ConnState::Live).await;
+    ui.commands.send(Command::SwitchContext("nope".into())).await.unwrap();
+    ui.wait(10, "unknown-context message", |ui| {
+        ui.seen.iter().any(|e| matches!(e, EngineEvent::Message(m) if m.text.contains("cannot switch to context \"nope\"") && m.text.contains("sim-viewer")))
+    })
+    .await;
+    ui.commands.send(Command::SwitchContext("sim-viewer".into())).await.unwrap();
+    ui.wait(10, "viewer context", |ui| {
+        ui.seen.iter().any(|e| matches!(e, EngineEvent::Context(i) if i.context == "sim-viewer"))
+    })
+    .await;
+    ui.wait(20, "live as viewer", |ui| ui.conn == ConnState::Live && !ui.snapshot.workloads.is_empty()).await;
 }

@@ -110,12 +110,20 @@ fn detail_pane_of_the_manual_window_at_160x48() {
     let t = text(&buf);
     assert!(t.contains("manualSync: yes"), "{t}");
     assert!(t.contains("every minute, for 1h, UTC"), "{t}");
+    assert!(t.contains("active now, beyond the calendar's range"), "{t}");
+    assert!(t.contains("firings overlap: active continuously"), "{t}");
     insta::assert_snapshot!("calendar_detail_manual_160x48_dark", t);
 }
 
 #[test]
 fn deny_rows_are_danger_allow_ok_freeze_warn_now_accent() {
-    let theme = Theme::preset("dark").unwrap();
+    for name in ["dark", "light"] {
+        colours_in(&Theme::preset(name).unwrap());
+    }
+}
+
+fn colours_in(theme: &Theme) {
+    let theme = theme.clone();
     let mut state = CalendarState::new(now(), feed());
     state.update(CalendarMsg::ToggleDetail);
     let buf = render(&state, &theme, 160, 48);
@@ -176,6 +184,12 @@ fn navigation_and_jump_to_day() {
     assert_eq!(sel.span.unwrap().0, at("2026-12-24T02:00:00Z"));
     s.update(CalendarMsg::Today);
     assert_eq!((s.start, s.cursor, s.follow_today), (day("2026-11-23"), day("2026-11-23"), true));
+    // Deep in the agenda at 80x24: the focused day and the selected entry are on screen.
+    s.update(CalendarMsg::JumpToDay(day("2026-12-03")));
+    let t = text(&render(&s, &Theme::preset("dark").unwrap(), 80, 24));
+    assert!(t.contains("▸ Thu 03 Dec"), "{t}");
+    assert!(t.contains("02:00–06:00  4h00m allow  production/allow#0"), "{t}");
+    s.update(CalendarMsg::Today);
     s.update(CalendarMsg::ToggleDetail);
     assert!(!s.show_detail);
 }
@@ -183,8 +197,16 @@ fn navigation_and_jump_to_day() {
 #[test]
 fn tick_moves_the_now_marker_and_follows_today() {
     let mut s = CalendarState::new(now(), feed());
+    s.update(CalendarMsg::JumpToDay(day("2026-11-26")));
+    let picked = s.selected_item().cloned().unwrap();
+    s.update(CalendarMsg::Tick(at("2026-11-23T14:31:00Z")));
+    assert_eq!((s.start, s.selected_item(), s.follow_today), (day("2026-11-23"), Some(&picked), true));
+    // Past midnight the range follows today and the selected entry stays selected.
     s.update(CalendarMsg::Tick(at("2026-11-24T00:01:00Z")));
     assert_eq!(s.start, day("2026-11-24"));
+    assert_eq!(s.selected_item(), Some(&picked));
+    assert_eq!(s.cursor, day("2026-11-26"));
+    s.update(CalendarMsg::Today);
     assert_eq!(s.cursor, day("2026-11-24"));
     let t = text(&render(&s, &Theme::preset("dark").unwrap(), 80, 24));
     assert!(t.contains("now Tue 00:01 UTC"), "{t}");
@@ -241,7 +263,7 @@ fn target(app: &str, ns: &str, labels: &[&str]) -> ChangeTarget {
 fn header_clock_ticks_with_a_fixed_clock() {
     let f = feed();
     let web = target("web", "default", &[]);
-    let clock = |t: &str| header_clock(&f, "production", &web, at(t), None);
+    let clock = |t: &str| header_clock(&f, Some("production"), &web, at(t), None);
     // Monday 14:30: the deny window (08:00-18:00) blocks; the allow opens Tue 02:00.
     assert_eq!(clock("2026-11-23T14:30:00Z"), "CLOSED · next opening Tue 02:00 UTC (in 11h30m)");
     assert_eq!(clock("2026-11-23T14:31:00Z"), "CLOSED · next opening Tue 02:00 UTC (in 11h29m)");
@@ -251,25 +273,32 @@ fn header_clock_ticks_with_a_fixed_clock() {
     // Friday 20:00: next opening is the next Tuesday.
     assert_eq!(clock("2026-11-27T20:00:00Z"), "CLOSED · next opening Tue 02:00 UTC (in 3d06h)");
     // Unknown project: nothing restricts.
-    assert_eq!(header_clock(&f, "nope", &web, now(), None), "OPEN · no sync window restricts it");
+    assert_eq!(header_clock(&f, Some("nope"), &web, now(), None), "OPEN · no sync window restricts it");
 }
 
 #[test]
 fn header_clock_manual_only_and_frozen() {
     let f = feed();
     let sec = target("security-scanner", "default", &[]);
+    // The active deny has no manualSync: nothing may sync until it closes at 18:00, when the
+    // always-active security-* allow window takes over.
+    assert_eq!(header_clock(&f, Some("production"), &sec, now(), None), "CLOSED · next opening 18:00 UTC (in 3h30m)");
+    // With manualSync on the deny window, manual syncs may run during business hours.
+    let mut manual = feed();
+    manual.projects[0].windows[1].manual_sync = true;
+    let web = target("web", "default", &[]);
     assert_eq!(
-        header_clock(&f, "production", &sec, now(), None),
-        "MANUAL ONLY · automatic sync from 18:00 UTC (in 3h30m)"
+        header_clock(&manual, Some("production"), &web, now(), None),
+        "MANUAL ONLY · automatic sync from Tue 02:00 UTC (in 11h30m)"
     );
     let shop = target("web", "checkout", &[]);
     let sat = at("2026-11-28T12:00:00Z");
     assert_eq!(
-        header_clock(&f, "production", &shop, sat, None),
+        header_clock(&f, Some("production"), &shop, sat, None),
         "FROZEN black-friday until Mon 17:00 UTC (in 2d05h) · emergency passes"
     );
     let urgent = target("web", "checkout", &["emergency"]);
-    assert_eq!(header_clock(&f, "production", &urgent, sat, None), "CLOSED · next opening Tue 02:00 UTC (in 2d14h)");
+    assert_eq!(header_clock(&f, Some("production"), &urgent, sat, None), "CLOSED · next opening Tue 02:00 UTC (in 2d14h)");
 }
 
 #[test]
@@ -279,18 +308,18 @@ fn header_clock_shows_the_users_zone_across_dst() {
     let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
     // Summer time (EDT, UTC-4): Monday 10:30 local.
     assert_eq!(
-        header_clock(&f, "production", &web, at("2026-07-06T14:30:00Z"), Some(ny)),
+        header_clock(&f, Some("production"), &web, at("2026-07-06T14:30:00Z"), Some(ny)),
         "CLOSED · next opening Tue 02:00 UTC · 22:00 EDT (in 11h30m)"
     );
     // Saturday 31 Oct (EDT); the opening is after the fall-back of 1 Nov, so in EST.
     assert_eq!(
-        header_clock(&f, "production", &web, at("2026-10-31T14:30:00Z"), Some(ny)),
+        header_clock(&f, Some("production"), &web, at("2026-10-31T14:30:00Z"), Some(ny)),
         "CLOSED · next opening Tue 02:00 UTC · Mon 21:00 EST (in 2d11h)"
     );
     // A zone at UTC's offset adds nothing.
     let london: chrono_tz::Tz = "Europe/London".parse().unwrap();
     assert_eq!(
-        header_clock(&f, "production", &web, now(), Some(london)),
+        header_clock(&f, Some("production"), &web, now(), Some(london)),
         "CLOSED · next opening Tue 02:00 UTC (in 11h30m)"
     );
 }
@@ -315,6 +344,9 @@ fn load_files_reports_bad_files_and_loads_the_rest() {
     assert_eq!(names, ["production", "staging"]);
     assert_eq!(feed.windows_of("production").len(), 3);
     assert_eq!(feed.windows_of("staging").len(), 1);
+    for p in &feed.projects {
+        cabin::domain::windows::validate_windows(&p.windows).unwrap();
+    }
     assert_eq!(feed.errors.len(), 4, "{:#?}", feed.errors);
     assert!(feed.errors[0].starts_with(&format!("{}: document 1: not valid YAML", broken.display())), "{}", feed.errors[0]);
     assert!(feed.errors[1].starts_with(&format!("{}: no Argo CD AppProject found", deploy.display())));
@@ -326,4 +358,20 @@ fn load_files_reports_bad_files_and_loads_the_rest() {
     for f in &feed.freezes {
         assert!(f.period().is_ok(), "{}", f.name);
     }
+}
+
+#[test]
+fn header_clock_without_a_project_uses_every_window_of_cabins_windows_file() {
+    use cabin::engine::windows_feed::load_files;
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/config/windows.example.yaml");
+    let f = load_files(&[], Some(file.as_ref()), None);
+    assert_eq!(f.errors, Vec::<String>::new());
+    // checkout is in the business-hours deny window, which allows manual syncs.
+    let checkout = target("web", "checkout", &[]);
+    assert_eq!(
+        header_clock(&f, None, &checkout, now(), None),
+        "MANUAL ONLY · automatic sync from Tue 02:00 UTC (in 11h30m)"
+    );
+    let security = target("security-fix", "default", &[]);
+    assert_eq!(header_clock(&f, None, &security, now(), None), "OPEN production/allow#2 · no close within a year");
 }

@@ -14,9 +14,14 @@ use tokio::sync::mpsc;
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
+/// Starts a fast-polling feed; the periodic full re-verify only where a test needs it.
 fn start(path: &Path) -> (mpsc::Receiver<EngineEvent>, tokio::task::JoinHandle<()>) {
+    start_with_recheck(path, Duration::from_secs(3600))
+}
+
+fn start_with_recheck(path: &Path, recheck: Duration) -> (mpsc::Receiver<EngineEvent>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(16);
-    let handle = journal_feed::spawn_with(path.to_path_buf(), tx, Duration::from_millis(20), Duration::from_millis(200));
+    let handle = journal_feed::spawn_with(path.to_path_buf(), tx, Duration::from_millis(20), recheck);
     (rx, handle)
 }
 
@@ -113,7 +118,7 @@ async fn an_edit_then_append_is_caught_by_the_full_recheck() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.jsonl");
     let clock = journal::write(&path);
-    let (mut rx, handle) = start(&path);
+    let (mut rx, handle) = start_with_recheck(&path, Duration::from_millis(200));
     assert_eq!(verified(&next_feed(&mut rx).await.status), Some(12));
     let bytes = std::fs::read(&path).unwrap();
     let text = String::from_utf8(bytes).unwrap().replacen("CAB approved", "CAB rejected", 1);

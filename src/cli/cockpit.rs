@@ -68,11 +68,12 @@ pub async fn run_demo(args: DemoArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    let dir = match tempfile::tempdir() {
-        Ok(d) => d,
-        Err(e) => return fail(&format!("cannot create a temporary directory for the demo kubeconfig: {e}")),
-    };
-    let kubeconfig = dir.path().join("kubeconfig");
+    // A private directory for the demo's kubeconfig, removed when the demo ends.
+    let dir = std::env::temp_dir().join(format!("cabin-demo-{}", std::process::id()));
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        return fail(&format!("cannot create {} for the demo kubeconfig: {e}", dir.display()));
+    }
+    let kubeconfig = dir.join("kubeconfig");
     let sim = crate::sim::SimOptions {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         scenario,
@@ -90,6 +91,7 @@ pub async fn run_demo(args: DemoArgs) -> ExitCode {
     let opts = ConnectOptions { kubeconfig: Some(kubeconfig), context: None, read_only };
     let code = open(opts, Scope::All, &settings).await;
     handle.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
     code
 }
 
@@ -99,7 +101,7 @@ fn load_settings(config_path: Option<PathBuf>, theme: Option<String>) -> Setting
 }
 
 /// Logs go to a file (the terminal belongs to the TUI); a failure is a warning on screen.
-fn start_logging(settings: &mut Settings) -> Option<crate::config::logging::WorkerGuard> {
+fn start_logging(settings: &mut Settings) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let path = crate::config::logging::default_log_path()?;
     match crate::config::logging::init(&path, &settings.config.log_level) {
         Ok(guard) => Some(guard),

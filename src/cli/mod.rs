@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod cockpit;
 pub mod journal;
 pub mod sim;
 pub mod windows;
@@ -14,6 +15,8 @@ pub mod windows;
 #[derive(Debug, Parser)]
 #[command(name = "cabin", version, about, long_about = None)]
 pub struct Cli {
+    #[command(flatten)]
+    pub cockpit: cockpit::CockpitArgs,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
@@ -21,11 +24,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Start the simulated cluster and open the cockpit on it (through kube-rs, like a real cluster).
-
+    Demo(cockpit::DemoArgs),
     /// Run the simulated Kubernetes API server (real kubectl works against it).
-
-    /// Argo CD sync windows: check, validate, list.
     Sim(sim::SimArgs),
+    /// Argo CD sync windows: check, validate, list.
     Windows(windows::WindowsArgs),
     /// The audit journal: verify, export, append, tail, seal.
     Journal(journal::JournalArgs),
@@ -36,8 +38,9 @@ pub fn main() -> ExitCode {
     match cli.command {
         Some(Cmd::Windows(args)) => windows::run(args),
         Some(Cmd::Journal(args)) => journal::run(args),
+        Some(Cmd::Demo(args)) => block_on(cockpit::run_demo(args)),
         Some(Cmd::Sim(args)) => block_on(sim::run(args)),
-        None => ExitCode::SUCCESS,
+        None => block_on(cockpit::run(cli.cockpit)),
     }
 }
 

@@ -147,7 +147,7 @@ async fn probe_user(client: &Client, context: &str, url: &str) -> Result<Option<
         .map_err(|_| timeout("SelfSubjectReview"))?;
     match answer {
         Ok(r) => Ok(r.status.and_then(|s| s.user_info).and_then(|u| u.username)),
-        Err(kube::Error::Api(s)) if matches!(s.code, 403 | 404 | 405) => {
+        Err(kube::Error::Api(s)) if matches!(s.code, 403..=405) => {
             fallback_probe(client, context, url).await.map(|()| None)
         }
         Err(e) => Err(ClusterError::from_kube(e, context, url)),

@@ -150,25 +150,24 @@ pub fn start(conn: &Connection, scope: &Scope, tx: mpsc::Sender<WatchSignal>) ->
 impl Watches {
     /// One consistent view of all stores, sorted by (namespace, name); events newest first.
     pub fn snapshot(&self) -> ClusterSnapshot {
-        let key = |ns: &str, n: &str| (ns.to_string(), n.to_string());
         let mut namespaces: Vec<_> = self.namespaces.state().iter().map(|n| convert::namespace_view(n)).collect();
         namespaces.sort_by(|a, b| a.name.cmp(&b.name));
         let mut workloads: Vec<_> = self.deployments.state().iter().map(|d| convert::deployment_view(d)).collect();
         workloads.extend(self.statefulsets.state().iter().map(|s| convert::statefulset_view(s)));
-        workloads.sort_by(|a, b| (key(&a.namespace, &a.name), a.kind).cmp(&(key(&b.namespace, &b.name), b.kind)));
+        workloads.sort_by(|a, b| a.namespace.cmp(&b.namespace).then_with(|| a.name.cmp(&b.name)).then_with(|| a.kind.cmp(&b.kind)));
         let mut replicasets: Vec<_> = self.replicasets.state().iter().map(|r| convert::replicaset_view(r)).collect();
-        replicasets.sort_by(|a, b| key(&a.namespace, &a.name).cmp(&key(&b.namespace, &b.name)));
+        replicasets.sort_by(|a, b| a.namespace.cmp(&b.namespace).then_with(|| a.name.cmp(&b.name)));
         let mut pods: Vec<_> = self.pods.state().iter().map(|p| convert::pod_view(p)).collect();
-        pods.sort_by(|a, b| key(&a.namespace, &a.name).cmp(&key(&b.namespace, &b.name)));
+        pods.sort_by(|a, b| a.namespace.cmp(&b.namespace).then_with(|| a.name.cmp(&b.name)));
         let mut events: Vec<_> = self.events.state().iter().map(|e| convert::event_view(e)).collect();
         events.sort_by(|a, b| {
             (b.last_seen, &a.namespace, &a.object, &a.reason).cmp(&(a.last_seen, &b.namespace, &b.object, &b.reason))
         });
         events.truncate(MAX_EVENTS);
         let mut pdbs: Vec<_> = self.pdbs.state().iter().map(|p| convert::pdb_view(p)).collect();
-        pdbs.sort_by(|a, b| key(&a.namespace, &a.name).cmp(&key(&b.namespace, &b.name)));
+        pdbs.sort_by(|a, b| a.namespace.cmp(&b.namespace).then_with(|| a.name.cmp(&b.name)));
         let mut quotas: Vec<_> = self.quotas.state().iter().map(|q| convert::quota_view(q)).collect();
-        quotas.sort_by(|a, b| key(&a.namespace, &a.name).cmp(&key(&b.namespace, &b.name)));
+        quotas.sort_by(|a, b| a.namespace.cmp(&b.namespace).then_with(|| a.name.cmp(&b.name)));
         ClusterSnapshot { namespaces, workloads, replicasets, pods, events, pdbs, quotas }
     }
 }

@@ -28,10 +28,11 @@ pub enum ActionId {
     Yaml,
     Logs,
     Journal,
+    Calendar,
 }
 
 /// (action, config name, help text, mutating, shown in the footer)
-const ACTIONS: [(ActionId, &str, &str, bool, bool); 18] = [
+const ACTIONS: [(ActionId, &str, &str, bool, bool); 19] = [
     (ActionId::Command, "command", "command mode (see COMMANDS)", false, true),
     (ActionId::Filter, "filter", "filter rows (regex, ! inverts)", false, true),
     (ActionId::Enter, "enter", "drill in", false, true),
@@ -39,6 +40,7 @@ const ACTIONS: [(ActionId, &str, &str, bool, bool); 18] = [
     (ActionId::Yaml, "yaml", "show YAML", false, true),
     (ActionId::Logs, "logs", "show logs", false, true),
     (ActionId::Journal, "journal", "audit journal (timeline, filters, verification)", false, false),
+    (ActionId::Calendar, "calendar", "sync-window calendar (windows, freezes, change clock)", false, false),
     (ActionId::Help, "help", "help", false, true),
     (ActionId::Quit, "quit", "quit", false, true),
     (ActionId::Up, "up", "move up", false, false),

@@ -2,7 +2,7 @@
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
-use tracing_appender::non_blocking::WorkerGuard;
+pub use tracing_appender::non_blocking::WorkerGuard;
 
 #[derive(Debug, Error)]
 pub enum LoggingError {

@@ -4,12 +4,14 @@
 //! length and mtime: growth → only the new complete lines are read ([`read_since`]-style, from
 //! the last offset) and their chain is checked against the last known head (their own hashes
 //! recomputed, seq +1, `prev` = head hash, time not going backwards) and sent with
-//! `reset: false`. Any inconsistency, a file that shrank or was rewritten in place (same length,
-//! new mtime), or a torn tail that stays torn → a full re-verify, sent with `reset: true`.
+//! `reset: false`. Any inconsistency, a file that shrank, was replaced (new inode) or rewritten
+//! in place (same length, new mtime), or a torn tail that stays torn → a full re-verify, sent
+//! with `reset: true`.
 //! Every 30 s, if the file changed since the last full verify, a full verify runs again and is
 //! sent if the verdict differs (this catches an edit in the middle followed by an append).
 //! A missing (or still empty) journal is not an error: no entries, `Verified { entries: 0 }`.
 //! All file I/O runs in `spawn_blocking`; the UI only ever receives [`EngineEvent`]s.
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -18,7 +20,6 @@ use tokio::sync::mpsc::Sender;
 use tokio::task::JoinHandle;
 
 use crate::journal::entry::{self, GENESIS_PREV};
-use crate::journal::filter::read_entries_from;
 use crate::journal::verify::{BreakReason, Head, VerifyStatus, verify_reader};
 use crate::journal::{Entry, JournalError};
 use crate::model::{EngineEvent, JournalFeed, MessageLevel, UserMessage};
@@ -43,9 +44,10 @@ pub fn spawn_with(path: PathBuf, tx: Sender<EngineEvent>, poll: Duration, rechec
 struct Tracker {
     /// Offset just after the last complete line read.
     offset: u64,
-    /// File length and mtime at the last look.
+    /// File length, mtime and inode at the last look (a replaced file has a new inode).
     len: u64,
     mtime: Option<SystemTime>,
+    ino: u64,
     /// Chain state after the last verified entry.
     next_seq: u64,
     head_hash: String,
@@ -132,9 +134,10 @@ fn look(path: &Path, t: Tracker, force_full: bool) -> Result<(Tracker, Step), Jo
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(read_err(e)),
     };
-    let (len, mtime) = meta.map_or((0, None), |m| (m.len(), m.modified().ok()));
-    let changed = len != t.len || mtime != t.mtime;
-    if force_full || (changed && (t.broken.is_some() || len < t.offset || len == t.len)) {
+    let (len, mtime, ino) = meta.map_or((0, None, 0), |m| (m.len(), m.modified().ok(), m.ino()));
+    let changed = len != t.len || mtime != t.mtime || ino != t.ino;
+    let replaced = ino != t.ino;
+    if force_full || replaced || (changed && (t.broken.is_some() || len < t.offset || len == t.len)) {
         return full(path, len > t.offset && len == t.len && !changed);
     }
     if !changed {
@@ -147,47 +150,63 @@ fn look(path: &Path, t: Tracker, force_full: bool) -> Result<(Tracker, Step), Jo
     grow(path, t, len, mtime)
 }
 
-/// Reads the whole file and verifies it. `include_tail`: report bytes after the last newline
-/// as a truncated tail (else they are taken for an append in progress).
+/// Reads the whole file and verifies it (two streaming passes over the same length: entries,
+/// then the chain). `include_tail`: report bytes after the last newline as a truncated tail
+/// (else they are taken for an append in progress).
 fn full(path: &Path, include_tail: bool) -> Result<(Tracker, Step), JournalError> {
+    use std::io::{BufReader, Read, Seek, SeekFrom};
     let read_err = |source| JournalError::Read { path: path.into(), source };
-    let (bytes, mtime) = match std::fs::File::open(path) {
-        Ok(f) => {
-            let mtime = f.metadata().and_then(|m| m.modified()).ok();
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut &f, &mut bytes).map_err(read_err)?;
-            (bytes, mtime)
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let t = Tracker::default();
+            let status = t.status();
+            return Ok((t, Step::Feed(JournalFeed { reset: true, entries: Vec::new(), status })));
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Vec::new(), None),
         Err(e) => return Err(JournalError::Open { path: path.into(), source: e }),
     };
-    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-    let entries = read_entries_from(&bytes[..complete]).map_err(read_err)?;
-    let mut t = Tracker { offset: complete as u64, len: bytes.len() as u64, mtime, ..Tracker::default() };
-    let status = if complete == 0 {
-        None // nothing complete yet: no entries, verified 0
-    } else {
-        Some(verify_reader(&bytes[..complete], None).map_err(read_err)?)
-    };
-    match status {
-        Some(VerifyStatus::Verified { entries: n, head }) => {
-            t.next_seq = n;
-            t.head_hash = head.hash;
-            t.last_ts = entries.last().map(|e| e.ts);
+    let meta = file.metadata().map_err(read_err)?;
+    let (len, mtime, ino) = (meta.len(), meta.modified().ok(), meta.ino());
+    let (entries, complete) = read_complete(BufReader::with_capacity(1 << 16, (&file).take(len))).map_err(read_err)?;
+    let mut t = Tracker { offset: complete, len, mtime, ino, ..Tracker::default() };
+    if complete > 0 {
+        file.seek(SeekFrom::Start(0)).map_err(read_err)?;
+        let reader = BufReader::with_capacity(1 << 16, (&file).take(complete));
+        match verify_reader(reader, None).map_err(read_err)? {
+            VerifyStatus::Verified { entries: n, head } => {
+                t.next_seq = n;
+                t.head_hash = head.hash;
+                t.last_ts = entries.last().map(|e| e.ts);
+            }
+            broken => t.broken = Some(broken),
         }
-        Some(broken) => t.broken = Some(broken),
-        None => {}
     }
-    let tail = bytes.len() - complete;
+    let tail = len - complete;
     if include_tail && tail > 0 {
         t.tail_reported = true;
         if t.broken.is_none() {
-            let reason = BreakReason::TruncatedTail { bytes: tail };
+            let reason = BreakReason::TruncatedTail { bytes: usize::try_from(tail).unwrap_or(usize::MAX) };
             t.broken = Some(VerifyStatus::Broken { seq: t.next_seq, reason });
         }
     }
     let status = t.status();
     Ok((t, Step::Feed(JournalFeed { reset: true, entries, status })))
+}
+
+/// The parsable entries in complete lines, and the offset just after the last complete line.
+fn read_complete<R: std::io::BufRead>(mut r: R) -> std::io::Result<(Vec<Entry>, u64)> {
+    let (mut entries, mut complete, mut line) = (Vec::new(), 0u64, Vec::with_capacity(1024));
+    loop {
+        line.clear();
+        let n = r.read_until(b'\n', &mut line)?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            return Ok((entries, complete));
+        }
+        complete += n as u64;
+        if let Ok(e) = serde_json::from_slice::<Entry>(&line[..n - 1]) {
+            entries.push(e);
+        }
+    }
 }
 
 /// The file grew: read the new complete lines and check their chain against the head.

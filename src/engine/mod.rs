@@ -37,6 +37,9 @@ struct Engine {
     reported: ConnState,
     dirty: bool,
     last_emit: Option<Instant>,
+    /// Results of context switches, connected off the loop so snapshots keep flowing.
+    switched_tx: mpsc::Sender<Result<Connection, EngineEvent>>,
+    switched: mpsc::Receiver<Result<Connection, EngineEvent>>,
 }
 
 fn message(level: MessageLevel, text: String, hint: Option<&str>) -> EngineEvent {
@@ -47,6 +50,7 @@ impl Engine {
     fn new(conn: Connection, scope: Scope, events: mpsc::Sender<EngineEvent>) -> Self {
         let (sig_tx, signals) = mpsc::channel(512);
         let watches = watch::start(&conn, &scope, sig_tx);
+        let (switched_tx, switched) = mpsc::channel(4);
         Engine {
             conn,
             scope,
@@ -57,6 +61,8 @@ impl Engine {
             reported: ConnState::Connecting,
             dirty: true,
             last_emit: None,
+            switched_tx,
+            switched,
         }
     }
 
@@ -87,6 +93,7 @@ impl Engine {
                     Some(cmd) => self.command(cmd).await,
                 },
                 Some(sig) = self.signals.recv() => self.signal(sig).await,
+                Some(result) = self.switched.recv() => self.switched(result).await,
                 () = tokio::time::sleep_until(due), if self.dirty => {
                     if !self.emit().await {
                         return;
@@ -160,10 +167,21 @@ impl Engine {
         }
     }
 
-    /// Connects to another context of the same kubeconfig; on failure keeps the current one.
+    /// Connects to another context of the same kubeconfig in the background; on failure the
+    /// current connection stays.
     async fn switch_context(&mut self, name: String) {
         let opts = ConnectOptions { context: Some(name.clone()), ..self.conn.options().clone() };
-        match crate::cluster::connect(opts).await {
+        let tx = self.switched_tx.clone();
+        tokio::spawn(async move {
+            let result = crate::cluster::connect(opts)
+                .await
+                .map_err(|e| failure(&format!("cannot switch to context {name:?}"), &e));
+            let _ = tx.send(result).await;
+        });
+    }
+
+    async fn switched(&mut self, result: Result<Connection, EngineEvent>) {
+        match result {
             Ok(conn) => {
                 self.conn = conn;
                 self.reported = ConnState::Connecting;
@@ -171,8 +189,8 @@ impl Engine {
                 self.send(EngineEvent::Connection(ConnState::Connecting)).await;
                 self.restart_watches();
             }
-            Err(e) => {
-                self.send(failure(&format!("cannot switch to context {name:?}"), &e)).await;
+            Err(message) => {
+                self.send(message).await;
             }
         }
     }

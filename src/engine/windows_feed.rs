@@ -99,6 +99,37 @@ pub fn load_files(projects: &[PathBuf], windows_file: Option<&Path>, freezes_fil
     feed
 }
 
+/// Like [`load_files`], but a `None` windows or freezes file means the XDG default
+/// (`~/.config/cabin/windows.yaml`, `freezes.yaml`), silently skipped when it does not exist.
+/// Explicit paths must exist (a missing one is reported in `errors`).
+pub fn load_with_defaults(projects: &[PathBuf], windows_file: Option<&Path>, freezes_file: Option<&Path>) -> WindowsFeed {
+    let existing = |p: Option<PathBuf>| p.filter(|p| p.is_file());
+    let windows = windows_file.map(Path::to_path_buf).or_else(|| existing(default_windows_path()));
+    let freezes = freezes_file.map(Path::to_path_buf).or_else(|| existing(default_freezes_path()));
+    load_files(projects, windows.as_deref(), freezes.as_deref())
+}
+
+/// The user's IANA zone for the header clock: `$TZ` (e.g. `America/New_York`), else the
+/// target of the `/etc/localtime` link. None when unknown or UTC-like.
+pub fn local_zone() -> Option<chrono_tz::Tz> {
+    let from_env = std::env::var("TZ").ok().map(|z| z.trim_start_matches(':').to_string());
+    let from_link = || std::fs::read_link("/etc/localtime").ok().and_then(|p| zone_from_path(&p));
+    from_env.filter(|z| !z.is_empty()).or_else(from_link).and_then(|z| parse_zone(&z))
+}
+
+/// `/usr/share/zoneinfo/Europe/Berlin` → `Europe/Berlin`.
+pub fn zone_from_path(p: &Path) -> Option<String> {
+    let s = p.to_string_lossy();
+    s.split_once("zoneinfo/").map(|(_, z)| z.to_string())
+}
+
+fn parse_zone(name: &str) -> Option<chrono_tz::Tz> {
+    match name {
+        "UTC" | "Etc/UTC" | "Universal" | "Zulu" => None,
+        _ => name.parse().ok(),
+    }
+}
+
 fn read(path: &Path, errors: &mut Vec<String>) -> Option<String> {
     match std::fs::read_to_string(path) {
         Ok(t) => Some(t),
@@ -197,6 +228,15 @@ mod tests {
         assert_eq!(names, ["a", "b"]);
         assert_eq!(feed.windows_of("a").len(), 1);
         assert_eq!(feed.origins.get("b").map(String::as_str), Some("f.yaml"));
+    }
+
+    #[test]
+    fn zone_names_from_the_localtime_link() {
+        let p = Path::new("/usr/share/zoneinfo/America/New_York");
+        assert_eq!(zone_from_path(p).as_deref(), Some("America/New_York"));
+        assert_eq!(parse_zone("America/New_York"), Some(chrono_tz::America::New_York));
+        assert_eq!(parse_zone("Etc/UTC"), None);
+        assert_eq!(parse_zone("Not/AZone"), None);
     }
 
     #[test]

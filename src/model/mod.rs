@@ -209,6 +209,8 @@ pub enum EngineEvent {
     Journal(JournalFeed),
     /// The change-clock line for the header, e.g. "OPEN · production allow · closes in 1h12m".
     HeaderClock(String),
+    /// Sync windows and freezes from every source (cluster AppProjects, files), merged.
+    Windows(Box<crate::engine::windows_feed::WindowsFeed>),
 }
 
 #[derive(Debug, Clone, PartialEq)]

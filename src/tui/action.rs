@@ -63,6 +63,12 @@ pub enum Action {
     Logs,
     /// Open the audit journal screen (filters kept).
     Journal,
+    /// Open the sync-window calendar.
+    Calendar,
+    /// A key for the calendar screen (it is on top and the key is one of its own).
+    CalendarKey(crate::tui::screens::calendar::CalendarMsg),
+    /// The 1-second clock: `now` for the change clock in the header and the calendar.
+    Tick(chrono::DateTime<chrono::Utc>),
     /// Mouse click at a terminal cell.
     Click { column: u16, row: u16 },
     Resize(u16, u16),

@@ -15,7 +15,7 @@ use super::popups::{Popup, PopupKind};
 use super::state::{AppState, UiContext};
 use super::update::{message, update};
 use super::view::AppView;
-use super::{TuiError, TuiOptions, keys};
+use super::{TuiError, TuiOptions, calendar_update, keys};
 use crate::model::{Command, EngineEvent, MessageLevel};
 
 const FRAME: Duration = Duration::from_millis(10);
@@ -40,9 +40,11 @@ impl<B: Backend> App<B> {
             header_extra: opts.header_extra,
             size: (size.width, size.height),
             max_events: opts.max_events,
+            local_zone: opts.local_zone,
         };
         let mut state = AppState::new(ui);
         state.cluster.scope = opts.scope;
+        calendar_update::apply_feed(&mut state, opts.windows_feed);
         if !opts.config_warnings.is_empty() {
             state.popups.push(Popup::new("settings warnings (defaults apply)", PopupKind::Messages(opts.config_warnings)));
         }
@@ -97,22 +99,41 @@ impl<B: Backend> App<B> {
                 dirty = false;
                 last_draw = Some(now);
             }
-            tokio::select! {
+            let changed = tokio::select! {
                 biased;
                 ev = events.recv(), if events_open => match ev {
-                    Some(ev) => self.engine_event(ev, &mut events, &commands),
-                    None => events_open = false,
+                    Some(ev) => {
+                        self.engine_event(ev, &mut events, &commands);
+                        true
+                    }
+                    None => {
+                        events_open = false;
+                        false
+                    }
                 },
                 ev = input.next() => match ev {
-                    Some(ev) => self.input_burst(ev, &mut input, &commands),
+                    Some(ev) => {
+                        self.input_burst(ev, &mut input, &commands);
+                        true
+                    }
                     // Input closed (stdin gone, or a test's script ended): show the last state.
                     None => return self.draw(),
                 },
-                _ = tokio::time::sleep_until(due), if dirty => {}
-                _ = clock.tick(), if !self.fixed_clock => {}
-            }
-            dirty = true;
+                _ = tokio::time::sleep_until(due), if dirty => false,
+                _ = clock.tick(), if !self.fixed_clock => self.tick(Utc::now()),
+            };
+            dirty |= changed;
         }
+    }
+
+    /// One clock tick at `now`: the header's change clock and the calendar follow. True when
+    /// the frame must be redrawn: the header text or the calendar changed, or (other screens)
+    /// ages may have.
+    pub fn tick(&mut self, now: chrono::DateTime<Utc>) -> bool {
+        let before = calendar_update::visible_clock(&self.state);
+        update(&mut self.state, Action::Tick(now));
+        let after = calendar_update::visible_clock(&self.state);
+        before != after || !calendar_update::active(&self.state)
     }
 
     /// One engine event plus everything already queued; only the newest snapshot is applied.
@@ -143,12 +164,15 @@ impl<B: Backend> App<B> {
                 _ => break,
             }
         }
+        // The selection may have changed: the change clock follows it.
+        calendar_update::refresh_header(&mut self.state);
     }
 
     fn input(&mut self, ev: InputEvent, commands: &Sender<Command>) {
         let read_only = self.state.read_only();
         let prompt_open = self.state.prompt.is_some();
-        if let Some(action) = keys::to_action(&ev, &self.state.ui.keymap, read_only, prompt_open) {
+        let action = calendar_update::key_action(&self.state, &ev);
+        if let Some(action) = action.or_else(|| keys::to_action(&ev, &self.state.ui.keymap, read_only, prompt_open)) {
             let cmds = update(&mut self.state, action);
             self.send(cmds, commands);
         }

@@ -9,12 +9,14 @@ pub enum Parsed {
     Context(String),
     /// `:journal [change=… actor=… kind=… outcome=…]` (also `:audit`).
     Journal(crate::journal::EntryFilter),
+    /// `:cal [DAY]` (also `:calendar`, `:windows`): the sync-window calendar, at DAY.
+    Calendar(Option<String>),
     Help,
     Quit,
 }
 
 /// `deploy`, `sts`, `pods`, `events`, `ns [NAME|all]`, `ctx NAME`, `dash`, `journal [k=v…]`,
-/// `help`, `q`.
+/// `cal [DAY]`, `help`, `q`.
 /// Aliases follow k9s (`dp`, `po`, `ev`, …). Errors are ready for the status line.
 pub fn parse(input: &str) -> Result<Parsed, String> {
     let mut words = input.split_whitespace();
@@ -27,6 +29,7 @@ pub fn parse(input: &str) -> Result<Parsed, String> {
     match (cmd.to_ascii_lowercase().as_str(), arg) {
         ("q" | "q!" | "quit" | "exit", _) => Ok(Parsed::Quit),
         ("help" | "h" | "?", _) => Ok(Parsed::Help),
+        ("cal" | "calendar" | "windows", day) => Ok(Parsed::Calendar(day.map(str::to_string))),
         ("dash" | "dashboard" | "home" | "workloads" | "wl", _) => Ok(Parsed::Show(ScreenKind::Dashboard)),
         ("deploy" | "deployment" | "deployments" | "dp", _) => list(ListKind::Deployments),
         ("sts" | "statefulset" | "statefulsets", _) => list(ListKind::StatefulSets),
@@ -37,7 +40,7 @@ pub fn parse(input: &str) -> Result<Parsed, String> {
         ("ns" | "namespace" | "namespaces", Some(ns)) => Ok(Parsed::Scope(Scope::Namespace(ns.to_string()))),
         ("ctx" | "context" | "contexts", Some(name)) => Ok(Parsed::Context(name.to_string())),
         ("ctx" | "context" | "contexts", None) => Err("usage: :ctx NAME (a context of your kubeconfig)".into()),
-        (other, _) => Err(format!("unknown command :{other} — try :deploy :sts :pods :events :ns :ctx :journal :q (or ? for help)")),
+        (other, _) => Err(format!("unknown command :{other} — try :deploy :sts :pods :events :ns :ctx :journal :cal :q (or ? for help)")),
     }
 }
 
@@ -55,6 +58,8 @@ mod tests {
         assert_eq!(parse("q"), Ok(Parsed::Quit));
         let Ok(Parsed::Journal(f)) = parse("audit change=CHG-1 kind=rollback") else { panic!("journal") };
         assert_eq!((f.change.as_deref(), f.kind.as_deref()), (Some("CHG-1"), Some("rollback")));
+        assert_eq!(parse("cal 2026-12-24"), Ok(Parsed::Calendar(Some("2026-12-24".into()))));
+        assert_eq!(parse("windows"), Ok(Parsed::Calendar(None)));
         assert!(parse("bogus").unwrap_err().starts_with("unknown command :bogus"));
     }
 }

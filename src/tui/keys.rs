@@ -53,5 +53,6 @@ pub fn from_id(id: ActionId) -> Action {
         ActionId::Yaml => Action::Yaml,
         ActionId::Logs => Action::Logs,
         ActionId::Journal => Action::Journal,
+        ActionId::Calendar => Action::Calendar,
     }
 }

@@ -5,6 +5,7 @@
 //! input stream: tests feed key sequences through it).
 pub mod action;
 pub mod app;
+pub mod calendar_update;
 pub mod commands;
 pub mod journal_update;
 pub mod keys;
@@ -24,6 +25,7 @@ pub use action::{Action, InputEvent};
 pub use app::App;
 
 use crate::config::{KeyMap, Settings, Theme};
+use crate::engine::windows_feed::WindowsFeed;
 use crate::model::{Command, EngineEvent, Scope};
 
 /// What the cockpit needs from the settings.
@@ -43,6 +45,11 @@ pub struct TuiOptions {
     pub now: Option<DateTime<Utc>>,
     /// The scope the engine starts with (`-n NS` / `-A`), shown in the header.
     pub scope: Scope,
+    /// Sync windows and freezes loaded from files at start (the engine may replace them
+    /// with the live feed, `EngineEvent::Windows`). Empty: no change clock in the header.
+    pub windows_feed: WindowsFeed,
+    /// The user's zone for the change clock, next to UTC (None: UTC only).
+    pub local_zone: Option<chrono_tz::Tz>,
 }
 
 impl TuiOptions {
@@ -55,8 +62,15 @@ impl TuiOptions {
             config_warnings: settings.warnings.clone(),
             max_events: settings.config.max_events,
             scope,
+            local_zone: crate::engine::windows_feed::local_zone(),
             ..TuiOptions::default()
         }
+    }
+
+    /// The same options with the sync windows and freezes loaded at start.
+    pub fn with_windows_feed(mut self, feed: WindowsFeed) -> TuiOptions {
+        self.windows_feed = feed;
+        self
     }
 }
 
@@ -71,6 +85,8 @@ impl Default for TuiOptions {
             header_extra: None,
             now: None,
             scope: Scope::All,
+            windows_feed: WindowsFeed::default(),
+            local_zone: None,
         }
     }
 }

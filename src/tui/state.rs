@@ -3,9 +3,11 @@
 use chrono::{DateTime, Utc};
 
 use super::popups::Popup;
+use super::screens::calendar::CalendarState;
 use super::screens::journal::JournalState;
 use super::screens::{Screen, ScreenKind};
 use crate::config::{KeyMap, Theme};
+use crate::engine::windows_feed::WindowsFeed;
 use crate::model::{ClusterSnapshot, ConnState, ContextInfo, Scope, UserMessage};
 use crate::tui::action::PromptKind;
 
@@ -41,6 +43,8 @@ pub struct UiContext {
     /// Terminal size (columns, rows): `update` needs it for paging and mouse clicks.
     pub size: (u16, u16),
     pub max_events: usize,
+    /// The user's zone for the change clock (None: UTC only).
+    pub local_zone: Option<chrono_tz::Tz>,
 }
 
 /// The one-line input (`:` or `/`).
@@ -61,6 +65,12 @@ pub struct AppState {
     pub prompt: Option<Prompt>,
     /// The audit journal as the feed sent it, with the journal screen's filter and selection.
     pub journal: JournalState,
+    /// The sync windows and freezes (files at start, then the engine's live feed).
+    pub windows: WindowsFeed,
+    /// The calendar screen's state (its own copy of the feed, days, selection).
+    pub calendar: CalendarState,
+    /// The header's extra slot holds the change clock computed from `windows`.
+    pub clock_in_header: bool,
     /// The last message for the status line.
     pub status: Option<UserMessage>,
     pub quit: bool,
@@ -68,6 +78,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(ui: UiContext) -> AppState {
+        let calendar = CalendarState::new(ui.now, WindowsFeed::default());
         AppState {
             cluster: ClusterData {
                 context: ContextInfo::default(),
@@ -80,6 +91,9 @@ impl AppState {
             popups: Vec::new(),
             prompt: None,
             journal: JournalState::default(),
+            windows: WindowsFeed::default(),
+            calendar,
+            clock_in_header: false,
             status: None,
             quit: false,
         }

@@ -2,6 +2,7 @@
 use ratatui::layout::{Position, Rect};
 
 use super::action::{Action, NavMsg, PromptKind, PromptMsg};
+use super::calendar_update as calendar;
 use super::commands::{self, Parsed};
 use super::journal_update as journal;
 use super::popups::{Awaiting, Popup, PopupKind};
@@ -21,6 +22,10 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::Resize(w, h) => {
             state.ui.size = (w, h);
+            return Vec::new();
+        }
+        Action::Tick(now) => {
+            calendar::tick(state, now);
             return Vec::new();
         }
         Action::Prompt(msg) if state.popups.is_empty() => return prompt(state, msg),
@@ -52,6 +57,14 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
             journal::open(state, None);
             Vec::new()
         }
+        Action::Calendar => {
+            calendar::open(state, None);
+            Vec::new()
+        }
+        Action::CalendarKey(msg) => {
+            state.calendar.update(msg);
+            Vec::new()
+        }
         Action::Click { column, row } if journal::active(state) => {
             journal::click(state, column, row);
             Vec::new()
@@ -60,7 +73,7 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
             click(state, column, row);
             Vec::new()
         }
-        Action::Prompt(_) | Action::Engine(_) | Action::Resize(..) => Vec::new(),
+        Action::Prompt(_) | Action::Engine(_) | Action::Resize(..) | Action::Tick(_) => Vec::new(),
     }
 }
 
@@ -165,6 +178,10 @@ fn run_command(state: &mut AppState, input: &str) -> Vec<Command> {
             journal::open(state, Some(fields));
             Vec::new()
         }
+        Ok(Parsed::Calendar(day)) => {
+            calendar::open(state, day.as_deref());
+            Vec::new()
+        }
         Ok(Parsed::Scope(scope)) => set_scope(state, scope),
         Ok(Parsed::Context(name)) => {
             state.status = Some(message(MessageLevel::Info, format!("switching to context {name}…"), None));
@@ -216,6 +233,10 @@ fn enter(state: &mut AppState) -> Vec<Command> {
 fn nav(state: &mut AppState, msg: NavMsg) {
     if journal::active(state) {
         journal::nav(state, msg);
+        return;
+    }
+    if calendar::active(state) {
+        calendar::nav(state, msg);
         return;
     }
     let page = data_height(main_table_area(state, screen_area(state)));
@@ -285,6 +306,7 @@ fn apply_engine(state: &mut AppState, ev: EngineEvent) {
         EngineEvent::Message(m) => state.status = Some(m),
         EngineEvent::Journal(feed) => journal::apply_feed(state, feed),
         EngineEvent::HeaderClock(line) => state.ui.header_extra = Some(line),
+        EngineEvent::Windows(feed) => calendar::apply_feed(state, *feed),
     }
 }
 

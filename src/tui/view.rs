@@ -4,6 +4,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::{Block, Widget};
 
 use super::popups::PopupView;
+use super::screens::calendar::CalendarView;
 use super::screens::dashboard::DashboardView;
 use super::screens::detail::{PodScreenView, WorkloadScreenView};
 use super::screens::journal_view::{self, JournalScreenView};
@@ -36,6 +37,7 @@ impl Widget for AppView<'_> {
             ScreenKind::Workload(key) => WorkloadScreenView { state: s, screen, key }.render(body, buf),
             ScreenKind::Pod { namespace, name } => PodScreenView { state: s, screen, namespace, name }.render(body, buf),
             ScreenKind::Journal => JournalScreenView { journal: &s.journal, theme: t, keymap: &s.ui.keymap }.render(body, buf),
+            ScreenKind::Calendar => CalendarView::new(&s.calendar, t).render(body, buf),
         }
         let crumbs = s.screens.iter().map(|sc| sc.title(&s.cluster)).collect();
         StatusLine { prompt: s.prompt.as_ref(), message: s.status.as_ref(), crumbs, theme: t }.render(status, buf);
@@ -51,7 +53,7 @@ pub fn main_table_area(state: &AppState, area: Rect) -> Rect {
     let [_, body, _, _] = layout(area);
     match &state.screen().kind {
         ScreenKind::Dashboard => super::screens::dashboard::areas(body)[0],
-        ScreenKind::List(_) => body,
+        ScreenKind::List(_) | ScreenKind::Calendar => body,
         ScreenKind::Workload(key) => {
             let n = state
                 .cluster

@@ -53,7 +53,7 @@ impl Popup {
 }
 
 /// The command-mode commands, for help.
-pub const COMMANDS: [(&str, &str); 10] = [
+pub const COMMANDS: [(&str, &str); 11] = [
     (":dash", "dashboard (workloads, pods, warnings, budgets)"),
     (":deploy", "deployments"),
     (":sts", "statefulsets"),
@@ -62,6 +62,7 @@ pub const COMMANDS: [(&str, &str); 10] = [
     (":ns [NAME|all]", "namespaces, or switch the scope"),
     (":ctx NAME", "switch kube context"),
     (":journal [k=v]", "audit journal; filters change= actor= kind= outcome="),
+    (":cal [DAY]", "sync-window calendar; DAY: 2026-12-24, 12-24, +3, fri"),
     (":help", "this help"),
     (":q", "quit"),
 ];

@@ -15,7 +15,7 @@ pub mod view;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::domain::windows::AppTarget;
+use crate::domain::windows::{AppTarget, SyncWindow, WindowError};
 use crate::domain::windows::agenda::{OccurrenceKind, window_intervals};
 use crate::engine::windows_feed::WindowsFeed;
 
@@ -146,9 +146,13 @@ impl CalendarState {
             CalendarMsg::Tick(t) => {
                 self.now = t;
                 if self.follow_today && self.start != t.date_naive() {
+                    let keep = self.selected_item().cloned();
                     self.start = t.date_naive();
-                    self.cursor = self.cursor.max(self.start);
                     self.rebuild();
+                    match keep.and_then(|k| self.items.iter().position(|i| *i == k)) {
+                        Some(i) => self.select(i),
+                        None => self.go_to_day(self.cursor.max(self.start)),
+                    }
                 } else {
                     self.rebuild_rows();
                 }
@@ -250,7 +254,7 @@ impl CalendarState {
                     "deny" => OccurrenceKind::Deny,
                     _ => OccurrenceKind::Other,
                 };
-                match window_intervals(w, from, to) {
+                match day_by_day(w, from, self.days) {
                     Ok(spans) => items.extend(spans.into_iter().map(|s| CalItem { source, kind, span: Some(s) })),
                     Err(_) => items.push(CalItem { source, kind, span: None }),
                 }
@@ -302,6 +306,24 @@ impl CalendarState {
         }
         self.rows = rows;
     }
+}
+
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
+/// A window's intervals over `days` days from `from`, computed one day at a time (so that
+/// windows firing every minute are not cut short) and merged across days.
+fn day_by_day(w: &SyncWindow, from: DateTime<Utc>, days: u32) -> Result<Vec<Span>, WindowError> {
+    let mut out: Vec<Span> = Vec::new();
+    for d in 0..days {
+        let a = from + Duration::days(i64::from(d));
+        for (s, e) in window_intervals(w, a, a + Duration::days(1))? {
+            match out.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => out.push((s, e)),
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Parses the argument of a "jump to day" command: `2026-12-24`, `12-24`, `+3`, `-1`,

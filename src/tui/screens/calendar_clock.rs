@@ -4,30 +4,33 @@
 use chrono::{DateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use crate::domain::windows::SyncWindow;
 use crate::domain::windows::clock::{ClockState, change_clock};
 use crate::domain::windows::format::format_duration;
 use crate::domain::windows::freeze::{ChangeTarget, Freeze};
 use crate::engine::windows_feed::WindowsFeed;
 
-/// The header line for `change` (an app of AppProject `project`) at `now`, e.g.
+/// The header line for `change` at `now`, e.g.
 /// `OPEN production/allow#0 · closes 04:00 UTC (in 1h12m)`,
 /// `CLOSED · next opening Tue 02:00 UTC (in 16h03m)`,
 /// `FROZEN black-friday until Mon 17:00 UTC (in 2d05h) · emergency passes`, `MANUAL ONLY · …`.
+/// `project`: the AppProject of the change's Application; `None` (clusters without Argo CD)
+/// = the windows of every project in the feed together.
 /// `local_tz`: the user's zone, shown next to UTC when its offset is not zero.
 pub fn header_clock(
     feed: &WindowsFeed,
-    project: &str,
+    project: Option<&str>,
     change: &ChangeTarget,
     now: DateTime<Utc>,
     local_tz: Option<Tz>,
 ) -> String {
-    let windows = feed.windows_of(project);
-    let state = change_clock(windows, &feed.freezes, change, now);
+    let (windows, names) = windows_for(feed, project);
+    let state = change_clock(&windows, &feed.freezes, change, now);
     let at = |t: DateTime<Utc>| when(t, now, local_tz);
     match state {
         ClockState::Open { window, closes_at } => {
-            let by = match window.and_then(|i| windows.get(i).map(|w| (i, w))) {
-                Some((i, w)) => format!("OPEN {project}/{}#{i}", w.kind),
+            let by = match window.and_then(|i| windows.get(i).zip(names.get(i))) {
+                Some((w, (p, i))) => format!("OPEN {p}/{}#{i}", w.kind),
                 None => "OPEN · no sync window restricts it".to_string(),
             };
             match closes_at {
@@ -54,6 +57,18 @@ pub fn header_clock(
         }
         ClockState::Invalid { error } => format!("SYNC DENIED · {error}"),
     }
+}
+
+/// The windows to evaluate, with (project, index in project) for each.
+fn windows_for(feed: &WindowsFeed, project: Option<&str>) -> (Vec<SyncWindow>, Vec<(String, usize)>) {
+    let (mut windows, mut names) = (Vec::new(), Vec::new());
+    for p in feed.projects.iter().filter(|p| project.is_none_or(|n| n == p.project)) {
+        for (i, w) in p.windows.iter().enumerate() {
+            windows.push(w.clone());
+            names.push((p.project.clone(), i));
+        }
+    }
+    (windows, names)
 }
 
 /// ` · emergency or security-* passes`, or "" when the freeze has no exception.

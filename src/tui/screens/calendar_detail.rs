@@ -39,15 +39,33 @@ pub fn detail_lines(state: &CalendarState, theme: &Theme) -> Lines {
             let Some(p) = state.feed.projects.get(project) else { return out };
             let Some(w) = p.windows.get(index) else { return out };
             let origin = state.feed.origins.get(&p.project).cloned().unwrap_or_default();
-            window_lines(&mut out, state.now, w, &p.windows, &origin, theme);
+            let ctx = Ctx { now: state.now, range_to: state.range_to(), active_end: active_end(state, item.source) };
+            window_lines(&mut out, &ctx, w, &p.windows, &origin, theme);
         }
         ItemSource::Freeze(i) => {
             if let Some(f) = state.feed.freezes.get(i) {
-                freeze_lines(&mut out, state.now, f, theme);
+                let ctx = Ctx { now: state.now, range_to: state.range_to(), active_end: active_end(state, item.source) };
+                freeze_lines(&mut out, &ctx, f, theme);
             }
         }
     }
     out
+}
+
+/// What the detail pane needs to know besides the window.
+struct Ctx {
+    now: DateTime<Utc>,
+    range_to: DateTime<Utc>,
+    /// End of the merged interval of this entry that contains `now`.
+    active_end: Option<DateTime<Utc>>,
+}
+
+fn active_end(state: &CalendarState, source: ItemSource) -> Option<DateTime<Utc>> {
+    state
+        .items()
+        .iter()
+        .filter(|i| i.source == source)
+        .find_map(|i| i.span.filter(|(s, e)| *s <= state.now && state.now < *e).map(|(_, e)| e))
 }
 
 fn field(out: &mut Lines, theme: &Theme, name: &str, value: String) {
@@ -137,28 +155,39 @@ fn window_error(w: &SyncWindow, all: &[SyncWindow]) -> Option<String> {
     validate_windows(all).err().map(|e| format!("project: {e}"))
 }
 
-fn window_lines(out: &mut Lines, now: DateTime<Utc>, w: &SyncWindow, all: &[SyncWindow], origin: &str, theme: &Theme) {
+fn window_lines(out: &mut Lines, ctx: &Ctx, w: &SyncWindow, all: &[SyncWindow], origin: &str, theme: &Theme) {
     if !w.description.is_empty() {
         out.push(Line::styled(w.description.clone(), theme.fg(Slot::Fg)));
     }
-    let state = match w.compile() {
-        Ok(c) if c.active_at(now) => match c.active_until(now) {
-            Some(t) => format!("{} · active now, until {}", w.kind, t.format("%a %H:%M UTC")),
-            None => format!("{} · active now", w.kind),
-        },
-        Ok(_) => format!("{} · inactive now", w.kind),
-        Err(_) => format!("{} · cannot be evaluated", w.kind),
+    let state = match (w.compile(), ctx.active_end) {
+        (Err(_), _) => format!("{} · cannot be evaluated", w.kind),
+        (Ok(_), Some(e)) if e >= ctx.range_to => format!("{} · active now, beyond the calendar's range", w.kind),
+        (Ok(_), Some(e)) => format!("{} · active now, until {}", w.kind, e.format("%a %d %b %H:%M UTC")),
+        (Ok(_), None) => format!("{} · inactive now", w.kind),
     };
     field(out, theme, "State", state);
     field(out, theme, "Schedule", schedule_in_words(w));
     let join = if w.and_operator { "all listed must match" } else { "any listed matches" };
-    field(out, theme, "Apps", list(&w.applications));
-    field(out, theme, "Spaces", list(&w.namespaces));
-    field(out, theme, "Clusters", format!("{} ({join})", list(&w.clusters)));
+    field(
+        out,
+        theme,
+        "Applies",
+        format!(
+            "apps {} · namespaces {} · clusters {} ({join})",
+            list(&w.applications),
+            list(&w.namespaces),
+            list(&w.clusters)
+        ),
+    );
     let yn = |b: bool| if b { "yes" } else { "no" };
     field(out, theme, "Options", format!("manualSync: {} · syncOverrun: {}", yn(w.manual_sync), yn(w.sync_overrun)));
     validity(out, theme, window_error(w, all));
-    next_lines(out, theme, &next_occurrences(w, now, 5).unwrap_or_default());
+    let next = next_occurrences(w, ctx.now, 5).unwrap_or_default();
+    if next.windows(2).any(|p| p[1].0 < p[0].1) {
+        field(out, theme, "Next", "firings overlap: active continuously".into());
+    } else {
+        next_lines(out, theme, &next);
+    }
     let from = if origin.is_empty() { String::new() } else { format!(" ({origin})") };
     yaml_lines(out, theme, format!("Source{from}"), window_yaml(w));
 }
@@ -181,10 +210,16 @@ fn freeze_next(f: &Freeze, now: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<U
     }
 }
 
-fn freeze_lines(out: &mut Lines, now: DateTime<Utc>, f: &Freeze, theme: &Theme) {
+fn freeze_lines(out: &mut Lines, ctx: &Ctx, f: &Freeze, theme: &Theme) {
     if !f.description.is_empty() {
         out.push(Line::styled(f.description.clone(), theme.fg(Slot::Fg)));
     }
+    let state = match ctx.active_end {
+        Some(e) if e >= ctx.range_to => "in effect now, beyond the calendar's range".to_string(),
+        Some(e) => format!("in effect now, until {}", e.format("%a %d %b %H:%M UTC")),
+        None => "not in effect now".to_string(),
+    };
+    field(out, theme, "State", state);
     let period = match (&f.schedule, &f.duration) {
         (Some(s), Some(d)) => {
             let w = SyncWindow { schedule: s.clone(), duration: d.clone(), time_zone: f.time_zone.clone(), ..SyncWindow::default() };
@@ -204,7 +239,7 @@ fn freeze_lines(out: &mut Lines, now: DateTime<Utc>, f: &Freeze, theme: &Theme) 
     let hints = f.exception_hints();
     field(out, theme, "Passes", if hints.is_empty() { "nothing".into() } else { hints.join(", ") });
     validity(out, theme, f.period().err().map(|e| e.to_string()));
-    next_lines(out, theme, &freeze_next(f, now));
+    next_lines(out, theme, &freeze_next(f, ctx.now));
     let mut m = yaml_serde::Mapping::new();
     put(&mut m, "name", f.name.as_str());
     for (k, v) in [("start", &f.start), ("end", &f.end), ("schedule", &f.schedule), ("duration", &f.duration)] {

@@ -88,7 +88,9 @@ impl Widget for CalendarView<'_> {
     }
 }
 
-fn lane_spans(items: &[CalItem]) -> BTreeMap<ItemSource, Vec<(DateTime<Utc>, DateTime<Utc>)>> {
+type Spans = Vec<(DateTime<Utc>, DateTime<Utc>)>;
+
+fn lane_spans(items: &[CalItem]) -> BTreeMap<ItemSource, Spans> {
     let mut m: BTreeMap<ItemSource, Vec<_>> = BTreeMap::new();
     for i in items {
         if let Some(sp) = i.span {
@@ -96,6 +98,30 @@ fn lane_spans(items: &[CalItem]) -> BTreeMap<ItemSource, Vec<(DateTime<Utc>, Dat
         }
     }
     m
+}
+
+/// Where the timeline's cells are and what each covers.
+struct Grid {
+    x0: u16,
+    cells: u32,
+    /// Cells per day.
+    cpd: u32,
+    slot: Duration,
+    from: DateTime<Utc>,
+    now_col: Option<u32>,
+}
+
+impl Grid {
+    fn new(s: &CalendarState, inner: Rect, label_w: u16) -> Grid {
+        let room = u32::from(inner.width.saturating_sub(label_w + 1));
+        let cpd = (room / s.days.max(1)).max(1);
+        let cells = (cpd * s.days).min(room);
+        let slot = Duration::seconds(i64::from(86_400 / cpd));
+        let from = s.range_from();
+        let since = (s.now - from).num_seconds();
+        let now_col = (since >= 0).then(|| (since / slot.num_seconds().max(1)) as u32).filter(|c| *c < cells);
+        Grid { x0: inner.x + label_w + 1, cells, cpd, slot, from, now_col }
+    }
 }
 
 fn render_timeline(s: &CalendarState, t: &Theme, area: Rect, buf: &mut Buffer) {
@@ -106,25 +132,17 @@ fn render_timeline(s: &CalendarState, t: &Theme, area: Rect, buf: &mut Buffer) {
         return;
     }
     let label_w: u16 = if inner.width >= 120 { 24 } else { 16 };
-    let cpd = ((inner.width.saturating_sub(label_w + 1)) as u32 / s.days.max(1)).max(1);
-    let cells = (cpd * s.days).min(u32::from(inner.width.saturating_sub(label_w + 1)));
-    let slot = Duration::seconds(i64::from(86_400 / cpd));
-    let from = s.range_from();
-    let x0 = inner.x + label_w + 1;
-    let now_col = ((s.now - from).num_seconds() >= 0)
-        .then(|| ((s.now - from).num_seconds() / slot.num_seconds().max(1)) as u32)
-        .filter(|c| *c < cells);
-    // Axis.
+    let g = Grid::new(s, inner, label_w);
     buf.set_string(inner.x, inner.y, "day", t.fg(Slot::Muted));
-    for d in 0..s.days.min(cells / cpd.max(1)) {
+    for d in 0..s.days.min(g.cells / g.cpd) {
         let day = s.start + Duration::days(i64::from(d));
-        let label = if cpd >= 6 { day.format("%a %d").to_string() } else { day.format("%d").to_string() };
+        let label = if g.cpd >= 6 { day.format("%a %d").to_string() } else { day.format("%d").to_string() };
         let style = if day == s.cursor { t.fg(Slot::Accent).add_modifier(Modifier::BOLD) } else { t.fg(Slot::Header) };
-        let w = (cpd as usize).min(label.len());
-        buf.set_string(x0 + (d * cpd) as u16, inner.y, &label[..w], style);
+        buf.set_stringn(g.x0 + (d * g.cpd) as u16, inner.y, &label, g.cpd as usize, style);
     }
-    if let Some(c) = now_col {
-        buf.set_string(x0 + c as u16, inner.y, "▼", t.fg(Slot::Accent).add_modifier(Modifier::BOLD));
+    if let Some(c) = g.now_col {
+        // On the top border, so it never hides a day label.
+        buf.set_string(g.x0 + c as u16, area.y, "▼", t.fg(Slot::Accent).add_modifier(Modifier::BOLD));
     }
     let spans = lane_spans(s.items());
     let sel = s.selected_item().map(|i| i.source);
@@ -133,40 +151,54 @@ fn render_timeline(s: &CalendarState, t: &Theme, area: Rect, buf: &mut Buffer) {
     let offset = (sel_lane + 1).saturating_sub(rows);
     for (n, lane) in s.lanes().iter().skip(offset).take(rows).enumerate() {
         let y = inner.y + 1 + n as u16;
-        let mut label = source_label(s, *lane);
-        if label.chars().count() > usize::from(label_w) {
-            label = label.chars().take(usize::from(label_w) - 1).collect::<String>() + "…";
-        }
         let lstyle = if Some(*lane) == sel { t.selected() } else { t.fg(Slot::Fg) };
-        buf.set_string(inner.x, y, label, lstyle);
-        let kind = s.items().iter().find(|i| i.source == *lane).map(|i| i.kind);
-        let Some(lane_spans) = spans.get(lane) else {
-            let invalid = s.items().iter().any(|i| i.source == *lane && i.span.is_none());
-            let (text, style) = if invalid { ("invalid: see the detail pane", t.danger()) } else { ("", t.fg(Slot::Muted)) };
-            buf.set_stringn(x0, y, text, cells as usize, style);
-            draw_empty_cells(buf, x0, y, cells, if invalid { 28 } else { 0 }, now_col, t);
-            continue;
-        };
-        let fill = t.fg(kind_slot(kind.unwrap_or(OccurrenceKind::Other)));
-        for c in 0..cells {
-            let (a, b) = (from + slot * c as i32, from + slot * (c as i32 + 1));
-            let on = lane_spans.iter().any(|(st, en)| *st < b && *en > a);
-            let x = x0 + c as u16;
-            if on {
-                buf.set_string(x, y, "█", fill);
-            } else if Some(c) == now_col {
-                buf.set_string(x, y, "│", t.fg(Slot::Accent));
-            } else {
-                buf.set_string(x, y, if c % cpd == 0 { "┊" } else { "·" }, t.fg(Slot::Muted));
-            }
+        buf.set_string(inner.x, y, short_label(s, *lane, usize::from(label_w)), lstyle);
+        draw_lane(s, t, &g, *lane, spans.get(lane), y, buf);
+    }
+}
+
+fn draw_lane(s: &CalendarState, t: &Theme, g: &Grid, lane: ItemSource, spans: Option<&Spans>, y: u16, buf: &mut Buffer) {
+    let Some(spans) = spans else {
+        let invalid = s.items().iter().any(|i| i.source == lane && i.span.is_none());
+        if invalid {
+            buf.set_stringn(g.x0, y, "invalid: see the detail pane", g.cells as usize, t.danger());
+        }
+        draw_empty_cells(buf, g, y, if invalid { 28 } else { 0 }, t);
+        return;
+    };
+    let kind = s.items().iter().find(|i| i.source == lane).map_or(OccurrenceKind::Other, |i| i.kind);
+    let fill = t.fg(kind_slot(kind));
+    for c in 0..g.cells {
+        let (a, b) = (g.from + g.slot * c as i32, g.from + g.slot * (c as i32 + 1));
+        let x = g.x0 + c as u16;
+        if spans.iter().any(|(st, en)| *st < b && *en > a) {
+            buf.set_string(x, y, "█", fill);
+        } else if Some(c) == g.now_col {
+            buf.set_string(x, y, "│", t.fg(Slot::Accent));
+        } else {
+            buf.set_string(x, y, if c % g.cpd == 0 { "┊" } else { "·" }, t.fg(Slot::Muted));
         }
     }
 }
 
-fn draw_empty_cells(buf: &mut Buffer, x0: u16, y: u16, cells: u32, skip: u32, now_col: Option<u32>, t: &Theme) {
-    for c in skip..cells {
-        let (sym, st) = if Some(c) == now_col { ("│", t.fg(Slot::Accent)) } else { ("·", t.fg(Slot::Muted)) };
-        buf.set_string(x0 + c as u16, y, sym, st);
+/// The lane label in `width` columns, keeping the `/kind#index` end of window labels.
+fn short_label(s: &CalendarState, lane: ItemSource, width: usize) -> String {
+    let full = source_label(s, lane);
+    if full.chars().count() <= width {
+        return full;
+    }
+    let (head, tail) = match (lane, full.rfind('/')) {
+        (ItemSource::Window { .. }, Some(i)) => full.split_at(i),
+        _ => (full.as_str(), ""),
+    };
+    let keep = width.saturating_sub(tail.chars().count() + 1);
+    format!("{}…{tail}", head.chars().take(keep).collect::<String>())
+}
+
+fn draw_empty_cells(buf: &mut Buffer, g: &Grid, y: u16, skip: u32, t: &Theme) {
+    for c in skip..g.cells {
+        let (sym, st) = if Some(c) == g.now_col { ("│", t.fg(Slot::Accent)) } else { ("·", t.fg(Slot::Muted)) };
+        buf.set_string(g.x0 + c as u16, y, sym, st);
     }
 }
 
@@ -232,7 +264,7 @@ fn item_line(s: &CalendarState, t: &Theme, item: &CalItem) -> Line<'static> {
         ]);
     };
     let day = start.max(s.range_from()).date_naive();
-    let st = if start.date_naive() == day { start.format("%H:%M").to_string() } else { start.format("%d %b %H:%M").to_string() };
+    let st = if start.date_naive() == day { start.format("%H:%M").to_string() } else { start.format("%a %d %H:%M").to_string() };
     let en = if end.date_naive() == day { end.format("%H:%M").to_string() } else { end.format("%a %d %H:%M").to_string() };
     let past = end <= s.now;
     let active = start <= s.now && s.now < end;

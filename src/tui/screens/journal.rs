@@ -48,7 +48,7 @@ impl JournalState {
     }
 
     /// Applies a feed message. `page`: rows the timeline shows (to keep the selection visible).
-    pub fn apply(&mut self, feed: JournalFeed, page: usize) {
+    fn apply(&mut self, feed: JournalFeed, page: usize) {
         let first = self.status.is_none();
         self.status = Some(feed.status);
         if feed.reset {
@@ -75,7 +75,7 @@ impl JournalState {
     }
 
     /// Replaces the field filters (change, actor, kind, outcome, since, until), keeping the text search.
-    pub fn set_fields(&mut self, mut filter: EntryFilter, page: usize) {
+    fn set_fields(&mut self, mut filter: EntryFilter, page: usize) {
         filter.text = self.filter.text.take();
         self.filter = filter;
         let keep = self.selected_entry().map(|e| e.seq);
@@ -83,13 +83,13 @@ impl JournalState {
     }
 
     /// Sets (Some) or clears (None) the `/` text search.
-    pub fn set_text(&mut self, text: Option<String>, page: usize) {
+    fn set_text(&mut self, text: Option<String>, page: usize) {
         self.filter.text = text.filter(|t| !t.is_empty());
         let keep = self.selected_entry().map(|e| e.seq);
         self.refilter(keep, page);
     }
 
-    pub fn nav(&mut self, msg: NavMsg, page: usize) {
+    fn nav(&mut self, msg: NavMsg, page: usize) {
         let len = self.visible.len();
         self.list.nav(msg, len, page);
     }

@@ -75,9 +75,12 @@ impl JournalScreenView<'_> {
         let (t, j) = (self.theme, self.journal);
         let filter = describe(&j.filter);
         let title = format!(" journal[{}/{}]{}{filter} ", j.visible.len(), j.entries.len(), if filter.is_empty() { "" } else { " " });
+        let key = |a: ActionId| self.keymap.keys(a).first().map(ToString::to_string).unwrap_or_else(|| "-".into());
+        let hint = format!(" {} search · :journal change= actor= kind= outcome= ", key(ActionId::Filter));
         let block = Block::bordered()
             .border_style(t.fg(Slot::Accent))
-            .title(Line::styled(title, t.fg(Slot::Title).add_modifier(Modifier::BOLD)).centered());
+            .title(Line::styled(title, t.fg(Slot::Title).add_modifier(Modifier::BOLD)).centered())
+            .title_bottom(Line::styled(hint, t.fg(Slot::Muted)).centered());
         let inner = block.inner(area);
         block.render(area, buf);
         let narrow = inner.width < 100;

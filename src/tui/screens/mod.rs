@@ -1,7 +1,8 @@
 //! Screens: each owns its list state; rows come from the cluster data.
 //! `Dashboard` (workloads + pods + events + PDB/quota), resource lists (`:deploy`, `:sts`,
 //! `:pods`, `:events`, `:ns`), a workload's detail (ReplicaSets + pods), a pod's detail, and
-//! the audit journal (`:journal`).
+//! the audit journal (`:journal`) and the sync-window calendar (`:cal`).
+pub mod calendar;
 pub mod dashboard;
 pub mod detail;
 pub mod journal;
@@ -35,6 +36,8 @@ pub enum ScreenKind {
     Pod { namespace: String, name: String },
     /// The audit journal (its state lives in `AppState::journal`).
     Journal,
+    /// The sync-window calendar (its state lives in `AppState::calendar`).
+    Calendar,
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +67,7 @@ impl Screen {
             ScreenKind::Workload(k) => format!("{}({}/{})", k.kind.to_lowercase(), k.namespace, k.name),
             ScreenKind::Pod { namespace, name } => format!("pod({namespace}/{name})"),
             ScreenKind::Journal => "journal".to_string(),
+            ScreenKind::Calendar => "calendar".to_string(),
         }
     }
 
@@ -98,8 +102,8 @@ impl Screen {
                 .filter(|p| &p.namespace == namespace && &p.name == name)
                 .flat_map(|p| p.containers.iter().map(|c| rows::container_row(namespace, name, c)))
                 .collect(),
-            // The journal screen keeps its own rows (`JournalState`).
-            ScreenKind::Journal => Vec::new(),
+            // The journal and calendar screens keep their own rows.
+            ScreenKind::Journal | ScreenKind::Calendar => Vec::new(),
         }
     }
 

@@ -69,17 +69,50 @@ impl Widget for HeaderView<'_> {
         let counts = format!("{} workloads, {} pods", snap.workloads.len(), snap.pods.len());
         Paragraph::new(vec![kv(t, "Scope:", scope, t.fg(Slot::Accent)), kv(t, "Conn:", conn, conn_style), kv(t, "Objects:", counts, t.fg(Slot::Muted))])
             .render(mid, buf);
+        // A long extra (the change clock on a narrow terminal) wraps at its ` · ` separators
+        // onto the free first row, or (read-only) in place of the `cabin` mark.
+        let extra = self.extra.map(|e| wrap_at_dots(e, usize::from(right.width))).unwrap_or_default();
         let mut lines = Vec::new();
         if self.read_only {
             let badge = t.danger().add_modifier(Modifier::REVERSED);
             lines.push(Line::from(Span::styled(" READ-ONLY ", badge)).right_aligned());
-        } else {
+        } else if extra.len() < 2 {
             lines.push(Line::from(""));
         }
-        if let Some(extra) = self.extra {
-            lines.push(Line::styled(extra.to_string(), t.fg(Slot::Title)).right_aligned());
+        let room = usize::from(HEIGHT).saturating_sub(lines.len());
+        lines.extend(extra.into_iter().take(room).map(|l| Line::styled(l, t.fg(Slot::Title)).right_aligned()));
+        if lines.len() < usize::from(HEIGHT) {
+            lines.push(Line::styled("cabin", t.fg(Slot::Accent).add_modifier(Modifier::BOLD)).right_aligned());
         }
-        lines.push(Line::styled("cabin", t.fg(Slot::Accent).add_modifier(Modifier::BOLD)).right_aligned());
         Paragraph::new(lines).render(right, buf);
+    }
+}
+
+/// `text` in lines of at most `width` columns, broken at its ` · ` separators (a part wider
+/// than `width` stays whole; the paragraph cuts it).
+pub fn wrap_at_dots(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for part in text.split(" · ") {
+        match lines.last_mut() {
+            Some(last) if last.chars().count() + 3 + part.chars().count() <= width => {
+                last.push_str(" · ");
+                last.push_str(part);
+            }
+            _ => lines.push(part.to_string()),
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_at_dots;
+
+    #[test]
+    fn long_extra_wraps_at_separators() {
+        let t = "CLOSED · next opening Tue 02:00 UTC (in 3h00m)";
+        assert_eq!(wrap_at_dots(t, 80), [t]);
+        assert_eq!(wrap_at_dots(t, 40), ["CLOSED", "next opening Tue 02:00 UTC (in 3h00m)"]);
+        assert_eq!(wrap_at_dots("a · b · c", 5), ["a · b", "c"]);
     }
 }

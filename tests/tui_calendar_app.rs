@@ -1,0 +1,222 @@
+//! The calendar wired into the app: key sequences through `App::run_with` (`:cal`, `W`, day
+//! moves, detail, esc back), `:cal DAY` jumps, the header's change clock ticking with a fixed
+//! clock, the live feed (`EngineEvent::Windows`) replacing the files' one, redraw-only-when-dirty.
+#[path = "fixtures/tui/cluster.rs"]
+mod cluster;
+
+use cabin::config::Theme;
+use cabin::domain::windows::SyncWindow;
+use cabin::engine::windows_feed::WindowsFeed;
+use cabin::model::{ConnState, EngineEvent, MessageLevel};
+use cabin::tui::action::Action;
+use cabin::tui::screens::ScreenKind;
+use cabin::tui::{App, InputEvent, TuiOptions};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use tokio::sync::mpsc;
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+/// Monday 2026-11-23 23:00 UTC: after the weekday deny window, before Tuesday's allow window.
+fn now() -> DateTime<Utc> {
+    at("2026-11-23T23:00:00Z")
+}
+
+fn window(kind: &str, schedule: &str, duration: &str, apps: &[&str], manual: bool) -> SyncWindow {
+    SyncWindow {
+        kind: kind.into(),
+        schedule: schedule.into(),
+        duration: duration.into(),
+        applications: apps.iter().map(|s| s.to_string()).collect(),
+        manual_sync: manual,
+        ..SyncWindow::default()
+    }
+}
+
+/// The demo windows.
+fn demo_feed() -> WindowsFeed {
+    WindowsFeed::from_projects([(
+        "production".to_string(),
+        vec![
+            window("allow", "0 2 * * 2,4", "4h", &["*"], false),
+            window("deny", "0 8 * * 1-5", "10h", &["*"], false),
+            window("allow", "* * * * *", "1h", &["security-*"], true),
+        ],
+    )])
+}
+
+fn app(w: u16, h: u16) -> App<TestBackend> {
+    let opts = TuiOptions { theme: Theme::default(), now: Some(now()), ..Default::default() }.with_windows_feed(demo_feed());
+    let mut app = App::new(TestBackend::new(w, h), opts).unwrap();
+    app.dispatch(Action::Engine(EngineEvent::Context(cluster::context())));
+    app.dispatch(Action::Engine(EngineEvent::Connection(ConnState::Live)));
+    app.dispatch(Action::Engine(EngineEvent::Snapshot(Box::new(cluster::snapshot()))));
+    app
+}
+
+/// `\n` enter, `\x1b` esc, anything else a character (uppercase = shifted, as terminals send).
+fn keys(s: &str) -> Vec<InputEvent> {
+    s.chars()
+        .map(|c| {
+            let (code, mods) = match c {
+                '\n' => (KeyCode::Enter, KeyModifiers::NONE),
+                '\x1b' => (KeyCode::Esc, KeyModifiers::NONE),
+                c if c.is_ascii_uppercase() => (KeyCode::Char(c), KeyModifiers::SHIFT),
+                c => (KeyCode::Char(c), KeyModifiers::NONE),
+            };
+            InputEvent::Key(KeyEvent::new(code, mods))
+        })
+        .collect()
+}
+
+/// Runs the loop over `input` (engine events queued first) until the input ends.
+async fn run_events(app: &mut App<TestBackend>, events: Vec<EngineEvent>, input: Vec<InputEvent>) {
+    let (ev_tx, ev_rx) = mpsc::channel(16);
+    for e in events {
+        ev_tx.send(e).await.unwrap();
+    }
+    let (cmd_tx, _cmd_rx) = mpsc::channel(64);
+    app.run_with(futures::stream::iter(input), ev_rx, cmd_tx).await.unwrap();
+}
+
+async fn run(app: &mut App<TestBackend>, input: Vec<InputEvent>) {
+    run_events(app, Vec::new(), input).await;
+}
+
+fn screen_lines(app: &App<TestBackend>) -> String {
+    let buf = app.terminal().backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn header(app: &App<TestBackend>) -> String {
+    app.state().ui.header_extra.clone().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn cal_opens_moves_days_toggles_detail_and_esc_goes_back() {
+    let mut app = app(160, 48);
+    run(&mut app, keys(":cal\n")).await;
+    assert_eq!(app.state().screen().kind, ScreenKind::Calendar);
+    assert_eq!(app.state().calendar.cursor, day("2026-11-23"));
+    assert!(app.state().calendar.show_detail, "the detail pane starts open");
+    insta::assert_snapshot!("calendar_app_160x48", screen_lines(&app));
+
+    // l/l: two days on (a calendar key, not `logs`); j: next entry; enter/d: detail off and on.
+    run(&mut app, keys("ll")).await;
+    assert_eq!(app.state().calendar.cursor, day("2026-11-25"));
+    assert!(app.state().popups.is_empty(), "l moved the day, it did not ask for logs");
+    run(&mut app, keys("\n")).await;
+    assert!(!app.state().calendar.show_detail);
+    run(&mut app, keys("d")).await;
+    assert!(app.state().calendar.show_detail);
+    assert!(screen_lines(&app).contains("calendar"));
+
+    // Key-map navigation reaches the calendar too: G = last day, g = today.
+    run(&mut app, keys("G")).await;
+    assert_eq!(app.state().calendar.cursor, day("2026-12-06"));
+    run(&mut app, keys("g")).await;
+    assert_eq!(app.state().calendar.cursor, day("2026-11-23"));
+
+    run(&mut app, keys("\x1b")).await;
+    assert_eq!(app.state().screens.len(), 1);
+    assert_eq!(app.state().screen().kind, ScreenKind::Dashboard);
+}
+
+#[tokio::test]
+async fn shift_w_and_windows_command_open_it_and_the_key_map_still_works() {
+    let mut app = app(80, 24);
+    run(&mut app, keys("W")).await;
+    assert_eq!(app.state().screen().kind, ScreenKind::Calendar);
+    insta::assert_snapshot!("calendar_app_80x24", screen_lines(&app));
+    run(&mut app, keys("?")).await;
+    assert_eq!(app.state().popups.len(), 1, "? opens help over the calendar");
+    run(&mut app, keys("j\x1b\x1b")).await;
+    assert!(app.state().popups.is_empty());
+    assert_eq!(app.state().screen().kind, ScreenKind::Dashboard);
+    run(&mut app, keys(":windows\n")).await;
+    assert_eq!(app.state().screen().kind, ScreenKind::Calendar);
+    run(&mut app, keys(":calendar +3\n")).await;
+    assert_eq!(app.state().calendar.cursor, day("2026-11-26"));
+    assert_eq!(app.state().screens.len(), 2, "a second :cal does not stack another calendar");
+    run(&mut app, keys("q")).await;
+    assert!(app.state().quit);
+}
+
+#[tokio::test]
+async fn cal_with_a_day_jumps_and_a_bad_day_is_a_message() {
+    let mut app = app(160, 48);
+    run(&mut app, keys(":cal 2026-12-24\n")).await;
+    assert_eq!(app.state().screen().kind, ScreenKind::Calendar);
+    assert_eq!(app.state().calendar.cursor, day("2026-12-24"));
+    assert!(app.state().calendar.start <= day("2026-12-24") && day("2026-12-24") < app.state().calendar.range_to().date_naive());
+    assert!(screen_lines(&app).contains("Thu 24 Dec"), "{}", screen_lines(&app));
+
+    run(&mut app, keys("\x1b:cal someday\n")).await;
+    assert_eq!(app.state().screen().kind, ScreenKind::Dashboard);
+    let status = app.state().status.clone().unwrap();
+    assert_eq!(status.level, MessageLevel::Error);
+    assert_eq!(status.text, "cannot read the day `someday`");
+}
+
+#[tokio::test]
+async fn header_clock_counts_down_with_the_tick() {
+    let mut app = app(160, 48);
+    run(&mut app, Vec::new()).await;
+    // The selected workload matches `*`: closed until Tuesday's 02:00 allow window.
+    let first = "CLOSED · next opening Tue 02:00 UTC (in 3h00m)";
+    assert_eq!(header(&app), first);
+    assert!(screen_lines(&app).lines().take(3).any(|l| l.contains(first)), "{}", screen_lines(&app));
+
+    app.dispatch(Action::Tick(now() + Duration::minutes(1)));
+    assert_eq!(header(&app), "CLOSED · next opening Tue 02:00 UTC (in 2h59m)");
+    assert_eq!(app.state().calendar.now, now() + Duration::minutes(1), "the calendar got the tick");
+
+    app.dispatch(Action::Tick(at("2026-11-24T03:00:00Z")));
+    assert_eq!(header(&app), "OPEN production/allow#0 · closes 06:00 UTC (in 3h00m)");
+    app.dispatch(Action::Tick(at("2026-11-24T09:30:00Z")));
+    assert!(header(&app).starts_with("CLOSED · next opening Thu 02:00 UTC"), "{}", header(&app));
+}
+
+#[tokio::test]
+async fn a_tick_redraws_only_when_the_header_or_calendar_changed() {
+    let mut app = app(160, 48);
+    run(&mut app, keys(":cal\n")).await;
+    assert!(!app.tick(now()), "same instant: nothing to draw");
+    // 3h00m → 2h59m20s: the countdown text moved.
+    assert!(app.tick(now() + Duration::seconds(40)));
+    assert!(!app.tick(now() + Duration::seconds(50)), "same countdown text, same calendar minute");
+    // 23:01: the countdown still says 2h59m, but the calendar's minute moved.
+    assert!(app.tick(now() + Duration::minutes(1)));
+    assert_eq!(header(&app), "CLOSED · next opening Tue 02:00 UTC (in 2h59m)");
+}
+
+#[tokio::test]
+async fn the_live_feed_replaces_the_files_feed() {
+    let mut app = app(160, 48);
+    let live = WindowsFeed::from_projects([(
+        "security".to_string(),
+        vec![window("allow", "* * * * *", "1h", &["security-*"], true)],
+    )]);
+    run_events(&mut app, vec![EngineEvent::Windows(Box::new(live))], keys(":cal\n")).await;
+    assert_eq!(app.state().windows.projects.len(), 1);
+    assert_eq!(app.state().calendar.feed.projects[0].project, "security");
+    // No window applies to the selected workload any more.
+    assert_eq!(header(&app), "OPEN · no sync window restricts it");
+    assert!(screen_lines(&app).contains("security"));
+
+    app.dispatch(Action::Engine(EngineEvent::Windows(Box::default())));
+    assert_eq!(app.state().ui.header_extra, None, "an empty feed clears the change clock");
+}
