@@ -3,16 +3,16 @@
 //! clock, the live feed (`EngineEvent::Windows`) replacing the files' one, redraw-only-when-dirty.
 #[path = "fixtures/tui/cluster.rs"]
 mod cluster;
+use cluster::keys;
 
 use cabin::config::Theme;
 use cabin::domain::windows::SyncWindow;
 use cabin::engine::windows_feed::WindowsFeed;
-use cabin::model::{ConnState, EngineEvent, MessageLevel};
+use cabin::model::{EngineEvent, MessageLevel};
 use cabin::tui::action::Action;
 use cabin::tui::screens::ScreenKind;
 use cabin::tui::{App, InputEvent, TuiOptions};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use tokio::sync::mpsc;
 
@@ -55,26 +55,10 @@ fn demo_feed() -> WindowsFeed {
 fn app(w: u16, h: u16) -> App<TestBackend> {
     let opts = TuiOptions { theme: Theme::default(), now: Some(now()), ..Default::default() }.with_windows_feed(demo_feed());
     let mut app = App::new(TestBackend::new(w, h), opts).unwrap();
-    app.dispatch(Action::Engine(EngineEvent::Context(cluster::context())));
-    app.dispatch(Action::Engine(EngineEvent::Connection(ConnState::Live)));
-    app.dispatch(Action::Engine(EngineEvent::Snapshot(Box::new(cluster::snapshot()))));
+    cluster::connect(&mut app);
     app
 }
 
-/// `\n` enter, `\x1b` esc, anything else a character (uppercase = shifted, as terminals send).
-fn keys(s: &str) -> Vec<InputEvent> {
-    s.chars()
-        .map(|c| {
-            let (code, mods) = match c {
-                '\n' => (KeyCode::Enter, KeyModifiers::NONE),
-                '\x1b' => (KeyCode::Esc, KeyModifiers::NONE),
-                c if c.is_ascii_uppercase() => (KeyCode::Char(c), KeyModifiers::SHIFT),
-                c => (KeyCode::Char(c), KeyModifiers::NONE),
-            };
-            InputEvent::Key(KeyEvent::new(code, mods))
-        })
-        .collect()
-}
 
 /// Runs the loop over `input` (engine events queued first) until the input ends.
 async fn run_events(app: &mut App<TestBackend>, events: Vec<EngineEvent>, input: Vec<InputEvent>) {

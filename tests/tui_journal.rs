@@ -3,17 +3,19 @@
 //! header clock line.
 #[path = "fixtures/tui/cluster.rs"]
 mod cluster;
+use cluster::text;
+use cluster::keys;
 #[path = "fixtures/tui/journal.rs"]
 mod journal;
 
 use cabin::config::{Slot, Theme};
 use cabin::journal::{BreakReason, Entry, VerifyStatus};
-use cabin::model::{ConnState, EngineEvent, JournalFeed};
+use cabin::model::{EngineEvent, JournalFeed};
 use cabin::tui::action::Action;
 use cabin::tui::popups::PopupKind;
 use cabin::tui::screens::ScreenKind;
 use cabin::tui::{App, InputEvent, TuiOptions};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyModifiers;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use tokio::sync::mpsc;
@@ -21,38 +23,13 @@ use tokio::sync::mpsc;
 fn app(theme: Theme, w: u16, h: u16) -> App<TestBackend> {
     let opts = TuiOptions { theme, now: Some(cluster::now()), ..Default::default() };
     let mut app = App::new(TestBackend::new(w, h), opts).unwrap();
-    app.dispatch(Action::Engine(EngineEvent::Context(cluster::context())));
-    app.dispatch(Action::Engine(EngineEvent::Connection(ConnState::Live)));
-    app.dispatch(Action::Engine(EngineEvent::Snapshot(Box::new(cluster::snapshot()))));
+    cluster::connect(&mut app);
     let (feed, _dir) = journal::feed();
     app.dispatch(Action::Engine(EngineEvent::Journal(feed)));
     app
 }
 
-fn text(buf: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
 
-/// `\n` enter, `\x1b` esc, anything else a character (uppercase = shifted, as terminals send).
-fn keys(s: &str) -> Vec<InputEvent> {
-    s.chars()
-        .map(|c| {
-            let (code, mods) = match c {
-                '\n' => (KeyCode::Enter, KeyModifiers::NONE),
-                '\x1b' => (KeyCode::Esc, KeyModifiers::NONE),
-                c if c.is_ascii_uppercase() => (KeyCode::Char(c), KeyModifiers::SHIFT),
-                c => (KeyCode::Char(c), KeyModifiers::NONE),
-            };
-            InputEvent::Key(KeyEvent::new(code, mods))
-        })
-        .collect()
-}
 
 /// Feeds `s` through the app's own loop (`run_with`), as a terminal would.
 async fn run(app: &mut App<TestBackend>, s: &str) {

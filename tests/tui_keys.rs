@@ -2,6 +2,7 @@
 //! mode, drill-in and back, help, sort, mouse, quit. Engine commands are checked on the channel.
 #[path = "fixtures/tui/cluster.rs"]
 mod cluster;
+use cluster::keys;
 
 use cabin::config::Theme;
 use cabin::model::{Command, ConnState, EngineEvent, ObjectKey, Scope};
@@ -15,26 +16,10 @@ use tokio::sync::mpsc;
 fn app(read_only: bool) -> App<TestBackend> {
     let opts = TuiOptions { theme: Theme::default(), read_only, now: Some(cluster::now()), ..Default::default() };
     let mut app = App::new(TestBackend::new(160, 48), opts).unwrap();
-    app.dispatch(Action::Engine(EngineEvent::Context(cluster::context())));
-    app.dispatch(Action::Engine(EngineEvent::Connection(ConnState::Live)));
-    app.dispatch(Action::Engine(EngineEvent::Snapshot(Box::new(cluster::snapshot()))));
+    cluster::connect(&mut app);
     app
 }
 
-/// `\n` enter, `\x1b` esc, anything else a character (uppercase = shifted, as terminals send).
-fn keys(s: &str) -> Vec<InputEvent> {
-    s.chars()
-        .map(|c| {
-            let (code, mods) = match c {
-                '\n' => (KeyCode::Enter, KeyModifiers::NONE),
-                '\x1b' => (KeyCode::Esc, KeyModifiers::NONE),
-                c if c.is_ascii_uppercase() => (KeyCode::Char(c), KeyModifiers::SHIFT),
-                c => (KeyCode::Char(c), KeyModifiers::NONE),
-            };
-            InputEvent::Key(KeyEvent::new(code, mods))
-        })
-        .collect()
-}
 
 /// Run the loop over `input` until it ends (or quit); return the commands sent.
 async fn run(app: &mut App<TestBackend>, input: Vec<InputEvent>) -> Vec<Command> {

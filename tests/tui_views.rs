@@ -1,6 +1,7 @@
 //! Snapshots of every view at 80x24 and 160x48 in two themes, plus per-cell colour checks.
 #[path = "fixtures/tui/cluster.rs"]
 mod cluster;
+use cluster::text;
 
 use cabin::config::{Slot, Theme, theme};
 use cabin::model::{ConnState, EngineEvent, ObjectKey};
@@ -12,21 +13,10 @@ use ratatui::buffer::Buffer;
 fn app(theme: Theme, w: u16, h: u16, read_only: bool) -> App<TestBackend> {
     let opts = TuiOptions { theme, read_only, now: Some(cluster::now()), header_extra: None, ..Default::default() };
     let mut app = App::new(TestBackend::new(w, h), opts).unwrap();
-    app.dispatch(Action::Engine(EngineEvent::Context(cluster::context())));
-    app.dispatch(Action::Engine(EngineEvent::Connection(ConnState::Live)));
-    app.dispatch(Action::Engine(EngineEvent::Snapshot(Box::new(cluster::snapshot()))));
+    cluster::connect(&mut app);
     app
 }
 
-fn text(buf: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
 
 fn keys(app: &mut App<TestBackend>, s: &str) {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

@@ -1,6 +1,6 @@
 //! Every case of the Argo CD sample fixture through the `cabin windows` binary.
 
-#[path = "windows_support.rs"]
+#[path = "support/windows.rs"]
 mod support;
 
 use serde_json::{Value, json};

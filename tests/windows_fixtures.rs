@@ -1,6 +1,6 @@
 //! Every case of the Argo CD sample fixture through the domain API.
 
-#[path = "windows_support.rs"]
+#[path = "support/windows.rs"]
 mod support;
 
 use cabin::domain::windows::{AppTarget, SyncWindow, check, validate_windows};

@@ -1,11 +1,14 @@
 //! `cabin` (the cockpit on a kubeconfig context) and `cabin demo` (the cockpit on an
 //! in-process simulator, through the same kube-rs path).
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::cluster::{self, ConnectOptions};
 use crate::config::{LoadOptions, Settings};
-use crate::model::Scope;
+use crate::engine::EngineOptions;
+use crate::engine::windows_feed::{self, WindowsFeed};
+use crate::journal::{ClusterRef, Entry, Journal, JournalContext, JournalError, NewEntry, SystemClock};
+use crate::model::{ContextInfo, Scope};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CockpitArgs {
@@ -30,6 +33,19 @@ pub struct CockpitArgs {
     /// Config file (default: the XDG config dir's cabin/config.yaml).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub local: LocalArgs,
+}
+
+/// Local files the cockpit uses (shared by `cabin` and `cabin demo`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LocalArgs {
+    /// Audit journal file [default: $XDG_DATA_HOME/cabin/journal.jsonl].
+    #[arg(long, env = "CABIN_JOURNAL", value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+    /// Argo CD AppProject manifest with sync windows (repeatable), besides the cluster's.
+    #[arg(long = "project", value_name = "FILE")]
+    pub projects: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -43,6 +59,8 @@ pub struct DemoArgs {
     /// Theme name (dark, light, high-contrast) or path to a theme file.
     #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,
+    #[command(flatten)]
+    pub local: LocalArgs,
 }
 
 pub async fn run(args: CockpitArgs) -> ExitCode {
@@ -58,7 +76,7 @@ pub async fn run(args: CockpitArgs) -> ExitCode {
         Some(ns) if !args.all_namespaces => Scope::Namespace(ns),
         _ => Scope::All,
     };
-    open(opts, scope, &settings).await
+    open(opts, scope, &settings, &args.local).await
 }
 
 pub async fn run_demo(args: DemoArgs) -> ExitCode {
@@ -89,7 +107,7 @@ pub async fn run_demo(args: DemoArgs) -> ExitCode {
     }
     let read_only = args.read_only || settings.config.read_only_for("sim");
     let opts = ConnectOptions { kubeconfig: Some(kubeconfig), context: None, read_only };
-    let code = open(opts, Scope::All, &settings).await;
+    let code = open(opts, Scope::All, &settings, &args.local).await;
     handle.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
     code
@@ -112,21 +130,71 @@ fn start_logging(settings: &mut Settings) -> Option<tracing_appender::non_blocki
     }
 }
 
-/// Connects (printing a clear error before the terminal is touched), starts the engine and
-/// hands the terminal to the TUI.
-async fn open(opts: ConnectOptions, scope: Scope, settings: &Settings) -> ExitCode {
+/// Connects (printing a clear error before the terminal is touched), journals the session
+/// start, starts the engine and hands the terminal to the TUI.
+async fn open(opts: ConnectOptions, scope: Scope, settings: &Settings, local: &LocalArgs) -> ExitCode {
     let read_only = opts.read_only;
     let conn = match cluster::connect(opts).await {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
     tracing::info!(context = %conn.info().context, url = %conn.info().cluster_url, read_only, "connected");
-    let (commands, events) = crate::engine::spawn(conn, scope.clone());
-    let tui = crate::tui::TuiOptions::from_settings(settings, read_only, scope);
+    let mut warnings = Vec::new();
+    let journal = match local.journal.clone().map_or_else(crate::journal::default_path, Ok) {
+        Ok(path) => {
+            let (p, info, s) = (path.clone(), conn.info().clone(), scope.clone());
+            let written = tokio::task::spawn_blocking(move || journal_session_start(&p, &info, &s, read_only)).await;
+            match written {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => warnings.push(format!("the session start was not journalled: {e}")),
+                Err(e) => warnings.push(format!("the session start was not journalled: {e}")),
+            }
+            Some(path)
+        }
+        Err(e) => {
+            warnings.push(format!("no audit journal: {e}"));
+            None
+        }
+    };
+    let feed = load_windows(&local.projects, &mut warnings);
+    let engine = EngineOptions { file_windows: feed.clone(), journal };
+    let (commands, events) = crate::engine::spawn_with(conn, scope.clone(), engine);
+    let mut tui = crate::tui::TuiOptions::from_settings(settings, read_only, scope).with_windows_feed(feed);
+    tui.config_warnings.extend(warnings);
     match crate::tui::run(tui, events, commands).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }
+}
+
+/// AppProject files plus cabin's windows and freezes files (XDG defaults); problems become
+/// warnings on screen (the feed's `errors` also show on the calendar).
+fn load_windows(projects: &[PathBuf], warnings: &mut Vec<String>) -> WindowsFeed {
+    let feed = windows_feed::load_with_defaults(projects, None, None);
+    warnings.extend(feed.errors.iter().map(|e| format!("sync windows: {e}")));
+    feed
+}
+
+/// Appends the cockpit's `session-start` entry (`read-only-session` when `read_only`) to the
+/// journal at `path`: who (cluster user from the connection, local user and host), which
+/// cluster, the scope and cabin's version. Blocking (lock + fdatasync): call it off the
+/// async threads. Journalling is local, so read-only sessions are journalled too.
+pub fn journal_session_start(path: &Path, info: &ContextInfo, scope: &Scope, read_only: bool) -> Result<Entry, JournalError> {
+    let mut ctx = JournalContext::local();
+    ctx.actor.cluster_user = Some(info.user.clone()).filter(|u| !u.is_empty());
+    ctx.cluster = Some(ClusterRef { server: info.cluster_url.clone(), context: info.context.clone() });
+    let (journal, _report) = Journal::open(path, ctx, Box::new(SystemClock))?;
+    let kind = if read_only { "read-only-session" } else { "session-start" };
+    let scope = match scope {
+        Scope::All => "all namespaces".to_string(),
+        Scope::Namespace(ns) => format!("namespace {ns}"),
+    };
+    let details = serde_json::json!({
+        "scope": scope,
+        "readOnly": read_only,
+        "cabinVersion": env!("CARGO_PKG_VERSION"),
+    });
+    journal.append(NewEntry::new(None, kind, details))
 }
 
 fn fail(e: &dyn std::fmt::Display) -> ExitCode {

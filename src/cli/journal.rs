@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::cluster::anchor::{self, AnchorError};
+use crate::cluster::{ConnectOptions, Connection};
 use crate::journal::export::{one_line, to_csv, to_json};
 use crate::journal::markdown::to_markdown;
 use crate::journal::{
@@ -30,8 +32,13 @@ pub enum JournalCmd {
     /// Check every hash, the chain, seq and time order. Exit 0 if intact, 1 naming the first bad seq.
     Verify {
         /// A head recorded by `seal` (SEQ:HASH): the journal must still contain it.
-        #[arg(long, value_name = "SEQ:HASH")]
+        #[arg(long, value_name = "SEQ:HASH", conflicts_with = "against_cluster")]
         expect_head: Option<String>,
+        /// Expect the head recorded in the cluster by `seal --to-cluster`.
+        #[arg(long)]
+        against_cluster: bool,
+        #[command(flatten)]
+        cluster: ClusterArgs,
     },
     /// Export entries as a Markdown report, CSV or a JSON array.
     Export {
@@ -71,6 +78,8 @@ pub enum JournalCmd {
         /// Also record the head in a ConfigMap annotation in cabin's namespace.
         #[arg(long)]
         to_cluster: bool,
+        #[command(flatten)]
+        cluster: ClusterArgs,
     },
     /// Append COUNT notes, printing each seq once it is on disk (crash tests).
     #[command(hide = true)]
@@ -78,6 +87,20 @@ pub enum JournalCmd {
         #[arg(long)]
         count: u64,
     },
+}
+
+/// Where the anchor lives, for `seal --to-cluster` and `verify --against-cluster`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClusterArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Namespace of the anchor ConfigMap (cabin-journal-anchor).
+    #[arg(long, value_name = "NS", default_value = anchor::DEFAULT_NAMESPACE)]
+    pub namespace: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -93,7 +116,8 @@ pub fn run(args: JournalArgs) -> ExitCode {
         Err(e) => return fail(&e.to_string()),
     };
     let result = match args.command {
-        JournalCmd::Verify { expect_head } => verify(&path, expect_head.as_deref()),
+        JournalCmd::Verify { against_cluster: true, cluster, .. } => verify_against_cluster(&path, &cluster),
+        JournalCmd::Verify { expect_head, .. } => verify(&path, expect_head.as_deref()),
         JournalCmd::Export { format, change, since, until } => {
             export(&path, format, change, since.as_deref(), until.as_deref())
         }
@@ -101,7 +125,7 @@ pub fn run(args: JournalArgs) -> ExitCode {
             append(&path, change, &kind, &message, outcome)
         }
         JournalCmd::Tail { follow, lines } => tail(&path, follow, lines),
-        JournalCmd::Seal { to_cluster } => seal(&path, to_cluster),
+        JournalCmd::Seal { to_cluster, cluster } => seal(&path, to_cluster.then_some(&cluster)),
         JournalCmd::Stress { count } => stress(&path, count),
     };
     result.unwrap_or_else(|msg| fail(&msg))
@@ -119,6 +143,43 @@ fn verify(path: &Path, expect: Option<&str>) -> CmdResult {
     let status = verify_path(path, anchor.as_ref()).map_err(|e| e.to_string())?;
     println!("{status}");
     Ok(status_code(&status))
+}
+
+/// `verify --against-cluster`: the journal must contain the head sealed in the cluster.
+fn verify_against_cluster(path: &Path, c: &ClusterArgs) -> CmdResult {
+    let found = with_cluster(c, true, |conn| async move { anchor::read_anchor(&conn, &c.namespace).await })?;
+    let head = parse_head(&found.head).map_err(|_| {
+        format!(
+            "the anchor in ConfigMap {}/{} is not SEQ:HASH ({:?}); seal again with `cabin journal seal --to-cluster`",
+            c.namespace,
+            anchor::ANCHOR_NAME,
+            found.head
+        )
+    })?;
+    let status = verify_path(path, Some(&head)).map_err(|e| e.to_string())?;
+    println!("{status}");
+    let when = found.sealed_at.as_deref().unwrap_or("an unknown time");
+    eprintln!("checked against the head sealed in the cluster at {when}: seq {}", head.seq);
+    Ok(status_code(&status))
+}
+
+/// Connects (read-only when `read_only`) and runs `f` on a small runtime of its own.
+fn with_cluster<'a, T, F, Fut>(c: &'a ClusterArgs, read_only: bool, f: F) -> Result<T, String>
+where
+    F: FnOnce(Connection) -> Fut,
+    Fut: std::future::Future<Output = Result<T, AnchorError>> + 'a,
+{
+    let opts = ConnectOptions { kubeconfig: c.kubeconfig.clone(), context: c.context.clone(), read_only };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime
+        .block_on(async {
+            let conn = crate::cluster::connect(opts).await.map_err(AnchorError::from)?;
+            f(conn).await
+        })
+        .map_err(|e| e.to_string())
 }
 
 fn status_code(status: &VerifyStatus) -> ExitCode {
@@ -230,16 +291,28 @@ fn tail(path: &Path, follow: bool, lines: usize) -> CmdResult {
     }
 }
 
-fn seal(path: &Path, to_cluster: bool) -> CmdResult {
-    if to_cluster {
-        return Err("seal --to-cluster is not available in this build yet; run `cabin journal seal` \
-                    and store the printed head somewhere the journal's writers cannot change"
-            .into());
-    }
+fn seal(path: &Path, cluster: Option<&ClusterArgs>) -> CmdResult {
     match verify_path(path, None).map_err(|e| e.to_string())? {
         VerifyStatus::Verified { head, .. } => {
+            let value = format!("{}:{}", head.seq, head.hash);
+            if let Some(c) = cluster {
+                let sealed_at = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                let context = with_cluster(c, false, |conn| async move {
+                    anchor::write_anchor(&conn, &c.namespace, &value, &sealed_at).await?;
+                    Ok(conn.info().context.clone())
+                })?;
+                println!("{head}");
+                eprintln!(
+                    "recorded in ConfigMap {}/{} (annotation {}) of context {context:?}; \
+                     check later with: cabin journal verify --against-cluster",
+                    c.namespace,
+                    anchor::ANCHOR_NAME,
+                    anchor::HEAD_ANNOTATION
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             println!("{head}");
-            eprintln!("check later with: cabin journal verify --expect-head {}:{}", head.seq, head.hash);
+            eprintln!("check later with: cabin journal verify --expect-head {value}");
             Ok(ExitCode::SUCCESS)
         }
         status => {

@@ -1,5 +1,6 @@
 //! `cabin windows check|validate|list`: Argo CD sync windows from an AppProject file.
 
+use crate::cluster::ConnectOptions;
 use crate::domain::windows::agenda::{ProjectWindows, render_agenda};
 use crate::domain::windows::{AppTarget, WindowProject, check, parse_project, validate_windows};
 use chrono::{DateTime, Utc};
@@ -67,6 +68,12 @@ pub struct ListArgs {
     /// Read the AppProjects from the current cluster (argoproj.io/v1alpha1).
     #[arg(long = "from-cluster")]
     pub from_cluster: bool,
+    /// Kubeconfig file for --from-cluster (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "PATH", requires = "from_cluster")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context for --from-cluster (default: the current context).
+    #[arg(long, value_name = "NAME", requires = "from_cluster")]
+    pub context: Option<String>,
     /// Number of days to show.
     #[arg(long, default_value_t = 14)]
     pub days: u32,
@@ -141,15 +148,38 @@ fn run_validate(a: &ValidateArgs) -> Result<ExitCode, String> {
 
 fn run_list(a: &ListArgs) -> Result<ExitCode, String> {
     if a.from_cluster {
-        return Err("--from-cluster is not available in this build; export the project with \
-                    `kubectl get appproject NAME -n argocd -o yaml` and pass --project FILE"
-            .into());
+        return list_from_cluster(a);
     }
     let Some(path) = &a.project else {
         return Err("pass --project FILE (an Argo CD AppProject manifest)".into());
     };
     let project = load(path)?;
     let projects = [ProjectWindows { project: project.name, windows: project.windows }];
+    print!("{}", render_agenda(&projects, Utc::now(), a.days));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `windows list --from-cluster`: the AppProjects of all namespaces, read through a read-only
+/// connection. Projects whose windows cannot be read are named on stderr; the rest is listed.
+fn list_from_cluster(a: &ListArgs) -> Result<ExitCode, String> {
+    let opts = ConnectOptions { kubeconfig: a.kubeconfig.clone(), context: a.context.clone(), read_only: true };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let listed = runtime.block_on(async {
+        let conn = crate::cluster::connect(opts).await?;
+        crate::cluster::appprojects::list(&conn).await
+    });
+    let found = listed.map_err(|e| format!("cannot read the AppProjects from the cluster: {e}"))?;
+    for e in &found.errors {
+        eprintln!("cabin windows: {e}");
+    }
+    if found.projects.is_empty() && found.errors.is_empty() {
+        eprintln!("cabin windows: no Argo CD AppProjects in the cluster (is Argo CD installed?)");
+    }
+    let projects: Vec<ProjectWindows> =
+        found.projects.into_iter().map(|(project, windows)| ProjectWindows { project, windows }).collect();
     print!("{}", render_agenda(&projects, Utc::now(), a.days));
     Ok(ExitCode::SUCCESS)
 }

@@ -5,25 +5,46 @@ mod health;
 pub mod journal_feed;
 pub mod windows_feed;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::cluster::appprojects::{self, ClusterProjects, ProjectsSignal, ProjectsWatch};
 use crate::cluster::watch::{self, WatchSignal, Watches};
 use crate::cluster::{ClusterError, ConnectOptions, Connection, ops};
 use crate::model::{Command, ConnState, EngineEvent, MessageLevel, Scope, UserMessage};
 use health::Health;
+use windows_feed::WindowsFeed;
 
 /// At most one snapshot per this interval; bursts in between are coalesced.
 pub const COALESCE: Duration = Duration::from_millis(50);
 
-/// Starts the engine on `conn` for `scope`. Send `Command::Shutdown` (or drop the sender)
-/// to stop it.
+/// What the engine needs besides the connection.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// Windows and freezes from files (AppProject manifests, cabin's windows and freezes
+    /// files); every `EngineEvent::Windows` is this feed merged with the cluster's AppProjects.
+    pub file_windows: WindowsFeed,
+    /// The journal to feed to the UI (read, verified, tailed); None: no journal feed.
+    pub journal: Option<PathBuf>,
+}
+
+/// Starts the engine on `conn` for `scope` with default options (no file windows, no
+/// journal). Send `Command::Shutdown` (or drop the sender) to stop it.
 pub fn spawn(conn: Connection, scope: Scope) -> (mpsc::Sender<Command>, mpsc::Receiver<EngineEvent>) {
+    spawn_with(conn, scope, EngineOptions::default())
+}
+
+/// Starts the engine on `conn` for `scope` with `opts`.
+pub fn spawn_with(conn: Connection, scope: Scope, opts: EngineOptions) -> (mpsc::Sender<Command>, mpsc::Receiver<EngineEvent>) {
     let (cmd_tx, cmd_rx) = mpsc::channel(64);
     let (ev_tx, ev_rx) = mpsc::channel(256);
-    tokio::spawn(Engine::new(conn, scope, ev_tx).run(cmd_rx));
+    if let Some(path) = opts.journal {
+        journal_feed::spawn(path, ev_tx.clone());
+    }
+    tokio::spawn(Engine::new(conn, scope, ev_tx, opts.file_windows).run(cmd_rx));
     (cmd_tx, ev_rx)
 }
 
@@ -40,6 +61,35 @@ struct Engine {
     /// Results of context switches, connected off the loop so snapshots keep flowing.
     switched_tx: mpsc::Sender<Result<Connection, EngineEvent>>,
     switched: mpsc::Receiver<Result<Connection, EngineEvent>>,
+    windows: WindowsState,
+}
+
+/// The AppProject watch and what the UI last needs to hear about windows.
+struct WindowsState {
+    file: WindowsFeed,
+    cluster: ClusterProjects,
+    signals: mpsc::Receiver<ProjectsSignal>,
+    _watch: ProjectsWatch,
+    dirty: bool,
+    /// The last watch attempt failed (warn the user once per failure streak).
+    failing: bool,
+}
+
+impl WindowsState {
+    fn start(conn: &Connection, file: WindowsFeed) -> Self {
+        let (tx, signals) = mpsc::channel(16);
+        let watch = appprojects::watch(conn, tx);
+        WindowsState { file, cluster: ClusterProjects::default(), signals, _watch: watch, dirty: true, failing: false }
+    }
+
+    /// The file feed merged with the cluster's AppProjects (those replace same-named ones).
+    fn merged(&self) -> WindowsFeed {
+        let mut feed = self.file.clone();
+        let mut cluster = WindowsFeed::from_projects(self.cluster.projects.iter().cloned());
+        cluster.errors.extend(self.cluster.errors.iter().cloned());
+        feed.merge(cluster);
+        feed
+    }
 }
 
 fn message(level: MessageLevel, text: String, hint: Option<&str>) -> EngineEvent {
@@ -47,10 +97,11 @@ fn message(level: MessageLevel, text: String, hint: Option<&str>) -> EngineEvent
 }
 
 impl Engine {
-    fn new(conn: Connection, scope: Scope, events: mpsc::Sender<EngineEvent>) -> Self {
+    fn new(conn: Connection, scope: Scope, events: mpsc::Sender<EngineEvent>, file_windows: WindowsFeed) -> Self {
         let (sig_tx, signals) = mpsc::channel(512);
         let watches = watch::start(&conn, &scope, sig_tx);
         let (switched_tx, switched) = mpsc::channel(4);
+        let windows = WindowsState::start(&conn, file_windows);
         Engine {
             conn,
             scope,
@@ -63,6 +114,7 @@ impl Engine {
             last_emit: None,
             switched_tx,
             switched,
+            windows,
         }
     }
 
@@ -94,7 +146,8 @@ impl Engine {
                 },
                 Some(sig) = self.signals.recv() => self.signal(sig).await,
                 Some(result) = self.switched.recv() => self.switched(result).await,
-                () = tokio::time::sleep_until(due), if self.dirty => {
+                Some(sig) = self.windows.signals.recv() => self.projects_signal(sig).await,
+                () = tokio::time::sleep_until(due), if self.dirty || self.windows.dirty => {
                     if !self.emit().await {
                         return;
                     }
@@ -120,10 +173,37 @@ impl Engine {
         self.dirty = true;
     }
 
-    /// Sends the connection state when it changed, then one snapshot of all stores.
+    async fn projects_signal(&mut self, sig: ProjectsSignal) {
+        match sig {
+            ProjectsSignal::Changed(projects) => {
+                self.windows.failing = false;
+                if projects != self.windows.cluster {
+                    self.windows.cluster = projects;
+                    self.windows.dirty = true;
+                }
+            }
+            ProjectsSignal::Failed(error) => {
+                tracing::warn!(%error, "AppProject watch failed");
+                if !std::mem::replace(&mut self.windows.failing, true) {
+                    let text = format!("cannot watch Argo CD AppProjects (sync windows): {error}");
+                    self.send(message(MessageLevel::Warn, text, None)).await;
+                }
+            }
+        }
+    }
+
+    /// Sends the merged windows feed when it changed, then (when the stores changed) the
+    /// connection state when it changed and one snapshot of all stores.
     async fn emit(&mut self) -> bool {
-        self.dirty = false;
         self.last_emit = Some(Instant::now());
+        if std::mem::take(&mut self.windows.dirty)
+            && !self.send(EngineEvent::Windows(Box::new(self.windows.merged()))).await
+        {
+            return false;
+        }
+        if !std::mem::take(&mut self.dirty) {
+            return true;
+        }
         let state = self.health.state();
         if state != self.reported {
             self.reported = state.clone();
@@ -188,6 +268,8 @@ impl Engine {
                 self.send(EngineEvent::Context(self.conn.info().clone())).await;
                 self.send(EngineEvent::Connection(ConnState::Connecting)).await;
                 self.restart_watches();
+                let file = std::mem::take(&mut self.windows.file);
+                self.windows = WindowsState::start(&self.conn, file);
             }
             Err(message) => {
                 self.send(message).await;
