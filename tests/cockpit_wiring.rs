@@ -7,7 +7,7 @@ use cabin::cli::cockpit::journal_session_start;
 use cabin::cluster::{ConnectOptions, Connection, connect};
 use cabin::engine::windows_feed::WindowsFeed;
 use cabin::engine::{EngineOptions, spawn_with};
-use cabin::model::{ContextInfo, EngineEvent, JournalFeed, Scope};
+use cabin::model::{Command, ContextInfo, EngineEvent, JournalFeed, Scope};
 use cabin::sim::{SimHandle, SimOptions};
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
 use tokio::sync::mpsc;
@@ -89,6 +89,9 @@ async fn engine_sends_the_merged_windows_feed_and_follows_appproject_changes() {
     let opts = EngineOptions { file_windows: file_feed(sim.dir.path()), journal: None };
     let (_commands, mut events) = spawn_with(c.clone(), Scope::All, opts);
 
+    // The file source goes out at once, whatever the cluster holds.
+    let first = wait_windows(&mut events, 20, "the first windows feed", |_| true).await;
+    assert_eq!(first.windows_of("local").len(), 1, "{first:#?}");
     let feed = wait_windows(&mut events, 20, "project production from the cluster", |f| !f.windows_of("production").is_empty()).await;
     assert_eq!(feed.windows_of("production").len(), 3);
     assert_eq!(feed.windows_of("production")[0].schedule, "0 2 * * 2,4");
@@ -124,12 +127,25 @@ async fn engine_feeds_the_journal_including_the_session_start() {
     let path = sim.dir.path().join("journal.jsonl");
     let written = journal_session_start(&path, c.info(), &Scope::All, false).unwrap();
     let opts = EngineOptions { file_windows: WindowsFeed::default(), journal: Some(path.clone()) };
-    let (_commands, mut events) = spawn_with(c.clone(), Scope::All, opts);
+    let (commands, mut events) = spawn_with(c.clone(), Scope::All, opts);
     let feed = wait_journal(&mut events, 20).await;
     assert!(feed.reset);
     assert_eq!(feed.entries.last().map(|e| e.hash.clone()), Some(written.hash));
     assert_eq!(feed.entries.last().map(|e| e.kind.as_str()), Some("session-start"));
     assert!(matches!(feed.status, cabin::journal::VerifyStatus::Verified { entries: 2, .. }), "{:?}", feed.status);
+
+    // A context switch inside the cockpit is journalled as a new session on that context.
+    commands.send(Command::SwitchContext("sim-viewer".into())).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let switched = loop {
+        let feed = tokio::time::timeout_at(deadline, wait_journal(&mut events, 20)).await.expect("the switch is journalled");
+        if let Some(e) = feed.entries.iter().find(|e| e.cluster.as_ref().is_some_and(|c| c.context == "sim-viewer")) {
+            break e.clone();
+        }
+    };
+    assert_eq!(switched.kind, "session-start");
+    assert_eq!(switched.details["switchedFrom"], "sim");
+    assert_eq!(switched.actor.cluster_user.as_deref(), Some("viewer"));
     sim.handle.shutdown().await;
 }
 
@@ -170,4 +186,27 @@ fn session_start_on_an_unusable_journal_is_an_error_not_a_crash() {
     let err = journal_session_start(&path, &info, &Scope::All, false).unwrap_err();
     assert!(err.to_string().contains("garbage.jsonl"), "{err}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "this is not a journal\n", "nothing half-written");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_without_argo_cd_has_no_projects_and_no_error() {
+    use cabin::cluster::appprojects::{self, ProjectsSignal};
+    let sim = start_sim().await;
+    let c = conn(&sim).await;
+    let listed = appprojects::list(&c).await.unwrap();
+    assert!(listed.projects.iter().any(|(name, w)| name == "production" && w.len() == 3), "{listed:?}");
+
+    // Every request now answers 404, as for a resource type the cluster does not have.
+    sim.handle.set_fault(Some(cabin::sim::Fault::Status(404)));
+    let listed = appprojects::list(&c).await.unwrap();
+    assert_eq!(listed, appprojects::ClusterProjects::default());
+    let (tx, mut rx) = mpsc::channel(4);
+    let _watch = appprojects::watch(&c, tx);
+    let first = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await.unwrap().unwrap();
+    match first {
+        ProjectsSignal::Changed(p) => assert_eq!(p, appprojects::ClusterProjects::default()),
+        ProjectsSignal::Failed(e) => panic!("a 404 must not be reported as a failure: {e}"),
+    }
+    sim.handle.set_fault(None);
+    sim.handle.shutdown().await;
 }

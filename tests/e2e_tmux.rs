@@ -30,9 +30,12 @@ impl Tmux {
         Tmux { session }
     }
 
+    /// The visible pane plus its history: when the pane dies, tmux 3.3 may draw its
+    /// "Pane is dead" line on the bottom row with a linefeed, scrolling the top line
+    /// (our exit marker) into the history.
     fn capture(&self) -> String {
         let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.session])
+            .args(["capture-pane", "-p", "-S", "-", "-t", &self.session])
             .output()
             .expect("capture-pane");
         String::from_utf8_lossy(&out.stdout).into_owned()

@@ -123,13 +123,21 @@ fn torn_tail_is_repaired_on_append_and_reported() {
 }
 
 #[test]
-fn seal_to_cluster_is_not_available_yet_and_expect_head_detects_cut_journals() {
+fn seal_to_cluster_without_a_kubeconfig_fails_clearly_and_expect_head_detects_cut_journals() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("j.jsonl");
     append(&path, "a");
-    let o = cabin(&path, &["seal", "--to-cluster"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("not available in this build yet"));
+    // No kubeconfig anywhere (private HOME): a clear error, exit 2 (the cluster side is in
+    // tests/cluster_anchor.rs).
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cabin"))
+        .args(["journal", "seal", "--to-cluster", "--journal"])
+        .arg(&path)
+        .env("HOME", dir.path())
+        .env_remove("KUBECONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("no kubeconfig found"), "{}", text(&o));
     let head = String::from_utf8_lossy(&cabin(&path, &["seal"]).stdout).to_string();
     let hash = head.trim().rsplit(' ').next().unwrap().to_string();
     append(&path, "b");

@@ -1,14 +1,14 @@
 //! `cabin` (the cockpit on a kubeconfig context) and `cabin demo` (the cockpit on an
 //! in-process simulator, through the same kube-rs path).
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cluster::{self, ConnectOptions};
 use crate::config::{LoadOptions, Settings};
 use crate::engine::EngineOptions;
+pub use crate::engine::session::journal_session_start;
 use crate::engine::windows_feed::{self, WindowsFeed};
-use crate::journal::{ClusterRef, Entry, Journal, JournalContext, JournalError, NewEntry, SystemClock};
-use crate::model::{ContextInfo, Scope};
+use crate::model::Scope;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CockpitArgs {
@@ -173,28 +173,6 @@ fn load_windows(projects: &[PathBuf], warnings: &mut Vec<String>) -> WindowsFeed
     let feed = windows_feed::load_with_defaults(projects, None, None);
     warnings.extend(feed.errors.iter().map(|e| format!("sync windows: {e}")));
     feed
-}
-
-/// Appends the cockpit's `session-start` entry (`read-only-session` when `read_only`) to the
-/// journal at `path`: who (cluster user from the connection, local user and host), which
-/// cluster, the scope and cabin's version. Blocking (lock + fdatasync): call it off the
-/// async threads. Journalling is local, so read-only sessions are journalled too.
-pub fn journal_session_start(path: &Path, info: &ContextInfo, scope: &Scope, read_only: bool) -> Result<Entry, JournalError> {
-    let mut ctx = JournalContext::local();
-    ctx.actor.cluster_user = Some(info.user.clone()).filter(|u| !u.is_empty());
-    ctx.cluster = Some(ClusterRef { server: info.cluster_url.clone(), context: info.context.clone() });
-    let (journal, _report) = Journal::open(path, ctx, Box::new(SystemClock))?;
-    let kind = if read_only { "read-only-session" } else { "session-start" };
-    let scope = match scope {
-        Scope::All => "all namespaces".to_string(),
-        Scope::Namespace(ns) => format!("namespace {ns}"),
-    };
-    let details = serde_json::json!({
-        "scope": scope,
-        "readOnly": read_only,
-        "cabinVersion": env!("CARGO_PKG_VERSION"),
-    });
-    journal.append(NewEntry::new(None, kind, details))
 }
 
 fn fail(e: &dyn std::fmt::Display) -> ExitCode {

@@ -3,6 +3,7 @@
 //! never waits on the network.
 mod health;
 pub mod journal_feed;
+pub mod session;
 pub mod windows_feed;
 
 use std::path::PathBuf;
@@ -41,10 +42,10 @@ pub fn spawn(conn: Connection, scope: Scope) -> (mpsc::Sender<Command>, mpsc::Re
 pub fn spawn_with(conn: Connection, scope: Scope, opts: EngineOptions) -> (mpsc::Sender<Command>, mpsc::Receiver<EngineEvent>) {
     let (cmd_tx, cmd_rx) = mpsc::channel(64);
     let (ev_tx, ev_rx) = mpsc::channel(256);
-    if let Some(path) = opts.journal {
-        journal_feed::spawn(path, ev_tx.clone());
+    if let Some(path) = &opts.journal {
+        journal_feed::spawn(path.clone(), ev_tx.clone());
     }
-    tokio::spawn(Engine::new(conn, scope, ev_tx, opts.file_windows).run(cmd_rx));
+    tokio::spawn(Engine::new(conn, scope, ev_tx, opts).run(cmd_rx));
     (cmd_tx, ev_rx)
 }
 
@@ -62,6 +63,8 @@ struct Engine {
     switched_tx: mpsc::Sender<Result<Connection, EngineEvent>>,
     switched: mpsc::Receiver<Result<Connection, EngineEvent>>,
     windows: WindowsState,
+    /// Where context switches are journalled.
+    journal: Option<PathBuf>,
 }
 
 /// The AppProject watch and what the UI last needs to hear about windows.
@@ -97,11 +100,11 @@ fn message(level: MessageLevel, text: String, hint: Option<&str>) -> EngineEvent
 }
 
 impl Engine {
-    fn new(conn: Connection, scope: Scope, events: mpsc::Sender<EngineEvent>, file_windows: WindowsFeed) -> Self {
+    fn new(conn: Connection, scope: Scope, events: mpsc::Sender<EngineEvent>, opts: EngineOptions) -> Self {
         let (sig_tx, signals) = mpsc::channel(512);
         let watches = watch::start(&conn, &scope, sig_tx);
         let (switched_tx, switched) = mpsc::channel(4);
-        let windows = WindowsState::start(&conn, file_windows);
+        let windows = WindowsState::start(&conn, opts.file_windows);
         Engine {
             conn,
             scope,
@@ -115,6 +118,7 @@ impl Engine {
             switched_tx,
             switched,
             windows,
+            journal: opts.journal,
         }
     }
 
@@ -263,7 +267,8 @@ impl Engine {
     async fn switched(&mut self, result: Result<Connection, EngineEvent>) {
         match result {
             Ok(conn) => {
-                self.conn = conn;
+                let from = std::mem::replace(&mut self.conn, conn).info().context.clone();
+                self.journal_switch(from);
                 self.reported = ConnState::Connecting;
                 self.send(EngineEvent::Context(self.conn.info().clone())).await;
                 self.send(EngineEvent::Connection(ConnState::Connecting)).await;
@@ -275,6 +280,27 @@ impl Engine {
                 self.send(message).await;
             }
         }
+    }
+}
+
+impl Engine {
+    /// Journals the switch to the current connection's context in the background; a failure
+    /// is a warning on screen.
+    fn journal_switch(&self, from: String) {
+        let Some(path) = self.journal.clone() else { return };
+        let (info, scope, events) = (self.conn.info().clone(), self.scope.clone(), self.events.clone());
+        tokio::spawn(async move {
+            let context = info.context.clone();
+            let written =
+                tokio::task::spawn_blocking(move || session::journal_context_switch(&path, &info, &scope, &from)).await;
+            let error = match written {
+                Ok(Ok(_)) => return,
+                Ok(Err(e)) => e.to_string(),
+                Err(e) => e.to_string(),
+            };
+            let text = format!("the switch to context {context:?} was not journalled: {error}");
+            let _ = events.send(message(MessageLevel::Warn, text, None)).await;
+        });
     }
 }
 

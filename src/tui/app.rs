@@ -16,7 +16,7 @@ use super::state::{AppState, UiContext};
 use super::update::{message, update};
 use super::view::AppView;
 use super::{TuiError, TuiOptions, calendar_update, keys};
-use crate::model::{Command, EngineEvent, MessageLevel};
+use crate::model::{Command, ConnState, EngineEvent, MessageLevel};
 
 const FRAME: Duration = Duration::from_millis(10);
 const CLOCK_TICK: Duration = Duration::from_secs(1);
@@ -26,6 +26,8 @@ pub struct App<B: Backend> {
     state: AppState,
     /// None: the system clock (ages refresh every second); Some: a fixed clock (tests).
     fixed_clock: bool,
+    /// When the app started, until the first full frame (live data on screen) is logged.
+    first_full_frame: Option<Instant>,
 }
 
 impl<B: Backend> App<B> {
@@ -48,7 +50,7 @@ impl<B: Backend> App<B> {
         if !opts.config_warnings.is_empty() {
             state.popups.push(Popup::new("settings warnings (defaults apply)", PopupKind::Messages(opts.config_warnings)));
         }
-        Ok(App { terminal, state, fixed_clock: opts.now.is_some() })
+        Ok(App { terminal, state, fixed_clock: opts.now.is_some(), first_full_frame: Some(Instant::now()) })
     }
 
     pub fn state(&self) -> &AppState {
@@ -75,7 +77,24 @@ impl<B: Backend> App<B> {
         }
         let state = &self.state;
         self.terminal.draw(|f| f.render_widget(AppView { state }, f.area())).map_err(TuiError::backend)?;
+        self.log_first_full_frame();
         Ok(())
+    }
+
+    /// Logs (once) how long it took until a frame showed live cluster data: the scale
+    /// script (`scripts/scale.sh`) reads this line from the log file.
+    fn log_first_full_frame(&mut self) {
+        let c = &self.state.cluster;
+        let full = c.conn == ConnState::Live && !c.snapshot.pods.is_empty();
+        if let (true, Some(start)) = (full, self.first_full_frame) {
+            self.first_full_frame = None;
+            tracing::info!(
+                elapsed_ms = start.elapsed().as_millis() as u64,
+                pods = c.snapshot.pods.len(),
+                workloads = c.snapshot.workloads.len(),
+                "first full frame"
+            );
+        }
     }
 
     /// Run until quit or the end of `input`. The UI never waits on the engine: commands are
