@@ -47,7 +47,7 @@ while :; do
 done
 all_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 
-pid=$(pgrep -f "$BIN --kubeconfig $tmp/kubeconfig" | head -1)
+pid=$(pgrep -f "^$BIN --kubeconfig $tmp/kubeconfig" | head -1)
 hwm_kb=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 read -r utime stime < <(awk '{print $14, $15}' "/proc/$pid/stat")
 tck=$(getconf CLK_TCK)

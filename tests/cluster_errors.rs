@@ -1,6 +1,6 @@
 //! Bad input gives clear, typed errors: missing kubeconfig, unknown context, unreachable
 //! server, bad token.
-#[path = "cluster_support.rs"]
+#[path = "support/cluster.rs"]
 mod support;
 
 use cabin::cluster::{ClusterError, ConnectOptions, connect};

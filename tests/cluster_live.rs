@@ -1,5 +1,5 @@
 //! The cluster layer and the engine against `cabin sim` over real HTTPS (port 0 per test).
-#[path = "cluster_support.rs"]
+#[path = "support/cluster.rs"]
 mod support;
 
 use cabin::cluster::{ClusterError, ops};
@@ -161,4 +161,15 @@ async fn switch_context_reconnects_and_a_bad_name_is_a_message() {
     })
     .await;
     ui.wait(20, "live as viewer", |ui| ui.conn == ConnState::Live && !ui.snapshot.workloads.is_empty()).await;
+}
+
+/// At scale the initial lists flood the engine's signal channel; the "listed" signals must
+/// still arrive, or the header would say "connecting…" forever although all data is there.
+#[tokio::test]
+async fn a_large_cluster_becomes_live() {
+    let mut scenario = cabin::sim::scenario::generate(2000);
+    scenario.behavior = cabin::sim::scenario::Behavior::fast(20);
+    let sim = support::start_sim_with(scenario).await;
+    let mut ui = Ui::start(conn(&sim, None, true).await, Scope::All);
+    ui.wait(90, "live with all pods", |ui| ui.conn == ConnState::Live && ui.snapshot.pods.len() >= 1800).await;
 }

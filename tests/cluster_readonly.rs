@@ -1,6 +1,6 @@
 //! Read-only proof against `cabin sim`: with --read-only, the engine and attempted writes
 //! produce zero mutating requests at the server.
-#[path = "cluster_support.rs"]
+#[path = "support/cluster.rs"]
 mod support;
 
 use cabin::cluster::{ClusterError, ops};

@@ -107,8 +107,15 @@ where
                 Err(e) => WatchSignal::Failed { kind, error: watch_error(&conn, e) },
             };
             let failed = matches!(signal, WatchSignal::Failed { .. });
-            // A full channel already holds a signal that will trigger a snapshot.
-            if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(signal) {
+            let carries_state = failed || matches!(signal, WatchSignal::Changed { initial_done: true, .. });
+            if carries_state {
+                // "Listed" and "failed" change the connection state: they must arrive, even
+                // when a large initial list has filled the channel with change notices.
+                if tx.send(signal).await.is_err() {
+                    return;
+                }
+            } else if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(signal) {
+                // A full channel already holds a notice that will trigger a snapshot.
                 return;
             }
             if failed {

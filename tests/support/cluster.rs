@@ -20,11 +20,16 @@ pub struct Sim {
 
 /// Starts the demo scenario with a fast kubelet.
 pub async fn start_sim() -> Sim {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
     let mut scenario = cabin::sim::scenario::load("demo").unwrap();
     scenario.behavior = cabin::sim::scenario::Behavior::fast(40);
     scenario.behavior.bad_images.push(CRASHING_IMAGE_REPO.to_string());
+    start_sim_with(scenario).await
+}
+
+/// Starts the simulator with any scenario (e.g. `scenario::generate(n)` for scale).
+pub async fn start_sim_with(scenario: cabin::sim::scenario::Scenario) -> Sim {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
     let opts = SimOptions {
         listen: "127.0.0.1:0".parse().unwrap(),
         scenario,
