@@ -6,6 +6,9 @@ use super::window::{AppTarget, CompiledWindow, SyncWindow, WindowError};
 use chrono::{DateTime, Duration, Utc};
 use std::fmt::Write as _;
 
+/// A half-open interval `[start, end)` in UTC.
+pub type Interval = (DateTime<Utc>, DateTime<Utc>);
+
 /// The windows of one project (from a file or the cluster).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProjectWindows {
@@ -42,7 +45,7 @@ pub fn window_intervals(
     w: &SyncWindow,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>, WindowError> {
+) -> Result<Vec<Interval>, WindowError> {
     Ok(compiled_intervals(&w.compile()?, from, to))
 }
 
@@ -79,7 +82,7 @@ pub fn next_occurrences(
     w: &SyncWindow,
     after: DateTime<Utc>,
     n: usize,
-) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>, WindowError> {
+) -> Result<Vec<Interval>, WindowError> {
     let c = w.compile()?;
     let dur = Duration::nanoseconds(c.duration_ns.max(0));
     let mut out = Vec::with_capacity(n);

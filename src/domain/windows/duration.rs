@@ -117,11 +117,11 @@ pub fn parse_go_duration(orig: &str) -> Result<i64, DurationError> {
     let invalid = || DurationError(format!("time: invalid duration {}", quote(orig)));
     let mut s = orig.as_bytes();
     let mut neg = false;
-    if let Some(&c) = s.first() {
-        if c == b'-' || c == b'+' {
-            neg = c == b'-';
-            s = &s[1..];
-        }
+    if let Some(&c) = s.first()
+        && (c == b'-' || c == b'+')
+    {
+        neg = c == b'-';
+        s = &s[1..];
     }
     if s == b"0" {
         return Ok(0);

@@ -180,7 +180,8 @@ impl Matcher {
         };
         let app_hit = |p: &Pattern| p.is_match(&app.name);
         let ns_hit = |p: &Pattern| p.is_match(&app.namespace);
-        let lists: [(&Vec<Pattern>, &dyn Fn(&Pattern) -> bool); 3] =
+        type PatternList<'p> = (&'p Vec<Pattern>, &'p dyn Fn(&Pattern) -> bool);
+        let lists: [PatternList; 3] =
             [(&self.applications, &app_hit), (&self.namespaces, &ns_hit), (&self.clusters, &cluster)];
         let mut any_set = false;
         let mut any_hit = false;
