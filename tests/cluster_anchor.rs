@@ -1,30 +1,17 @@
 //! The command-line contract that reads or writes the cluster, against `cabin sim`:
 //! `windows list --from-cluster`, `journal seal --to-cluster` and `journal verify --against-cluster`.
-use std::path::{Path, PathBuf};
+#[path = "support/cluster.rs"]
+mod support;
+use support::Sim;
+use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
 use cabin::journal::{Journal, JournalContext, NewEntry, SystemClock};
-use cabin::sim::{SimHandle, SimOptions};
 
-struct Sim {
-    handle: SimHandle,
-    kubeconfig: PathBuf,
-    dir: tempfile::TempDir,
-}
-
+/// The demo scenario with its default (realistic) kubelet timing.
 async fn start_sim() -> Sim {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    let opts = SimOptions {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        scenario: cabin::sim::scenario::load("demo").unwrap(),
-        request_log: None,
-        kubeconfig_out: None,
-    };
-    let handle = cabin::sim::start(opts).await.unwrap();
-    std::fs::write(&kubeconfig, handle.kubeconfig_yaml()).unwrap();
-    Sim { handle, kubeconfig, dir }
+    support::start_sim_with(cabin::sim::scenario::load("demo").unwrap()).await
 }
 
 /// Runs the cabin binary with a private HOME (never the user's files), with a deadline.

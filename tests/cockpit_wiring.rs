@@ -1,6 +1,8 @@
 //! The cockpit's wiring against `cabin sim`: the engine's live windows feed (cluster
 //! AppProjects merged with file sources), its journal feed, and the session-start entry.
-use std::path::PathBuf;
+#[path = "support/cluster.rs"]
+mod support;
+use support::Sim;
 use std::time::Duration;
 
 use cabin::cli::cockpit::journal_session_start;
@@ -8,28 +10,12 @@ use cabin::cluster::{ConnectOptions, Connection, connect};
 use cabin::engine::windows_feed::WindowsFeed;
 use cabin::engine::{EngineOptions, spawn_with};
 use cabin::model::{Command, ContextInfo, EngineEvent, JournalFeed, Scope};
-use cabin::sim::{SimHandle, SimOptions};
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
 use tokio::sync::mpsc;
 
-struct Sim {
-    handle: SimHandle,
-    kubeconfig: PathBuf,
-    dir: tempfile::TempDir,
-}
-
+/// The demo scenario with its default (realistic) kubelet timing.
 async fn start_sim() -> Sim {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    let opts = SimOptions {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        scenario: cabin::sim::scenario::load("demo").unwrap(),
-        request_log: None,
-        kubeconfig_out: None,
-    };
-    let handle = cabin::sim::start(opts).await.unwrap();
-    std::fs::write(&kubeconfig, handle.kubeconfig_yaml()).unwrap();
-    Sim { handle, kubeconfig, dir }
+    support::start_sim_with(cabin::sim::scenario::load("demo").unwrap()).await
 }
 
 async fn conn(sim: &Sim) -> Connection {

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 
 use super::connect::Connection;
 use super::error::ClusterError;
+use super::watch::watch_error;
 use crate::domain::windows::SyncWindow;
 
 const MIN_BACKOFF: Duration = Duration::from_millis(500);
@@ -183,15 +184,6 @@ fn apply(
     }
 }
 
-fn watch_error(conn: &Connection, err: watcher::Error) -> ClusterError {
-    match err {
-        watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => {
-            conn.error(e)
-        }
-        watcher::Error::WatchError(status) => conn.error(kube::Error::Api(status)),
-        watcher::Error::NoResourceVersion => ClusterError::Request { detail: err.to_string() },
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -127,7 +127,7 @@ where
     }
 }
 
-fn watch_error(conn: &Connection, err: watcher::Error) -> ClusterError {
+pub(crate) fn watch_error(conn: &Connection, err: watcher::Error) -> ClusterError {
     match err {
         watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => {
             conn.error(e)

@@ -15,7 +15,7 @@ pub const CRASHING_IMAGE_REPO: &str = "ghcr.io/acme/crashy";
 pub struct Sim {
     pub handle: SimHandle,
     pub kubeconfig: PathBuf,
-    pub _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
 }
 
 /// Starts the demo scenario with a fast kubelet.
@@ -38,7 +38,7 @@ pub async fn start_sim_with(scenario: cabin::sim::scenario::Scenario) -> Sim {
     };
     let handle = cabin::sim::start(opts).await.unwrap();
     std::fs::write(&kubeconfig, handle.kubeconfig_yaml()).unwrap();
-    Sim { handle, kubeconfig, _dir: dir }
+    Sim { handle, kubeconfig, dir }
 }
 
 pub fn opts(sim: &Sim, context: Option<&str>, read_only: bool) -> ConnectOptions {
