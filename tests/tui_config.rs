@@ -48,7 +48,7 @@ fn read_only_per_context() {
 #[test]
 fn invalid_configs_warn_with_exact_text_and_fall_back() {
     let cases = [
-        ("config/unknown-key.yaml", "config unknown-key.yaml: unknown field `readonly`, expected one of `readOnly`, `theme`, `logLevel`, `maxEvents`, `contexts`; using the defaults (fix the file and restart)"),
+        ("config/unknown-key.yaml", "config unknown-key.yaml: unknown field `readonly`, expected one of `readOnly`, `theme`, `logLevel`, `maxEvents`, `contexts`, `journal`; using the defaults (fix the file and restart)"),
         ("config/bad-type.yaml", "config bad-type.yaml: invalid type: string \"lots\", expected usize; using the defaults (fix the file and restart)"),
         ("config/bad-syntax.yaml", "config bad-syntax.yaml: did not find expected ',' or ']' at line 2 column 1, while parsing a flow sequence at line 1 column 8; using the defaults (fix the file and restart)"),
     ];
@@ -162,4 +162,17 @@ fn logging_goes_to_the_file() {
     assert!(!text.contains("below the filter"));
     let err = config::logging::init(&path, "info").unwrap_err();
     assert!(err.to_string().starts_with("a global logger is already installed"), "{err}");
+}
+
+#[test]
+fn journal_path_from_flag_then_config_then_xdg() {
+    use cabin::config::{Config, journal_path};
+    use std::path::PathBuf;
+    let (cfg, warning) = Config::from_user_yaml("journal: /srv/audit/cabin.jsonl\n", "test");
+    assert_eq!(warning, None);
+    assert_eq!(journal_path(None, &cfg).unwrap(), PathBuf::from("/srv/audit/cabin.jsonl"));
+    assert_eq!(journal_path(Some("/tmp/j.jsonl".into()), &cfg).unwrap(), PathBuf::from("/tmp/j.jsonl"));
+    let defaults = Config::defaults();
+    assert_eq!(defaults.journal, None);
+    assert!(journal_path(None, &defaults).unwrap().ends_with("cabin/journal.jsonl"));
 }

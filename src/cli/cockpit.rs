@@ -140,7 +140,7 @@ async fn open(opts: ConnectOptions, scope: Scope, settings: &Settings, local: &L
     };
     tracing::info!(context = %conn.info().context, url = %conn.info().cluster_url, read_only, "connected");
     let mut warnings = Vec::new();
-    let journal = match local.journal.clone().map_or_else(crate::journal::default_path, Ok) {
+    let journal = match crate::config::journal_path(local.journal.clone(), &settings.config) {
         Ok(path) => {
             let (p, info, s) = (path.clone(), conn.info().clone(), scope.clone());
             let written = tokio::task::spawn_blocking(move || journal_session_start(&p, &info, &s, read_only)).await;

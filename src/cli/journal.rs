@@ -14,7 +14,7 @@ use crate::journal::export::{one_line, to_csv, to_json};
 use crate::journal::markdown::to_markdown;
 use crate::journal::{
     EntryFilter, Head, Journal, JournalContext, JournalError, NewEntry, SystemClock, VerifyStatus,
-    default_path, read_entries, read_since, verify_path,
+    read_entries, read_since, verify_path,
 };
 
 /// The audit journal: verify, export, append, tail, seal.
@@ -111,7 +111,8 @@ pub enum ExportFormat {
 }
 
 pub fn run(args: JournalArgs) -> ExitCode {
-    let path = match args.journal.map_or_else(default_path, Ok) {
+    let settings = crate::config::load(&crate::config::LoadOptions::default());
+    let path = match crate::config::journal_path(args.journal, &settings.config) {
         Ok(p) => p,
         Err(e) => return fail(&e.to_string()),
     };

@@ -26,6 +26,10 @@ pub struct Config {
     pub log_level: String,
     pub max_events: usize,
     pub contexts: BTreeMap<String, ContextConfig>,
+    /// The audit journal file (`--journal` and `CABIN_JOURNAL` win over it); None: the XDG
+    /// data dir's `cabin/journal.jsonl`.
+    #[serde(default)]
+    pub journal: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -52,6 +56,7 @@ impl Config {
                 log_level: "info".into(),
                 max_events: 50,
                 contexts: BTreeMap::new(),
+                journal: None,
             },
         }
     }
@@ -72,6 +77,15 @@ impl Config {
         let patch: yaml_serde::Value = yaml_serde::from_str(user_yaml).map_err(|e| e.to_string())?;
         merge::deep_merge(&mut base, patch);
         yaml_serde::from_value(base).map_err(|e| e.to_string())
+    }
+}
+
+/// The journal file: the command line (`--journal`/`CABIN_JOURNAL`), else the user's config
+/// `journal:` key, else the XDG data dir's `cabin/journal.jsonl`.
+pub fn journal_path(cli: Option<PathBuf>, config: &Config) -> Result<PathBuf, crate::journal::JournalError> {
+    match cli.or_else(|| config.journal.clone()) {
+        Some(p) => Ok(p),
+        None => crate::journal::default_path(),
     }
 }
 
