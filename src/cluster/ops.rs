@@ -63,13 +63,15 @@ pub async fn fetch_logs(conn: &Connection, namespace: &str, pod: &str, container
 }
 
 /// `kubectl set image deployment/NAME CONTAINER=IMAGE` as a strategic merge patch.
-pub async fn set_image(conn: &Connection, namespace: &str, deployment: &str, container: &str, image: &str) -> Result<(), ClusterError> {
+/// Sets one container's image (a strategic merge patch, as `kubectl set image` sends).
+/// Returns the Deployment's resourceVersion after the change.
+pub async fn set_image(conn: &Connection, namespace: &str, deployment: &str, container: &str, image: &str) -> Result<Option<String>, ClusterError> {
     let patch = serde_json::json!({
         "spec": { "template": { "spec": { "containers": [ { "name": container, "image": image } ] } } }
     });
     api::<Deployment>(conn, namespace)
         .patch(deployment, &PatchParams::default(), &Patch::Strategic(&patch))
         .await
-        .map(|_| ())
+        .map(|d| d.metadata.resource_version)
         .map_err(|e| conn.error(e))
 }

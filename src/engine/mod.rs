@@ -5,6 +5,7 @@ mod health;
 pub mod journal_feed;
 pub mod session;
 pub mod windows_feed;
+pub mod write;
 
 use std::path::PathBuf;
 use std::time::Duration;
