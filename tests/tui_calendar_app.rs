@@ -194,7 +194,7 @@ async fn the_live_feed_replaces_the_files_feed() {
         "security".to_string(),
         vec![window("allow", "* * * * *", "1h", &["security-*"], true)],
     )]);
-    run_events(&mut app, vec![EngineEvent::Windows(Box::new(live))], keys(":cal\n")).await;
+    run_events(&mut app, vec![EngineEvent::Windows(Box::new(live))], keys(":cal all\n")).await;
     assert_eq!(app.state().windows.projects.len(), 1);
     assert_eq!(app.state().calendar.feed.projects[0].project, "security");
     // No window applies to the selected workload any more.
@@ -203,4 +203,23 @@ async fn the_live_feed_replaces_the_files_feed() {
 
     app.dispatch(Action::Engine(EngineEvent::Windows(Box::default())));
     assert_eq!(app.state().ui.header_extra, None, "an empty feed clears the change clock");
+}
+
+#[tokio::test]
+async fn the_calendar_follows_the_selected_workload_and_a_toggles_all_targets() {
+    let mut app = app(160, 48);
+    let lanes = |app: &App<TestBackend>| app.state().calendar.lanes().len();
+    run(&mut app, keys("W")).await;
+    let target = app.state().calendar.target.clone().expect("a workload is selected");
+    assert_eq!(target.name, "api");
+    assert_eq!(lanes(&app), 2, "security-* does not apply to api");
+    assert!(screen_lines(&app).contains("target api"));
+
+    run(&mut app, keys("a")).await;
+    assert_eq!(app.state().calendar.target, None);
+    assert_eq!(lanes(&app), 3, "all windows");
+    assert!(screen_lines(&app).contains("all targets"));
+
+    run(&mut app, keys("a")).await;
+    assert_eq!(app.state().calendar.target.as_ref().map(|t| t.name.as_str()), Some("api"));
 }

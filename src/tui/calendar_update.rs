@@ -26,7 +26,20 @@ pub fn key_action(state: &AppState, ev: &InputEvent) -> Option<Action> {
     if k.kind == KeyEventKind::Release || state.prompt.is_some() || !state.popups.is_empty() || !active(state) {
         return None;
     }
+    if k.code == crossterm::event::KeyCode::Char('a') && k.modifiers.is_empty() {
+        // `a`: all targets ⇄ the selected workload's.
+        let target = match state.calendar.target {
+            Some(_) => None,
+            None => selected_app(state),
+        };
+        return Some(Action::CalendarKey(CalendarMsg::SetTarget(target)));
+    }
     state.calendar.key_msg(k).map(Action::CalendarKey)
+}
+
+/// The selected workload as an Argo CD-style target, if a workload is selected.
+fn selected_app(state: &AppState) -> Option<AppTarget> {
+    Some(change_target(state).app).filter(|a| !a.name.is_empty())
 }
 
 /// Key-map navigation (mouse wheel, `g`/`G`, pgup/pgdn) on the calendar.
@@ -45,9 +58,16 @@ pub fn nav(state: &mut AppState, msg: NavMsg) {
 }
 
 /// Opens the calendar on top of the first screen (like the other view commands).
-/// `day`: jump to it (`2026-12-24`, `12-24`, `+3`, `fri`, `today`); unreadable → status error.
+/// `day`: jump to it (`2026-12-24`, `12-24`, `+3`, `fri`, `today`; `all`: every target);
+/// unreadable → status error.
 pub fn open(state: &mut AppState, day: Option<&str>) {
-    if let Some(arg) = day {
+    // From another screen the calendar shows the selected workload's windows; `:cal all` (or
+    // `a` on the calendar) shows every window and freeze.
+    if !active(state) || day == Some("all") {
+        let target = if day == Some("all") { None } else { selected_app(state) };
+        state.calendar.update(CalendarMsg::SetTarget(target));
+    }
+    if let Some(arg) = day.filter(|d| *d != "all") {
         match parse_day(arg, state.ui.now.date_naive()) {
             Some(d) => state.calendar.update(CalendarMsg::JumpToDay(d)),
             None => {

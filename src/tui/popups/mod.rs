@@ -62,7 +62,7 @@ pub const COMMANDS: [(&str, &str); 11] = [
     (":ns [NAME|all]", "namespaces, or switch the scope"),
     (":ctx NAME", "switch kube context"),
     (":journal [k=v]", "audit journal; filters change= actor= kind= outcome="),
-    (":cal [DAY]", "sync-window calendar; DAY: 2026-12-24, 12-24, +3, fri"),
+    (":cal [DAY|all]", "windows of the selected workload (a: all); DAY: 12-24, +3, fri"),
     (":help", "this help"),
     (":q", "quit"),
 ];
