@@ -87,14 +87,17 @@ async fn every_key_in_read_only_sends_no_mutating_request() {
     let map = opts.keymap.clone();
     let mut app = App::new(TestBackend::new(160, 48), opts).expect("app");
 
-    // Feed the app until the demo workloads are on screen, so every key acts on real rows.
+    // Feed the app until the demo workloads and their pods are on screen, so every key acts
+    // on real rows.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let ev = tokio::time::timeout_at(deadline, engine_events.recv())
             .await
             .expect("demo workloads within 30 s")
             .expect("engine running");
-        let ready = matches!(&ev, EngineEvent::Snapshot(s) if s.workloads.len() >= 10);
+        // The drill-in below needs pods under whichever workload the keys leave selected.
+        let ready = matches!(&ev, EngineEvent::Snapshot(s) if s.workloads.len() >= 10
+            && s.workloads.iter().all(|w| w.desired == 0 || s.pods.iter().any(|p| p.namespace == w.namespace && p.name.starts_with(&w.name))));
         app.dispatch(Action::Engine(ev));
         if ready {
             break;
