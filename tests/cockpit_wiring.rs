@@ -144,6 +144,7 @@ fn session_start_entries_name_the_actor_cluster_and_mode() {
         cluster_url: "https://10.0.0.1:6443".into(),
         user: "alice@example.com".into(),
         read_only: true,
+        contexts: vec!["prod-eu".into()],
     };
     journal_session_start(&path, &info, &Scope::Namespace("payments".into()), true).unwrap();
     journal_session_start(&path, &info, &Scope::All, false).unwrap();
@@ -168,7 +169,7 @@ fn session_start_on_an_unusable_journal_is_an_error_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("garbage.jsonl");
     std::fs::write(&path, "this is not a journal\n").unwrap();
-    let info = ContextInfo { context: "c".into(), cluster_url: "https://x".into(), user: String::new(), read_only: false };
+    let info = ContextInfo { context: "c".into(), cluster_url: "https://x".into(), ..Default::default() };
     let err = journal_session_start(&path, &info, &Scope::All, false).unwrap_err();
     assert!(err.to_string().contains("garbage.jsonl"), "{err}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "this is not a journal\n", "nothing half-written");

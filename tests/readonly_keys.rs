@@ -40,7 +40,7 @@ fn every_key(map: &KeyMap) -> Vec<InputEvent> {
 
 fn script(map: &KeyMap) -> Vec<InputEvent> {
     let mut input = Vec::new();
-    let screens = [":dash", ":deploy", ":sts", ":pods", ":events", ":ns", ":journal", ":cal", ":windows"];
+    let screens = [":dash", ":deploy", ":sts", ":pods", ":events", ":ns", ":ctx", ":journal", ":cal", ":windows"];
     for screen in screens {
         input.push(key(KeyCode::Char(':')));
         input.extend(typed(&screen[1..]));

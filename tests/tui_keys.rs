@@ -248,3 +248,14 @@ async fn initial_scope_is_shown() {
     assert_eq!(names(&app), ["api", "checkout", "ledger-db"]);
     assert!(screen_text(&app).contains("workloads(payments)"));
 }
+
+#[tokio::test]
+async fn ctx_lists_the_kubeconfig_contexts_and_enter_switches() {
+    let mut app = app(false);
+    run(&mut app, keys(":ctx\n")).await;
+    assert_eq!(names(&app), vec!["kind-demo", "prod"]);
+    assert!(screen_text(&app).contains("contexts"));
+    let sent = run(&mut app, keys("j\n")).await;
+    assert_eq!(sent, vec![Command::SwitchContext("prod".into())]);
+    assert_eq!(app.state().screens.len(), 1, "back on the first screen after switching");
+}

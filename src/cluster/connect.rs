@@ -64,6 +64,7 @@ pub async fn connect(opts: ConnectOptions) -> Result<Connection, ClusterError> {
         .and_then(|c| c.context.as_ref())
         .and_then(|c| c.user.clone())
         .unwrap_or_default();
+    let contexts = kubeconfig.contexts.iter().map(|c| c.name.clone()).collect();
     let options = KubeConfigOptions { context: Some(context.clone()), ..Default::default() };
     let config = Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
@@ -72,7 +73,7 @@ pub async fn connect(opts: ConnectOptions) -> Result<Connection, ClusterError> {
     let client = build_client(config, opts.read_only)
         .map_err(|e| ClusterError::BadKubeconfig { path: source, detail: chain(&e) })?;
     let user = probe_user(&client, &context, &url).await?.unwrap_or(kube_user);
-    let info = ContextInfo { context, cluster_url: url, user, read_only: opts.read_only };
+    let info = ContextInfo { context, cluster_url: url, user, read_only: opts.read_only, contexts };
     Ok(Connection { client, info, opts })
 }
 

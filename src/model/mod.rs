@@ -17,6 +17,8 @@ pub struct ContextInfo {
     /// From SelfSubjectReview when the server offers it, else the kubeconfig user name.
     pub user: String,
     pub read_only: bool,
+    /// Every context of the kubeconfig, in file order (`:ctx` lists them).
+    pub contexts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

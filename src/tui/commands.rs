@@ -39,7 +39,7 @@ pub fn parse(input: &str) -> Result<Parsed, String> {
         ("ns" | "namespace" | "namespaces", Some("all" | "*" | "-A" | "0")) => Ok(Parsed::Scope(Scope::All)),
         ("ns" | "namespace" | "namespaces", Some(ns)) => Ok(Parsed::Scope(Scope::Namespace(ns.to_string()))),
         ("ctx" | "context" | "contexts", Some(name)) => Ok(Parsed::Context(name.to_string())),
-        ("ctx" | "context" | "contexts", None) => Err("usage: :ctx NAME (a context of your kubeconfig)".into()),
+        ("ctx" | "context" | "contexts", None) => list(ListKind::Contexts),
         (other, _) => Err(format!("unknown command :{other} — try :deploy :sts :pods :events :ns :ctx :journal :cal :q (or ? for help)")),
     }
 }

@@ -223,6 +223,10 @@ fn enter(state: &mut AppState) -> Vec<Command> {
             state.screens.truncate(1);
             return set_scope(state, Scope::Namespace(ns));
         }
+        Target::Context(name) => {
+            state.screens.truncate(1);
+            return vec![Command::SwitchContext(name)];
+        }
         Target::Container { .. } => return logs(state),
         Target::Object(_) => return yaml(state),
         Target::None => {}

@@ -60,7 +60,7 @@ pub const COMMANDS: [(&str, &str); 11] = [
     (":pods", "pods"),
     (":events", "events"),
     (":ns [NAME|all]", "namespaces, or switch the scope"),
-    (":ctx NAME", "switch kube context"),
+    (":ctx [NAME]", "kube contexts (enter switches) / switch to NAME"),
     (":journal [k=v]", "audit journal; filters change= actor= kind= outcome="),
     (":cal [DAY|all]", "windows of the selected workload (a: all); DAY: 12-24, +3, fri"),
     (":help", "this help"),

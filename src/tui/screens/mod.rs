@@ -26,6 +26,8 @@ pub enum ListKind {
     Pods,
     Events,
     Namespaces,
+    /// The kubeconfig's contexts (`:ctx`); enter switches.
+    Contexts,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +66,7 @@ impl Screen {
             ScreenKind::List(ListKind::Pods) => format!("pods({scope})"),
             ScreenKind::List(ListKind::Events) => format!("events({scope})"),
             ScreenKind::List(ListKind::Namespaces) => "namespaces".to_string(),
+            ScreenKind::List(ListKind::Contexts) => "contexts".to_string(),
             ScreenKind::Workload(k) => format!("{}({}/{})", k.kind.to_lowercase(), k.namespace, k.name),
             ScreenKind::Pod { namespace, name } => format!("pod({namespace}/{name})"),
             ScreenKind::Journal => "journal".to_string(),
@@ -92,6 +95,10 @@ impl Screen {
                 snap.events.iter().filter(|e| data.in_scope(&e.namespace)).map(|e| rows::event_row(e, now)).collect()
             }
             ScreenKind::List(ListKind::Namespaces) => snap.namespaces.iter().map(|n| rows::ns_row(n, now)).collect(),
+            ScreenKind::List(ListKind::Contexts) => {
+                let info = &data.context;
+                info.contexts.iter().map(|c| rows::ctx_row(c, c == &info.context)).collect()
+            }
             ScreenKind::Workload(key) => match rows::find_workload(snap, key) {
                 Some(w) => rows::pods_of(snap, w).map(|p| rows::pod_row(p, now)).collect(),
                 None => Vec::new(),

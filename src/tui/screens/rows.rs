@@ -24,6 +24,8 @@ pub enum Target {
     Pod { namespace: String, name: String },
     Container { namespace: String, pod: String, container: String },
     Namespace(String),
+    /// A kubeconfig context (`:ctx` list).
+    Context(String),
     Object(ObjectKey),
 }
 
@@ -172,6 +174,14 @@ pub fn ns_row(n: &NamespaceView, now: DateTime<Utc>) -> Row {
     let tone = if n.phase == "Active" { Tone::Normal } else { Tone::Muted };
     let cells = vec![n.name.clone(), n.phase.clone(), age(n.created, now)];
     Row { cells, tone, target: Target::Namespace(n.name.clone()), name: n.name.clone(), status: n.phase.clone(), created: n.created }
+}
+
+pub const CTX_HEADERS: [&str; 2] = ["NAME", "CURRENT"];
+
+pub fn ctx_row(name: &str, current: bool) -> Row {
+    let tone = if current { Tone::Normal } else { Tone::Muted };
+    let cells = vec![name.to_string(), if current { "*".to_string() } else { String::new() }];
+    Row { cells, tone, target: Target::Context(name.to_string()), name: name.to_string(), status: String::new(), created: None }
 }
 
 /// Pods a workload owns: its selector matches their labels (Deployments and StatefulSets alike).

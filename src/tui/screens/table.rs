@@ -43,6 +43,7 @@ const EVENT_WIDTHS: [Constraint; 7] = [
 ];
 
 const NS_WIDTHS: [Constraint; 3] = [Constraint::Fill(1), Constraint::Length(12), Constraint::Length(6)];
+const CTX_WIDTHS: [Constraint; 2] = [Constraint::Fill(1), Constraint::Length(8)];
 
 /// Narrow-terminal column sets (indices into the headers).
 pub const WORKLOAD_NARROW: [usize; 7] = [0, 1, 2, 3, 6, 8, 9];
@@ -61,6 +62,7 @@ pub fn columns(kind: ListKind) -> (&'static [&'static str], &'static [Constraint
         ListKind::Pods => (&rows::POD_HEADERS, &POD_WIDTHS),
         ListKind::Events => (&rows::EVENT_HEADERS, &EVENT_WIDTHS),
         ListKind::Namespaces => (&rows::NS_HEADERS, &NS_WIDTHS),
+        ListKind::Contexts => (&rows::CTX_HEADERS, &CTX_WIDTHS),
     }
 }
 
@@ -96,6 +98,7 @@ impl Widget for ListView<'_> {
             ListKind::Pods => &POD_NARROW,
             ListKind::Events => &EVENT_NARROW,
             ListKind::Namespaces => &[0, 1, 2],
+            ListKind::Contexts => &[0, 1],
         };
         TableView {
             title: title_with_filter(self.screen, self.state),
