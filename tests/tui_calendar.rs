@@ -1,50 +1,27 @@
 //! The calendar screen: snapshots at 80x24 and 160x48 in two themes, per-cell colours,
 //! navigation and jump-to-day, and the header change clock ticking with a fixed clock.
+#[path = "fixtures/tui/windows.rs"]
+mod windows;
+use windows::*;
 
 use cabin::config::{Slot, Theme};
 use cabin::domain::windows::freeze::{ChangeTarget, parse_freezes};
-use cabin::domain::windows::{AppTarget, SyncWindow};
+use cabin::domain::windows::AppTarget;
 use cabin::engine::windows_feed::WindowsFeed;
 use cabin::tui::screens::calendar::{CalendarMsg, CalendarState, CalendarView, ItemSource, header_clock, parse_day};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::widgets::Widget;
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-fn day(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-}
 
 /// Monday 2026-11-23 14:30 UTC.
 fn now() -> DateTime<Utc> {
     at("2026-11-23T14:30:00Z")
 }
 
-fn window(kind: &str, schedule: &str, duration: &str, apps: &[&str], manual: bool) -> SyncWindow {
-    SyncWindow {
-        kind: kind.into(),
-        schedule: schedule.into(),
-        duration: duration.into(),
-        applications: apps.iter().map(|s| s.to_string()).collect(),
-        manual_sync: manual,
-        ..SyncWindow::default()
-    }
-}
-
 /// The demo windows plus the black-friday freeze of config/freezes.example.yaml.
 fn feed() -> WindowsFeed {
-    let mut f = WindowsFeed::from_projects([(
-        "production".to_string(),
-        vec![
-            window("allow", "0 2 * * 2,4", "4h", &["*"], false),
-            window("deny", "0 8 * * 1-5", "10h", &["*"], false),
-            window("allow", "* * * * *", "1h", &["security-*"], true),
-        ],
-    )]);
+    let mut f = demo_feed();
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/freezes.example.yaml")).unwrap();
     let cfg = parse_freezes(&text).unwrap();
     f.freezes = cfg.freezes.into_iter().filter(|x| x.name == "black-friday").collect();

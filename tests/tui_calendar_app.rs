@@ -1,55 +1,26 @@
 //! The calendar wired into the app: key sequences through `App::run_with` (`:cal`, `W`, day
 //! moves, detail, esc back), `:cal DAY` jumps, the header's change clock ticking with a fixed
 //! clock, the live feed (`EngineEvent::Windows`) replacing the files' one, redraw-only-when-dirty.
+#[path = "fixtures/tui/windows.rs"]
+mod windows;
+use windows::*;
 #[path = "fixtures/tui/cluster.rs"]
 mod cluster;
 use cluster::keys;
 
 use cabin::config::Theme;
-use cabin::domain::windows::SyncWindow;
 use cabin::engine::windows_feed::WindowsFeed;
 use cabin::model::{EngineEvent, MessageLevel};
 use cabin::tui::action::Action;
 use cabin::tui::screens::ScreenKind;
 use cabin::tui::{App, InputEvent, TuiOptions};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use ratatui::backend::TestBackend;
 use tokio::sync::mpsc;
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-fn day(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-}
 
 /// Monday 2026-11-23 23:00 UTC: after the weekday deny window, before Tuesday's allow window.
 fn now() -> DateTime<Utc> {
     at("2026-11-23T23:00:00Z")
-}
-
-fn window(kind: &str, schedule: &str, duration: &str, apps: &[&str], manual: bool) -> SyncWindow {
-    SyncWindow {
-        kind: kind.into(),
-        schedule: schedule.into(),
-        duration: duration.into(),
-        applications: apps.iter().map(|s| s.to_string()).collect(),
-        manual_sync: manual,
-        ..SyncWindow::default()
-    }
-}
-
-/// The demo windows.
-fn demo_feed() -> WindowsFeed {
-    WindowsFeed::from_projects([(
-        "production".to_string(),
-        vec![
-            window("allow", "0 2 * * 2,4", "4h", &["*"], false),
-            window("deny", "0 8 * * 1-5", "10h", &["*"], false),
-            window("allow", "* * * * *", "1h", &["security-*"], true),
-        ],
-    )])
 }
 
 fn app(w: u16, h: u16) -> App<TestBackend> {
