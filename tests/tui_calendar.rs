@@ -1,5 +1,8 @@
 //! The calendar screen: snapshots at 80x24 and 160x48 in two themes, per-cell colours,
 //! navigation and jump-to-day, and the header change clock ticking with a fixed clock.
+#[path = "fixtures/tui/cluster.rs"]
+mod cluster;
+use cluster::text;
 #[path = "fixtures/tui/windows.rs"]
 mod windows;
 use windows::*;
@@ -34,16 +37,6 @@ fn render(state: &CalendarState, theme: &Theme, w: u16, h: u16) -> Buffer {
     let mut buf = Buffer::empty(area);
     CalendarView::new(state, theme).render(area, &mut buf);
     buf
-}
-
-fn text(buf: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 /// One letter per cell for the meaningful colours: o = ok, d = danger, w = warn, a = accent.

@@ -3,6 +3,7 @@
 //! header clock line.
 #[path = "fixtures/tui/cluster.rs"]
 mod cluster;
+use cluster::cells_of;
 use cluster::text;
 use cluster::keys;
 #[path = "fixtures/tui/journal.rs"]
@@ -17,7 +18,6 @@ use cabin::tui::screens::ScreenKind;
 use cabin::tui::{App, InputEvent, TuiOptions};
 use crossterm::event::KeyModifiers;
 use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
 use tokio::sync::mpsc;
 
 fn app(theme: Theme, w: u16, h: u16) -> App<TestBackend> {
@@ -69,18 +69,6 @@ fn broken_feed() -> JournalFeed {
     let (mut feed, _dir) = journal::feed();
     feed.status = VerifyStatus::Broken { seq: 7, reason: BreakReason::HashMismatch };
     feed
-}
-
-/// Cells holding `needle` on the first line that contains it.
-fn cells_of(buf: &Buffer, needle: &str) -> Vec<(u16, u16)> {
-    for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        if let Some(byte) = line.find(needle) {
-            let x0 = line[..byte].chars().count() as u16;
-            return (x0..x0 + needle.chars().count() as u16).map(|x| (x, y)).collect();
-        }
-    }
-    panic!("{needle} not on screen");
 }
 
 #[tokio::test]

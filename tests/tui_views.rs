@@ -1,6 +1,7 @@
 //! Snapshots of every view at 80x24 and 160x48 in two themes, plus per-cell colour checks.
 #[path = "fixtures/tui/cluster.rs"]
 mod cluster;
+use cluster::cells_of;
 use cluster::text;
 
 use cabin::config::{Slot, Theme, theme};
@@ -8,7 +9,6 @@ use cabin::model::{ConnState, EngineEvent, ObjectKey};
 use cabin::tui::action::Action;
 use cabin::tui::{App, TuiOptions};
 use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
 
 fn app(theme: Theme, w: u16, h: u16, read_only: bool) -> App<TestBackend> {
     let opts = TuiOptions { theme, read_only, now: Some(cluster::now()), header_extra: None, ..Default::default() };
@@ -90,18 +90,6 @@ fn connection_states_show_in_header() {
     app.dispatch(Action::Engine(EngineEvent::Connection(ConnState::Lost { last_error: "401 Unauthorized: token expired".into() })));
     app.draw().unwrap();
     assert!(text(app.terminal().backend().buffer()).contains("✖ lost: 401 Unauthorized: token expired"));
-}
-
-/// Cells of the first line containing `needle` that hold `needle`.
-fn cells_of(buf: &Buffer, needle: &str) -> Vec<(u16, u16)> {
-    for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        if let Some(byte) = line.find(needle) {
-            let x0 = line[..byte].chars().count() as u16;
-            return (x0..x0 + needle.chars().count() as u16).map(|x| (x, y)).collect();
-        }
-    }
-    panic!("{needle} not on screen");
 }
 
 #[test]
