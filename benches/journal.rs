@@ -23,9 +23,7 @@ fn bench_append(c: &mut Criterion) {
     let (j, _) = Journal::open(dir.path().join("j.jsonl"), ctx(), Box::new(SystemClock)).expect("open");
     let mut g = c.benchmark_group("journal");
     g.measurement_time(Duration::from_secs(5));
-    g.bench_function("append_fsync", |b| {
-        b.iter(|| j.append(NewEntry::note(Some("CHG-1".into()), "benchmark note")).expect("append"))
-    });
+    g.bench_function("append_fsync", |b| b.iter(|| j.append(NewEntry::note(Some("CHG-1".into()), "benchmark note")).expect("append")));
     g.finish();
 }
 

@@ -2,10 +2,10 @@
 //! `windows list --from-cluster`, `journal seal --to-cluster` and `journal verify --against-cluster`.
 #[path = "support/cluster.rs"]
 mod support;
-use support::Sim;
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
+use support::Sim;
 
 use cabin::journal::{Journal, JournalContext, NewEntry, SystemClock};
 

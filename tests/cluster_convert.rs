@@ -138,11 +138,7 @@ fn namespace_event_pdb_quota_replicaset() {
     let q = convert::quota_view(&m.quota);
     assert_eq!(
         q.resources,
-        vec![
-            (s("limits.memory"), s("0"), s("16Gi")),
-            (s("pods"), s("7"), s("20")),
-            (s("requests.cpu"), s("2500m"), s("8")),
-        ]
+        vec![(s("limits.memory"), s("0"), s("16Gi")), (s("pods"), s("7"), s("20")), (s("requests.cpu"), s("2500m"), s("8")),]
     );
 
     let rs = convert::replicaset_view(&m.replicaset);

@@ -66,9 +66,7 @@ async fn a_bad_image_shows_a_crash_looping_pod() {
     let image = format!("{}:2.0.0", support::CRASHING_IMAGE_REPO);
     ops::set_image(&c, "payments", "payments-worker", "app", &image).await.unwrap();
     ui.wait(30, "a CrashLoopBackOff pod on the bad image", |ui| {
-        ui.snapshot.pods.iter().any(|p| {
-            p.status == "CrashLoopBackOff" && p.containers.iter().any(|c| c.image == image && c.restarts > 0)
-        })
+        ui.snapshot.pods.iter().any(|p| p.status == "CrashLoopBackOff" && p.containers.iter().any(|c| c.image == image && c.restarts > 0))
     })
     .await;
     let w = ui.workload("payments", "payments-worker").unwrap();
@@ -84,8 +82,7 @@ async fn deleted_namespace_disappears() {
     let api: Api<Namespace> = Api::all(c.client());
     api.delete("search", &DeleteParams::default()).await.unwrap();
     ui.wait(30, "search namespace gone", |ui| {
-        !ui.snapshot.namespaces.iter().any(|n| n.name == "search")
-            && !ui.snapshot.workloads.iter().any(|w| w.namespace == "search")
+        !ui.snapshot.namespaces.iter().any(|n| n.name == "search") && !ui.snapshot.workloads.iter().any(|w| w.namespace == "search")
     })
     .await;
     assert!(ui.snapshot.namespaces.iter().any(|n| n.name == "payments"));
@@ -156,10 +153,7 @@ async fn switch_context_reconnects_and_a_bad_name_is_a_message() {
     })
     .await;
     ui.commands.send(Command::SwitchContext("sim-viewer".into())).await.unwrap();
-    ui.wait(10, "viewer context", |ui| {
-        ui.seen.iter().any(|e| matches!(e, EngineEvent::Context(i) if i.context == "sim-viewer"))
-    })
-    .await;
+    ui.wait(10, "viewer context", |ui| ui.seen.iter().any(|e| matches!(e, EngineEvent::Context(i) if i.context == "sim-viewer"))).await;
     ui.wait(20, "live as viewer", |ui| ui.conn == ConnState::Live && !ui.snapshot.workloads.is_empty()).await;
 }
 

@@ -41,7 +41,11 @@ async fn read_only_sends_no_mutating_request() {
 
     let requests = sim.handle.requests();
     assert!(requests.len() > 10, "the sim saw only {} requests", requests.len());
-    assert!(requests.iter().any(|r| r.method == "GET" && r.verb == "watch"), "no watch request reached the sim: {:?}", requests.iter().map(|r| (&r.verb, &r.path)).collect::<Vec<_>>());
+    assert!(
+        requests.iter().any(|r| r.method == "GET" && r.verb == "watch"),
+        "no watch request reached the sim: {:?}",
+        requests.iter().map(|r| (&r.verb, &r.path)).collect::<Vec<_>>()
+    );
     let mutating: Vec<_> = requests.iter().filter(|r| !is_read(&r.method, &r.path)).map(|r| format!("{} {}", r.method, r.path)).collect();
     assert!(mutating.is_empty(), "mutating requests reached the sim: {mutating:?}");
     assert!(!sim.handle.requests().iter().any(|r| r.path.contains("sneaky")));

@@ -2,8 +2,8 @@
 //! AppProjects merged with file sources), its journal feed, and the session-start entry.
 #[path = "support/cluster.rs"]
 mod support;
-use support::Sim;
 use std::time::Duration;
+use support::Sim;
 
 use cabin::cli::cockpit::journal_session_start;
 use cabin::cluster::{ConnectOptions, Connection, connect};
@@ -86,7 +86,8 @@ async fn engine_sends_the_merged_windows_feed_and_follows_appproject_changes() {
     assert!(feed.errors.is_empty(), "{:?}", feed.errors);
 
     // A change to the AppProject reaches the UI.
-    let patch = serde_json::json!({"spec": {"syncWindows": [{"kind": "deny", "schedule": "30 1 * * *", "duration": "2h", "applications": ["*"]}]}});
+    let patch =
+        serde_json::json!({"spec": {"syncWindows": [{"kind": "deny", "schedule": "30 1 * * *", "duration": "2h", "applications": ["*"]}]}});
     api.patch("production", &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
     let feed = wait_windows(&mut events, 20, "the patched production windows", |f| f.windows_of("production").len() == 1).await;
     assert_eq!(feed.windows_of("production")[0].schedule, "30 1 * * *");

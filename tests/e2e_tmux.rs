@@ -24,9 +24,7 @@ impl Tmux {
             .expect("start tmux");
         assert!(status.success(), "tmux new-session failed");
         // keep the pane after the command exits so we can read the exit marker
-        let _ = Command::new("tmux")
-            .args(["set-option", "-t", &session, "remain-on-exit", "on"])
-            .status();
+        let _ = Command::new("tmux").args(["set-option", "-t", &session, "remain-on-exit", "on"]).status();
         Tmux { session }
     }
 
@@ -34,19 +32,12 @@ impl Tmux {
     /// "Pane is dead" line on the bottom row with a linefeed, scrolling the top line
     /// (our exit marker) into the history.
     fn capture(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-S", "-", "-t", &self.session])
-            .output()
-            .expect("capture-pane");
+        let out = Command::new("tmux").args(["capture-pane", "-p", "-S", "-", "-t", &self.session]).output().expect("capture-pane");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     fn keys(&self, keys: &[&str]) {
-        let status = Command::new("tmux")
-            .args(["send-keys", "-t", &self.session])
-            .args(keys)
-            .status()
-            .expect("send-keys");
+        let status = Command::new("tmux").args(["send-keys", "-t", &self.session]).args(keys).status().expect("send-keys");
         assert!(status.success());
     }
 
@@ -93,9 +84,8 @@ fn demo_shows_workloads_and_q_exits_cleanly() {
         marker = marker.display()
     );
     let tmux = Tmux::start(&cmd);
-    let screen = tmux.wait_for("demo workloads with ready counts", Duration::from_secs(60), |s| {
-        s.contains("payments") && ready_count_rows(s) >= 3
-    });
+    let screen =
+        tmux.wait_for("demo workloads with ready counts", Duration::from_secs(60), |s| s.contains("payments") && ready_count_rows(s) >= 3);
     assert!(screen.contains("payments"), "{screen}");
 
     tmux.keys(&["q"]);
@@ -103,10 +93,7 @@ fn demo_shows_workloads_and_q_exits_cleanly() {
     let code = wait_file(&marker, Duration::from_secs(5));
     assert_eq!(code.trim(), "0", "cabin demo exit status; screen:\n{after}");
     // Terminal restored: the alternate screen is gone, so the dashboard is no longer visible.
-    assert!(
-        ready_count_rows(&after) == 0,
-        "dashboard still on screen after exit (terminal not restored):\n{after}"
-    );
+    assert!(ready_count_rows(&after) == 0, "dashboard still on screen after exit (terminal not restored):\n{after}");
 }
 
 fn wait_file(path: &Path, timeout: Duration) -> String {

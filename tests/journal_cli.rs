@@ -3,13 +3,7 @@ use std::path::Path;
 use std::process::Output;
 
 fn cabin(path: &Path, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_cabin"))
-        .arg("journal")
-        .args(args)
-        .arg("--journal")
-        .arg(path)
-        .output()
-        .unwrap()
+    std::process::Command::new(env!("CARGO_BIN_EXE_cabin")).arg("journal").args(args).arg("--journal").arg(path).output().unwrap()
 }
 
 fn text(o: &Output) -> String {

@@ -36,9 +36,10 @@ fn parse_acks(text: &str) -> Vec<u64> {
 
 #[test]
 fn sigkill_at_random_moments_never_loses_an_acknowledged_entry() {
-    let seed = std::env::var("CABIN_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1
-    });
+    let seed = std::env::var("CABIN_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1);
     eprintln!("crash test seed (CABIN_CRASH_SEED): {seed}");
     let mut rng = Rng(seed);
     let dir = tempfile::tempdir().unwrap();

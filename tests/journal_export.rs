@@ -4,9 +4,7 @@ use std::sync::Mutex;
 
 use cabin::journal::export::{to_csv, to_json};
 use cabin::journal::markdown::to_markdown;
-use cabin::journal::{
-    Actor, Clock, ClusterRef, EntryFilter, Journal, JournalContext, NewEntry, Target, read_entries, verify_path,
-};
+use cabin::journal::{Actor, Clock, ClusterRef, EntryFilter, Journal, JournalContext, NewEntry, Target, read_entries, verify_path};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
 

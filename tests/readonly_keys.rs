@@ -78,9 +78,7 @@ async fn every_key_in_read_only_sends_no_mutating_request() {
     let kubeconfig = dir.path().join("kubeconfig");
     std::fs::write(&kubeconfig, sim.kubeconfig_yaml()).expect("kubeconfig");
 
-    let conn = connect(ConnectOptions { kubeconfig: Some(kubeconfig), context: None, read_only: true })
-        .await
-        .expect("connects read-only");
+    let conn = connect(ConnectOptions { kubeconfig: Some(kubeconfig), context: None, read_only: true }).await.expect("connects read-only");
     let (commands, mut engine_events) = cabin::engine::spawn(conn, Scope::All);
 
     let opts = TuiOptions { read_only: true, ..Default::default() };
@@ -91,10 +89,8 @@ async fn every_key_in_read_only_sends_no_mutating_request() {
     // on real rows.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let ev = tokio::time::timeout_at(deadline, engine_events.recv())
-            .await
-            .expect("demo workloads within 30 s")
-            .expect("engine running");
+        let ev =
+            tokio::time::timeout_at(deadline, engine_events.recv()).await.expect("demo workloads within 30 s").expect("engine running");
         // The drill-in below needs pods under whichever workload the keys leave selected.
         let ready = matches!(&ev, EngineEvent::Snapshot(s) if s.workloads.len() >= 10
             && s.workloads.iter().all(|w| w.desired == 0 || s.pods.iter().any(|p| p.namespace == w.namespace && p.name.starts_with(&w.name))));

@@ -17,7 +17,9 @@ async fn sim_with_ns(ns: &str) -> TestSim {
 }
 
 fn cm(name: &str, labels: serde_json::Value) -> Vec<u8> {
-    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": labels}, "data": {"k": "v"}}).to_string().into_bytes()
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": labels}, "data": {"k": "v"}})
+        .to_string()
+        .into_bytes()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -33,7 +35,10 @@ async fn unauthenticated_and_forbidden_requests_get_real_statuses() {
     let r = request(&sim, "POST", "/api/v1/namespaces/t1/configmaps", Some(&viewer), Some(CM), &cm("a", json!({}))).await;
     let st = r.json();
     assert_eq!((r.status, st["kind"].as_str(), st["reason"].as_str()), (403, Some("Status"), Some("Forbidden")));
-    assert_eq!(st["message"], "configmaps is forbidden: User \"viewer\" cannot create resource \"configmaps\" in API group \"\" in the namespace \"t1\"");
+    assert_eq!(
+        st["message"],
+        "configmaps is forbidden: User \"viewer\" cannot create resource \"configmaps\" in API group \"\" in the namespace \"t1\""
+    );
     let log = sim.handle.requests();
     assert!(log.iter().any(|r| r.user == "viewer" && r.verb == "create" && r.status == 403), "{log:?}");
     assert!(log.iter().any(|r| r.user == "viewer" && r.verb == "list" && r.status == 200), "{log:?}");
@@ -80,7 +85,9 @@ async fn list_selectors_and_paging() {
         let r = request(&sim, "POST", path, Some(&op), Some(CM), &cm(n, json!({"tier": tier}))).await;
         assert_eq!(r.status, 201);
     }
-    let names = |v: &serde_json::Value| v["items"].as_array().unwrap().iter().map(|o| o["metadata"]["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let names = |v: &serde_json::Value| {
+        v["items"].as_array().unwrap().iter().map(|o| o["metadata"]["name"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
     let r = request(&sim, "GET", &format!("{path}?labelSelector=tier%20in%20(web,db)"), Some(&op), None, b"").await;
     assert_eq!(names(&r.json()), vec!["a", "b", "c"]);
     let r = request(&sim, "GET", &format!("{path}?labelSelector=tier!%3Dweb"), Some(&op), None, b"").await;
@@ -110,8 +117,13 @@ async fn watch_resumes_from_resource_version_and_expires_old_ones() {
     request(&sim, "DELETE", &format!("{path}/second"), Some(&op), None, b"").await;
     let r = request(&sim, "GET", &format!("{path}?watch=true&resourceVersion={rv}&timeoutSeconds=1"), Some(&op), None, b"").await;
     assert_eq!(r.status, 200);
-    let got: Vec<(String, String)> = r.events().iter().map(|e| (e["type"].as_str().unwrap().to_string(), e["object"]["metadata"]["name"].as_str().unwrap().to_string())).collect();
-    let want: Vec<(String, String)> = [("ADDED", "second"), ("ADDED", "third"), ("DELETED", "second")].iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let got: Vec<(String, String)> = r
+        .events()
+        .iter()
+        .map(|e| (e["type"].as_str().unwrap().to_string(), e["object"]["metadata"]["name"].as_str().unwrap().to_string()))
+        .collect();
+    let want: Vec<(String, String)> =
+        [("ADDED", "second"), ("ADDED", "third"), ("DELETED", "second")].iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
     assert_eq!(got, want);
     // Push the first resourceVersion out of the retained history.
     let store = sim.store();
@@ -122,7 +134,10 @@ async fn watch_resumes_from_resource_version_and_expires_old_ones() {
     let r = request(&sim, "GET", &format!("{path}?watch=true&resourceVersion={rv}&timeoutSeconds=1"), Some(&op), None, b"").await;
     let events = r.events();
     assert_eq!(events.len(), 1, "{}", r.body);
-    assert_eq!((events[0]["type"].as_str(), events[0]["object"]["code"].as_i64(), events[0]["object"]["reason"].as_str()), (Some("ERROR"), Some(410), Some("Expired")));
+    assert_eq!(
+        (events[0]["type"].as_str(), events[0]["object"]["code"].as_i64(), events[0]["object"]["reason"].as_str()),
+        (Some("ERROR"), Some(410), Some("Expired"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -165,7 +180,15 @@ async fn watch_sends_bookmarks_and_initial_events() {
     assert_eq!(events[0]["object"]["metadata"]["name"], "one");
     let mark = events.iter().find(|e| e["type"] == "BOOKMARK").unwrap_or_else(|| panic!("no bookmark in {}", r.body));
     assert!(mark["object"]["metadata"]["resourceVersion"].as_str().is_some_and(|v| v.parse::<u64>().unwrap() > 0));
-    let r = request(&sim, "GET", &format!("{path}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1"), Some(&op), None, b"").await;
+    let r = request(
+        &sim,
+        "GET",
+        &format!("{path}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1"),
+        Some(&op),
+        None,
+        b"",
+    )
+    .await;
     let events = r.events();
     assert_eq!(events[0]["type"], "ADDED");
     assert_eq!(events[1]["type"], "BOOKMARK");
@@ -215,7 +238,9 @@ async fn watch_with_label_selector_sees_objects_enter_and_leave() {
     request(&sim, "PATCH", &format!("{path}/x"), Some(&op), Some(merge), br#"{"metadata":{"labels":{"team":"b"}}}"#).await;
     request(&sim, "PATCH", &format!("{path}/x"), Some(&op), Some(merge), br#"{"data":{"k":"2"}}"#).await;
     request(&sim, "PATCH", &format!("{path}/x"), Some(&op), Some(merge), br#"{"metadata":{"labels":{"team":"a"}}}"#).await;
-    let r = request(&sim, "GET", &format!("{path}?watch=1&labelSelector=team%3Da&resourceVersion={rv}&timeoutSeconds=1"), Some(&op), None, b"").await;
+    let r =
+        request(&sim, "GET", &format!("{path}?watch=1&labelSelector=team%3Da&resourceVersion={rv}&timeoutSeconds=1"), Some(&op), None, b"")
+            .await;
     let types: Vec<String> = r.events().iter().map(|e| e["type"].as_str().unwrap().to_string()).collect();
     assert_eq!(types, vec!["DELETED", "ADDED"], "{}", r.body);
 }

@@ -130,9 +130,26 @@ async fn create_apply_patch_label_annotate() {
     assert_eq!(get("{.metadata.generation}"), "2");
     sim.kubectl_ok(&["patch", "deploy", "web", "-n", "conf", "--type=merge", "-p", r#"{"spec":{"replicas":3}}"#]);
     assert_eq!(get("{.spec.replicas}"), "3");
-    sim.kubectl_ok(&["patch", "deploy", "web", "-n", "conf", "--type=json", "-p", r#"[{"op":"replace","path":"/spec/replicas","value":4}]"#]);
+    sim.kubectl_ok(&[
+        "patch",
+        "deploy",
+        "web",
+        "-n",
+        "conf",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/spec/replicas","value":4}]"#,
+    ]);
     assert_eq!(get("{.spec.replicas}"), "4");
-    sim.kubectl_ok(&["patch", "deploy", "web", "-n", "conf", "-p", r#"{"spec":{"template":{"spec":{"containers":[{"name":"web","env":[{"name":"MODE","value":"x"}]}]}}}}"#]);
+    sim.kubectl_ok(&[
+        "patch",
+        "deploy",
+        "web",
+        "-n",
+        "conf",
+        "-p",
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"web","env":[{"name":"MODE","value":"x"}]}]}}}}"#,
+    ]);
     assert_eq!(get("{.spec.template.spec.containers[0].env[0].value}"), "x");
     assert_eq!(get("{.spec.template.spec.containers[0].image}"), "nginx:1.26");
     sim.kubectl_ok(&["label", "deploy", "web", "-n", "conf", "tier=frontend"]);

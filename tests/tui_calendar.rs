@@ -8,8 +8,8 @@ mod windows;
 use windows::*;
 
 use cabin::config::{Slot, Theme};
-use cabin::domain::windows::freeze::{ChangeTarget, parse_freezes};
 use cabin::domain::windows::AppTarget;
+use cabin::domain::windows::freeze::{ChangeTarget, parse_freezes};
 use cabin::engine::windows_feed::WindowsFeed;
 use cabin::tui::screens::calendar::{CalendarMsg, CalendarState, CalendarView, ItemSource, header_clock, parse_day};
 use chrono::{DateTime, Utc};
@@ -257,10 +257,7 @@ fn header_clock_manual_only_and_frozen() {
     let mut manual = feed();
     manual.projects[0].windows[1].manual_sync = true;
     let web = target("web", "default", &[]);
-    assert_eq!(
-        header_clock(&manual, Some("production"), &web, now(), None),
-        "MANUAL ONLY · automatic sync from Tue 02:00 UTC (in 11h30m)"
-    );
+    assert_eq!(header_clock(&manual, Some("production"), &web, now(), None), "MANUAL ONLY · automatic sync from Tue 02:00 UTC (in 11h30m)");
     let shop = target("web", "checkout", &[]);
     let sat = at("2026-11-28T12:00:00Z");
     assert_eq!(
@@ -288,10 +285,7 @@ fn header_clock_shows_the_users_zone_across_dst() {
     );
     // A zone at UTC's offset adds nothing.
     let london: chrono_tz::Tz = "Europe/London".parse().unwrap();
-    assert_eq!(
-        header_clock(&f, Some("production"), &web, now(), Some(london)),
-        "CLOSED · next opening Tue 02:00 UTC (in 11h30m)"
-    );
+    assert_eq!(header_clock(&f, Some("production"), &web, now(), Some(london)), "CLOSED · next opening Tue 02:00 UTC (in 11h30m)");
 }
 
 #[test]
@@ -338,10 +332,7 @@ fn header_clock_without_a_project_uses_every_window_of_cabins_windows_file() {
     assert_eq!(f.errors, Vec::<String>::new());
     // checkout is in the business-hours deny window, which allows manual syncs.
     let checkout = target("web", "checkout", &[]);
-    assert_eq!(
-        header_clock(&f, None, &checkout, now(), None),
-        "MANUAL ONLY · automatic sync from Tue 02:00 UTC (in 11h30m)"
-    );
+    assert_eq!(header_clock(&f, None, &checkout, now(), None), "MANUAL ONLY · automatic sync from Tue 02:00 UTC (in 11h30m)");
     let security = target("security-fix", "default", &[]);
     assert_eq!(header_clock(&f, None, &security, now(), None), "OPEN production/allow#2 · no close within a year");
 }

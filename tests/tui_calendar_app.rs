@@ -30,7 +30,6 @@ fn app(w: u16, h: u16) -> App<TestBackend> {
     app
 }
 
-
 /// Runs the loop over `input` (engine events queued first) until the input ends.
 async fn run_events(app: &mut App<TestBackend>, events: Vec<EngineEvent>, input: Vec<InputEvent>) {
     let (ev_tx, ev_rx) = mpsc::channel(16);
@@ -161,10 +160,7 @@ async fn a_tick_redraws_only_when_the_header_or_calendar_changed() {
 #[tokio::test]
 async fn the_live_feed_replaces_the_files_feed() {
     let mut app = app(160, 48);
-    let live = WindowsFeed::from_projects([(
-        "security".to_string(),
-        vec![window("allow", "* * * * *", "1h", &["security-*"], true)],
-    )]);
+    let live = WindowsFeed::from_projects([("security".to_string(), vec![window("allow", "* * * * *", "1h", &["security-*"], true)])]);
     run_events(&mut app, vec![EngineEvent::Windows(Box::new(live))], keys(":cal all\n")).await;
     assert_eq!(app.state().windows.projects.len(), 1);
     assert_eq!(app.state().calendar.feed.projects[0].project, "security");

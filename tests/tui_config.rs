@@ -48,9 +48,18 @@ fn read_only_per_context() {
 #[test]
 fn invalid_configs_warn_with_exact_text_and_fall_back() {
     let cases = [
-        ("config/unknown-key.yaml", "config unknown-key.yaml: unknown field `readonly`, expected one of `readOnly`, `theme`, `logLevel`, `maxEvents`, `contexts`, `journal`; using the defaults (fix the file and restart)"),
-        ("config/bad-type.yaml", "config bad-type.yaml: invalid type: string \"lots\", expected usize; using the defaults (fix the file and restart)"),
-        ("config/bad-syntax.yaml", "config bad-syntax.yaml: did not find expected ',' or ']' at line 2 column 1, while parsing a flow sequence at line 1 column 8; using the defaults (fix the file and restart)"),
+        (
+            "config/unknown-key.yaml",
+            "config unknown-key.yaml: unknown field `readonly`, expected one of `readOnly`, `theme`, `logLevel`, `maxEvents`, `contexts`, `journal`; using the defaults (fix the file and restart)",
+        ),
+        (
+            "config/bad-type.yaml",
+            "config bad-type.yaml: invalid type: string \"lots\", expected usize; using the defaults (fix the file and restart)",
+        ),
+        (
+            "config/bad-syntax.yaml",
+            "config bad-syntax.yaml: did not find expected ',' or ']' at line 2 column 1, while parsing a flow sequence at line 1 column 8; using the defaults (fix the file and restart)",
+        ),
     ];
     for (file, expected) in cases {
         let origin = file.trim_start_matches("config/");
@@ -62,7 +71,11 @@ fn invalid_configs_warn_with_exact_text_and_fall_back() {
 
 #[test]
 fn load_uses_config_path_and_reports_a_missing_one() {
-    let s = config::load(&LoadOptions { config_path: Some(fixture("config/valid.yaml")), config_dir: Some(fixture("nowhere")), ..Default::default() });
+    let s = config::load(&LoadOptions {
+        config_path: Some(fixture("config/valid.yaml")),
+        config_dir: Some(fixture("nowhere")),
+        ..Default::default()
+    });
     assert!(s.warnings.is_empty(), "{:?}", s.warnings);
     assert_eq!(s.theme.name, "light");
     let missing = fixture("config/missing.yaml");
@@ -94,7 +107,13 @@ fn themes_load_patch_and_fail_softly() {
     assert_eq!(t.color(Slot::Danger), Color::Rgb(255, 0, 0));
     let bad = fixture("themes/bad-color.yaml");
     let (t, w) = theme::load(bad.to_str().unwrap(), None, false);
-    assert_eq!(w, vec![format!("theme {}: slot `danger`: `blurple` is not a colour (use a name, #rrggbb or 0-255); using the built-in `dark` theme", bad.display())]);
+    assert_eq!(
+        w,
+        vec![format!(
+            "theme {}: slot `danger`: `blurple` is not a colour (use a name, #rrggbb or 0-255); using the built-in `dark` theme",
+            bad.display()
+        )]
+    );
     assert_eq!(t, Theme::preset("dark").unwrap());
     let (t, w) = theme::load("solarized", None, false);
     assert_eq!(w, vec!["unknown theme `solarized`: not a built-in (dark, light, high-contrast) nor a file; using `dark`".to_string()]);

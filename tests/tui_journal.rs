@@ -4,8 +4,8 @@
 #[path = "fixtures/tui/cluster.rs"]
 mod cluster;
 use cluster::cells_of;
-use cluster::text;
 use cluster::keys;
+use cluster::text;
 #[path = "fixtures/tui/journal.rs"]
 mod journal;
 
@@ -28,8 +28,6 @@ fn app(theme: Theme, w: u16, h: u16) -> App<TestBackend> {
     app.dispatch(Action::Engine(EngineEvent::Journal(feed)));
     app
 }
-
-
 
 /// Feeds `s` through the app's own loop (`run_with`), as a terminal would.
 async fn run(app: &mut App<TestBackend>, s: &str) {
@@ -145,9 +143,7 @@ async fn bad_filters_are_messages() {
 }
 
 fn appended(prev: &Entry, n: u64) -> Vec<Entry> {
-    (1..=n)
-        .map(|i| Entry { seq: prev.seq + i, kind: "note".into(), change: Some("CHG-1043".into()), ..prev.clone() })
-        .collect()
+    (1..=n).map(|i| Entry { seq: prev.seq + i, kind: "note".into(), change: Some("CHG-1043".into()), ..prev.clone() }).collect()
 }
 
 #[tokio::test]

@@ -20,7 +20,6 @@ fn app(read_only: bool) -> App<TestBackend> {
     app
 }
 
-
 /// Run the loop over `input` until it ends (or quit); return the commands sent.
 async fn run(app: &mut App<TestBackend>, input: Vec<InputEvent>) -> Vec<Command> {
     let (_ev_tx, ev_rx) = mpsc::channel(16);
@@ -113,8 +112,16 @@ async fn drill_in_to_pod_yaml_logs_and_back() {
     run(&mut app, vec![]).await;
     assert!(screen_text(&app).contains("kind: Pod"));
     let cmds = run(&mut app, keys("\x1bl")).await;
-    assert_eq!(cmds, [Command::FetchLogs { namespace: "payments".into(), pod: "checkout-5f7c-bbbb1".into(), container: Some("checkout".into()) }]);
-    app.dispatch(Action::Engine(EngineEvent::Logs { namespace: "payments".into(), pod: "checkout-5f7c-bbbb1".into(), container: Some("checkout".into()), text: "panic: bad config\n".into() }));
+    assert_eq!(
+        cmds,
+        [Command::FetchLogs { namespace: "payments".into(), pod: "checkout-5f7c-bbbb1".into(), container: Some("checkout".into()) }]
+    );
+    app.dispatch(Action::Engine(EngineEvent::Logs {
+        namespace: "payments".into(),
+        pod: "checkout-5f7c-bbbb1".into(),
+        container: Some("checkout".into()),
+        text: "panic: bad config\n".into(),
+    }));
     run(&mut app, vec![]).await;
     assert!(screen_text(&app).contains("panic: bad config"));
     run(&mut app, keys("\x1b\x1b")).await;
@@ -171,7 +178,8 @@ async fn navigation_keys_move_the_selection() {
 async fn mouse_click_selects_and_scroll_moves() {
     let mut app = app(false);
     // Header 3 lines, table border 1, column header 1: the third data row is at y = 7.
-    let click = InputEvent::Mouse(MouseEvent { kind: MouseEventKind::Down(MouseButton::Left), column: 20, row: 7, modifiers: KeyModifiers::NONE });
+    let click =
+        InputEvent::Mouse(MouseEvent { kind: MouseEventKind::Down(MouseButton::Left), column: 20, row: 7, modifiers: KeyModifiers::NONE });
     run(&mut app, vec![click]).await;
     assert_eq!(names(&app)[app.state().screen().list.selected], "ledger-db");
     let scroll = InputEvent::Mouse(MouseEvent { kind: MouseEventKind::ScrollDown, column: 20, row: 7, modifiers: KeyModifiers::NONE });

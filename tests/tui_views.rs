@@ -17,10 +17,9 @@ fn app(theme: Theme, w: u16, h: u16, read_only: bool) -> App<TestBackend> {
     app
 }
 
-
 fn keys(app: &mut App<TestBackend>, s: &str) {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use cabin::tui::InputEvent;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     for c in s.chars() {
         let code = match c {
             '\n' => KeyCode::Enter,
@@ -48,7 +47,14 @@ fn views() -> Vec<(&'static str, &'static str, Option<EngineEvent>)> {
         ("namespaces", ":ns\n", None),
         ("workload", "j\n", None),
         ("pod", "j\n\n", None),
-        ("yaml", "j\n\ny", Some(EngineEvent::Yaml { key: yaml_key, yaml: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: checkout-5f7c-bbbb1\n  namespace: payments\n".into() })),
+        (
+            "yaml",
+            "j\n\ny",
+            Some(EngineEvent::Yaml {
+                key: yaml_key,
+                yaml: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: checkout-5f7c-bbbb1\n  namespace: payments\n".into(),
+            }),
+        ),
         ("help", "?", None),
         ("filter", "/check\n", None),
     ]

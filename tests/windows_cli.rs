@@ -72,9 +72,11 @@ fn check_json_has_the_contract_keys_in_order() {
                    {"kind": "deny", "schedule": "0 22 * * *", "duration": "1h", "namespaces": ["prod"]}]);
     let path = write_project(dir.path(), 0, w.as_array().unwrap());
     let out = cabin()
-        .args(["windows", "check", "--project"]).arg(&path)
+        .args(["windows", "check", "--project"])
+        .arg(&path)
         .args(["--app", "web", "--at", "2024-07-15T10:30:00Z", "--json"])
-        .output().unwrap();
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(
         text.trim(),
@@ -87,8 +89,7 @@ fn invalid_schedule_reports_the_can_sync_error_and_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
     let w = json!([{"kind": "deny", "schedule": "* 10 * * 7", "duration": "2h", "applications": ["*"]}]);
     let path = write_project(dir.path(), 0, w.as_array().unwrap());
-    let out = cabin().args(["windows", "check", "--project"]).arg(&path)
-        .args(["--at", "2024-07-15T11:00:00Z", "--json"]).output().unwrap();
+    let out = cabin().args(["windows", "check", "--project"]).arg(&path).args(["--at", "2024-07-15T11:00:00Z", "--json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["error"], "invalid sync windows: cannot parse schedule '* 10 * * 7': end of range (7) above maximum (6): 7");
@@ -114,8 +115,7 @@ fn unusable_input_exits_two_with_a_message() {
             assert!(err.contains(needle), "{sub}: {err}");
         }
     }
-    let out = cabin().args(["windows", "check", "--project"]).arg(&not_project)
-        .args(["--at", "yesterday"]).output().unwrap();
+    let out = cabin().args(["windows", "check", "--project"]).arg(&not_project).args(["--at", "yesterday"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 

@@ -96,12 +96,17 @@ fn freezes_block_unless_an_exception_applies() {
     assert!(matches!(change_clock(&windows, &freezes, &change("security-scan", "prod", &[]), xmas), ClockState::Open { .. }));
     // Scoped freeze: only shop namespaces on black friday.
     let bf = t("2026-11-28T12:00:00Z");
-    assert!(matches!(change_clock(&windows, &freezes, &change("web", "shop-eu", &[]), bf), ClockState::Frozen { ref freeze, .. } if freeze == "black-friday"));
+    assert!(
+        matches!(change_clock(&windows, &freezes, &change("web", "shop-eu", &[]), bf), ClockState::Frozen { ref freeze, .. } if freeze == "black-friday")
+    );
     assert!(matches!(change_clock(&windows, &freezes, &change("web", "prod", &[]), bf), ClockState::Open { .. }));
     // Recurring freeze in New York time: 1 Feb 00:00 EST = 05:00Z, for 24h.
     let s = change_clock(&windows, &freezes, &change("ledger-api", "fin", &[]), t("2026-02-01T06:00:00Z"));
     assert_eq!(s, ClockState::Frozen { freeze: "month-end-close".into(), until: t("2026-02-02T05:00:00Z"), exception: None });
-    assert!(matches!(change_clock(&windows, &freezes, &change("ledger-api", "fin", &[]), t("2026-02-01T04:59:00Z")), ClockState::Open { .. }));
+    assert!(matches!(
+        change_clock(&windows, &freezes, &change("ledger-api", "fin", &[]), t("2026-02-01T04:59:00Z")),
+        ClockState::Open { .. }
+    ));
 }
 
 #[test]
@@ -119,19 +124,24 @@ fn next_occurrences_and_agenda() {
     let win = w("allow", "0 2 * * 2,4", "4h");
     let next = next_occurrences(&win, t("2024-07-15T00:00:00Z"), 5).unwrap();
     let starts: Vec<String> = next.iter().map(|(s, _)| s.to_rfc3339()).collect();
-    assert_eq!(starts, [
-        "2024-07-16T02:00:00+00:00", "2024-07-18T02:00:00+00:00", "2024-07-23T02:00:00+00:00",
-        "2024-07-25T02:00:00+00:00", "2024-07-30T02:00:00+00:00",
-    ]);
+    assert_eq!(
+        starts,
+        [
+            "2024-07-16T02:00:00+00:00",
+            "2024-07-18T02:00:00+00:00",
+            "2024-07-23T02:00:00+00:00",
+            "2024-07-25T02:00:00+00:00",
+            "2024-07-30T02:00:00+00:00",
+        ]
+    );
     assert_eq!(next[0].1, t("2024-07-16T06:00:00Z"));
     let projects = vec![ProjectWindows { project: "shop".into(), windows: vec![win, w("deny", "0 3 * * 2", "1h")] }];
     let occ = occurrences(&projects, None, t("2024-07-16T03:30:00Z"), 3);
     let kinds: Vec<(OccurrenceKind, String)> = occ.iter().map(|o| (o.kind, o.start.format("%d %H:%M").to_string())).collect();
-    assert_eq!(kinds, [
-        (OccurrenceKind::Allow, "16 02:00".into()),
-        (OccurrenceKind::Deny, "16 03:00".into()),
-        (OccurrenceKind::Allow, "18 02:00".into()),
-    ]);
+    assert_eq!(
+        kinds,
+        [(OccurrenceKind::Allow, "16 02:00".into()), (OccurrenceKind::Deny, "16 03:00".into()), (OccurrenceKind::Allow, "18 02:00".into()),]
+    );
     let text = render_agenda(&projects, t("2024-07-16T03:30:00Z"), 3);
     assert!(text.contains("02:00–07-16 06:00 (4h00m) Allow shop[0] ◀ now"), "{text}");
     assert!(text.contains("Thu 2024-07-18"), "{text}");
@@ -144,15 +154,16 @@ fn calendar_merges_windows_and_freezes() {
     let projects = vec![ProjectWindows { project: "shop".into(), windows: vec![w("allow", "0 2 * * *", "1h")] }];
     let target = change("web", "shop-eu", &[]).app;
     let occ = calendar(&projects, &freezes, Some(&target), t("2026-11-27T00:00:00Z"), 2);
-    let got: Vec<(OccurrenceKind, String, String)> = occ
-        .iter()
-        .map(|o| (o.kind, o.source.clone(), o.start.format("%d %H:%M").to_string()))
-        .collect();
-    assert_eq!(got, [
-        (OccurrenceKind::Allow, "shop".into(), "27 02:00".into()),
-        (OccurrenceKind::Freeze, "black-friday".into(), "27 05:00".into()),
-        (OccurrenceKind::Allow, "shop".into(), "28 02:00".into()),
-    ]);
+    let got: Vec<(OccurrenceKind, String, String)> =
+        occ.iter().map(|o| (o.kind, o.source.clone(), o.start.format("%d %H:%M").to_string())).collect();
+    assert_eq!(
+        got,
+        [
+            (OccurrenceKind::Allow, "shop".into(), "27 02:00".into()),
+            (OccurrenceKind::Freeze, "black-friday".into(), "27 05:00".into()),
+            (OccurrenceKind::Allow, "shop".into(), "28 02:00".into()),
+        ]
+    );
     // Another namespace is not in the black-friday scope.
     let other = change("web", "prod", &[]).app;
     assert!(calendar(&projects, &freezes, Some(&other), t("2026-11-27T00:00:00Z"), 2).iter().all(|o| o.kind != OccurrenceKind::Freeze));

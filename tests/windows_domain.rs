@@ -211,5 +211,8 @@ fn validation_messages_in_argo_order() {
     assert_eq!(validate_windows(&[long]).unwrap_err().to_string(), "description must not exceed 255 characters");
     let mut none = a;
     none.applications.clear();
-    assert_eq!(validate_windows(&[none]).unwrap_err().to_string(), "window 'allow':'0 2 * * *':'1h' requires one of application, cluster or namespace");
+    assert_eq!(
+        validate_windows(&[none]).unwrap_err().to_string(),
+        "window 'allow':'0 2 * * *':'1h' requires one of application, cluster or namespace"
+    );
 }

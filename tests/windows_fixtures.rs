@@ -16,16 +16,8 @@ fn every_sample_case_passes_through_the_domain_api() {
     assert!(cases.len() >= 30, "fixture has {} cases", cases.len());
     let mut failures = Vec::new();
     for case in &cases {
-        let windows: Vec<SyncWindow> = support::windows_json(case)
-            .into_iter()
-            .map(|w| serde_json::from_value(w).unwrap())
-            .collect();
-        let target = support::target(case).map(|[name, namespace, server, dest_name]| AppTarget {
-            name,
-            namespace,
-            server,
-            dest_name,
-        });
+        let windows: Vec<SyncWindow> = support::windows_json(case).into_iter().map(|w| serde_json::from_value(w).unwrap()).collect();
+        let target = support::target(case).map(|[name, namespace, server, dest_name]| AppTarget { name, namespace, server, dest_name });
         let op = case["operationStartTime"].as_str().map(instant);
         let report = check(&windows, target.as_ref(), instant(&support::now(case)), op);
         let validation = validate_windows(&windows).map_err(|e| e.to_string());

@@ -13,8 +13,7 @@ use crate::cluster::{ConnectOptions, Connection};
 use crate::journal::export::{one_line, to_csv, to_json};
 use crate::journal::markdown::to_markdown;
 use crate::journal::{
-    EntryFilter, Head, Journal, JournalContext, JournalError, NewEntry, SystemClock, VerifyStatus,
-    read_entries, read_since, verify_path,
+    EntryFilter, Head, Journal, JournalContext, JournalError, NewEntry, SystemClock, VerifyStatus, read_entries, read_since, verify_path,
 };
 
 /// The audit journal: verify, export, append, tail, seal.
@@ -119,12 +118,8 @@ pub fn run(args: JournalArgs) -> ExitCode {
     let result = match args.command {
         JournalCmd::Verify { against_cluster: true, cluster, .. } => verify_against_cluster(&path, &cluster),
         JournalCmd::Verify { expect_head, .. } => verify(&path, expect_head.as_deref()),
-        JournalCmd::Export { format, change, since, until } => {
-            export(&path, format, change, since.as_deref(), until.as_deref())
-        }
-        JournalCmd::Append { change, kind, message, outcome } => {
-            append(&path, change, &kind, &message, outcome)
-        }
+        JournalCmd::Export { format, change, since, until } => export(&path, format, change, since.as_deref(), until.as_deref()),
+        JournalCmd::Append { change, kind, message, outcome } => append(&path, change, &kind, &message, outcome),
         JournalCmd::Tail { follow, lines } => tail(&path, follow, lines),
         JournalCmd::Seal { to_cluster, cluster } => seal(&path, to_cluster.then_some(&cluster)),
         JournalCmd::Stress { count } => stress(&path, count),
@@ -171,10 +166,8 @@ where
     Fut: std::future::Future<Output = Result<T, AnchorError>> + 'a,
 {
     let opts = ConnectOptions { kubeconfig: c.kubeconfig.clone(), context: c.context.clone(), read_only };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("cannot start the async runtime: {e}"))?;
     runtime
         .block_on(async {
             let conn = crate::cluster::connect(opts).await.map_err(AnchorError::from)?;
@@ -201,13 +194,7 @@ fn parse_head(s: &str) -> Result<Head, String> {
     Ok(Head { seq, hash })
 }
 
-fn export(
-    path: &Path,
-    format: ExportFormat,
-    change: Option<String>,
-    since: Option<&str>,
-    until: Option<&str>,
-) -> CmdResult {
+fn export(path: &Path, format: ExportFormat, change: Option<String>, since: Option<&str>, until: Option<&str>) -> CmdResult {
     let filter = EntryFilter {
         change,
         since: since.map(|t| parse_time(t, false)).transpose()?,
@@ -215,8 +202,7 @@ fn export(
         ..EntryFilter::default()
     };
     let status = verify_path(path, None).map_err(|e| e.to_string())?;
-    let entries: Vec<_> =
-        read_entries(path).map_err(|e| e.to_string())?.into_iter().filter(|e| filter.matches(e)).collect();
+    let entries: Vec<_> = read_entries(path).map_err(|e| e.to_string())?.into_iter().filter(|e| filter.matches(e)).collect();
     let text = match format {
         ExportFormat::Md => to_markdown(&entries, &status, &path.display().to_string()),
         ExportFormat::Csv => to_csv(&entries),
@@ -247,8 +233,7 @@ fn print_out(text: &str) -> Result<(), String> {
 }
 
 fn open_journal(path: &Path) -> Result<Journal, String> {
-    let (journal, report) = Journal::open(path, JournalContext::local(), Box::new(SystemClock))
-        .map_err(|e| e.to_string())?;
+    let (journal, report) = Journal::open(path, JournalContext::local(), Box::new(SystemClock)).map_err(|e| e.to_string())?;
     if let Some(r) = report.repaired {
         eprintln!(
             "cabin journal: repaired {}: cut a torn last line ({} bytes, sha256 {}) left by a crash; \

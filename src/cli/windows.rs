@@ -96,18 +96,17 @@ pub fn run(args: WindowsArgs) -> ExitCode {
 }
 
 fn load(path: &Path) -> Result<WindowProject, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        format!("cannot read project file {}: {e}; pass an Argo CD AppProject manifest", path.display())
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read project file {}: {e}; pass an Argo CD AppProject manifest", path.display()))?;
     parse_project(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn instant(flag: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, String> {
     value
         .map(|v| {
-            DateTime::parse_from_rfc3339(v).map(|d| d.with_timezone(&Utc)).map_err(|e| {
-                format!("--{flag} '{v}' is not an RFC 3339 instant ({e}); e.g. 2024-07-15T12:30:00Z")
-            })
+            DateTime::parse_from_rfc3339(v)
+                .map(|d| d.with_timezone(&Utc))
+                .map_err(|e| format!("--{flag} '{v}' is not an RFC 3339 instant ({e}); e.g. 2024-07-15T12:30:00Z"))
         })
         .transpose()
 }
@@ -116,10 +115,7 @@ fn run_check(a: &CheckArgs) -> Result<ExitCode, String> {
     let project = load(&a.project)?;
     let at = instant("at", a.at.as_deref())?.unwrap_or_else(Utc::now);
     let op_start = instant("operation-start", a.operation_start.as_deref())?;
-    let any_target = a.app.is_some()
-        || a.dest_namespace.is_some()
-        || a.dest_server.is_some()
-        || a.dest_name.is_some();
+    let any_target = a.app.is_some() || a.dest_namespace.is_some() || a.dest_server.is_some() || a.dest_name.is_some();
     let target = any_target.then(|| AppTarget {
         name: a.app.clone().unwrap_or_default(),
         namespace: a.dest_namespace.clone().unwrap_or_default(),
@@ -163,10 +159,8 @@ fn run_list(a: &ListArgs) -> Result<ExitCode, String> {
 /// connection. Projects whose windows cannot be read are named on stderr; the rest is listed.
 fn list_from_cluster(a: &ListArgs) -> Result<ExitCode, String> {
     let opts = ConnectOptions { kubeconfig: a.kubeconfig.clone(), context: a.context.clone(), read_only: true };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let listed = runtime.block_on(async {
         let conn = crate::cluster::connect(opts).await?;
         crate::cluster::appprojects::list(&conn).await
@@ -178,8 +172,7 @@ fn list_from_cluster(a: &ListArgs) -> Result<ExitCode, String> {
     if found.projects.is_empty() && found.errors.is_empty() {
         eprintln!("cabin windows: no Argo CD AppProjects in the cluster (is Argo CD installed?)");
     }
-    let projects: Vec<ProjectWindows> =
-        found.projects.into_iter().map(|(project, windows)| ProjectWindows { project, windows }).collect();
+    let projects: Vec<ProjectWindows> = found.projects.into_iter().map(|(project, windows)| ProjectWindows { project, windows }).collect();
     print!("{}", render_agenda(&projects, Utc::now(), a.days));
     Ok(ExitCode::SUCCESS)
 }

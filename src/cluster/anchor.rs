@@ -23,9 +23,13 @@ pub const SEALED_AT_ANNOTATION: &str = "cabin.dev/journal-sealed-at";
 /// Why the anchor cannot be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum AnchorError {
-    #[error("namespace {namespace:?} does not exist in the cluster; create it with `kubectl create namespace {namespace}` (or pass --namespace NS)")]
+    #[error(
+        "namespace {namespace:?} does not exist in the cluster; create it with `kubectl create namespace {namespace}` (or pass --namespace NS)"
+    )]
     NoNamespace { namespace: String },
-    #[error("no journal anchor in the cluster (ConfigMap {namespace}/{ANCHOR_NAME} with annotation {HEAD_ANNOTATION}); record one with `cabin journal seal --to-cluster`")]
+    #[error(
+        "no journal anchor in the cluster (ConfigMap {namespace}/{ANCHOR_NAME} with annotation {HEAD_ANNOTATION}); record one with `cabin journal seal --to-cluster`"
+    )]
     NoAnchor { namespace: String },
     #[error(transparent)]
     Cluster(#[from] ClusterError),
@@ -60,10 +64,8 @@ async fn check_namespace(conn: &Connection, namespace: &str) -> Result<(), Ancho
 pub async fn write_anchor(conn: &Connection, namespace: &str, head: &str, sealed_at: &str) -> Result<(), AnchorError> {
     check_namespace(conn, namespace).await?;
     let api = configmaps(conn, namespace);
-    let annotations = BTreeMap::from([
-        (HEAD_ANNOTATION.to_string(), head.to_string()),
-        (SEALED_AT_ANNOTATION.to_string(), sealed_at.to_string()),
-    ]);
+    let annotations =
+        BTreeMap::from([(HEAD_ANNOTATION.to_string(), head.to_string()), (SEALED_AT_ANNOTATION.to_string(), sealed_at.to_string())]);
     let patch = serde_json::json!({ "metadata": { "annotations": annotations } });
     match api.patch(ANCHOR_NAME, &PatchParams::default(), &Patch::Merge(&patch)).await {
         Ok(_) => return Ok(()),
@@ -83,11 +85,9 @@ pub async fn write_anchor(conn: &Connection, namespace: &str, head: &str, sealed
         Ok(_) => Ok(()),
         Err(kube::Error::Api(s)) if s.code == 404 => Err(AnchorError::NoNamespace { namespace: namespace.to_string() }),
         // Created concurrently by another seal: patch it after all.
-        Err(kube::Error::Api(s)) if s.code == 409 => api
-            .patch(ANCHOR_NAME, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-            .map(|_| ())
-            .map_err(|e| conn.error(e).into()),
+        Err(kube::Error::Api(s)) if s.code == 409 => {
+            api.patch(ANCHOR_NAME, &PatchParams::default(), &Patch::Merge(&patch)).await.map(|_| ()).map_err(|e| conn.error(e).into())
+        }
         Err(e) => Err(conn.error(e).into()),
     }
 }

@@ -129,8 +129,7 @@ async fn follow(conn: Connection, tx: mpsc::Sender<ProjectsSignal>) {
                     let error = watch_error(&conn, e);
                     let signal = if matches!(error, ClusterError::NotFound { .. }) {
                         wait = ABSENT_RECHECK;
-                        (!std::mem::replace(&mut absent_reported, true))
-                            .then(|| ProjectsSignal::Changed(ClusterProjects::default()))
+                        (!std::mem::replace(&mut absent_reported, true)).then(|| ProjectsSignal::Changed(ClusterProjects::default()))
                     } else {
                         wait = backoff;
                         Some(ProjectsSignal::Failed(error))
@@ -155,11 +154,7 @@ async fn follow(conn: Connection, tx: mpsc::Sender<ProjectsSignal>) {
 }
 
 /// Applies one watcher event; true when the visible set changed (or the initial list ended).
-fn apply(
-    objects: &mut BTreeMap<Key, DynamicObject>,
-    buffer: &mut BTreeMap<Key, DynamicObject>,
-    ev: watcher::Event<DynamicObject>,
-) -> bool {
+fn apply(objects: &mut BTreeMap<Key, DynamicObject>, buffer: &mut BTreeMap<Key, DynamicObject>, ev: watcher::Event<DynamicObject>) -> bool {
     match ev {
         watcher::Event::Init => {
             buffer.clear();
@@ -184,7 +179,6 @@ fn apply(
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,7 +191,8 @@ mod tests {
 
     #[test]
     fn converts_windows_and_reports_a_bad_project_by_name() {
-        let good = obj("argocd", "b", serde_json::json!({"syncWindows": [{"kind": "allow", "schedule": "0 2 * * *", "duration": "1h"}, null]}));
+        let good =
+            obj("argocd", "b", serde_json::json!({"syncWindows": [{"kind": "allow", "schedule": "0 2 * * *", "duration": "1h"}, null]}));
         let empty = obj("argocd", "a", serde_json::json!({}));
         let bad = obj("argocd", "c", serde_json::json!({"syncWindows": [{"kind": 7}]}));
         let got = collect([&good, &bad, &empty]);

@@ -70,8 +70,7 @@ pub async fn connect(opts: ConnectOptions) -> Result<Connection, ClusterError> {
         .await
         .map_err(|e| ClusterError::BadKubeconfig { path: source.clone(), detail: chain(&e) })?;
     let url = config.cluster_url.to_string().trim_end_matches('/').to_string();
-    let client = build_client(config, opts.read_only)
-        .map_err(|e| ClusterError::BadKubeconfig { path: source, detail: chain(&e) })?;
+    let client = build_client(config, opts.read_only).map_err(|e| ClusterError::BadKubeconfig { path: source, detail: chain(&e) })?;
     let user = probe_user(&client, &context, &url).await?.unwrap_or(kube_user);
     let info = ContextInfo { context, cluster_url: url, user, read_only: opts.read_only, contexts };
     Ok(Connection { client, info, opts })
@@ -143,14 +142,11 @@ async fn probe_user(client: &Client, context: &str, url: &str) -> Result<Option<
     };
     let api: Api<SelfSubjectReview> = Api::all(client.clone());
     let review = SelfSubjectReview::default();
-    let answer = tokio::time::timeout(PROBE_TIMEOUT, api.create(&PostParams::default(), &review))
-        .await
-        .map_err(|_| timeout("SelfSubjectReview"))?;
+    let answer =
+        tokio::time::timeout(PROBE_TIMEOUT, api.create(&PostParams::default(), &review)).await.map_err(|_| timeout("SelfSubjectReview"))?;
     match answer {
         Ok(r) => Ok(r.status.and_then(|s| s.user_info).and_then(|u| u.username)),
-        Err(kube::Error::Api(s)) if matches!(s.code, 403..=405) => {
-            fallback_probe(client, context, url).await.map(|()| None)
-        }
+        Err(kube::Error::Api(s)) if matches!(s.code, 403..=405) => fallback_probe(client, context, url).await.map(|()| None),
         Err(e) => Err(ClusterError::from_kube(e, context, url)),
     }
 }

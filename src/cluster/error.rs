@@ -15,9 +15,13 @@ pub enum ClusterError {
     UnknownContext { name: String, known: Vec<String> },
     #[error("cannot reach the API server {url}: {detail}; check that the cluster is up and the context {context:?} points at it")]
     Unreachable { context: String, url: String, detail: String },
-    #[error("the API server rejected the credentials of context {context:?} (401 Unauthorized: {detail}); the token may be expired or wrong: refresh your credentials or check the context")]
+    #[error(
+        "the API server rejected the credentials of context {context:?} (401 Unauthorized: {detail}); the token may be expired or wrong: refresh your credentials or check the context"
+    )]
     Unauthorized { context: String, detail: String },
-    #[error("forbidden (403): {detail}; the user of context {context:?} lacks the RBAC permission for this, ask for access or use another context")]
+    #[error(
+        "forbidden (403): {detail}; the user of context {context:?} lacks the RBAC permission for this, ask for access or use another context"
+    )]
     Forbidden { context: String, detail: String },
     #[error("{0}")]
     ReadOnly(ReadOnlyRefused),
@@ -30,11 +34,7 @@ pub enum ClusterError {
 }
 
 fn list(names: &[String]) -> String {
-    if names.is_empty() {
-        "(none)".to_string()
-    } else {
-        names.join(", ")
-    }
+    if names.is_empty() { "(none)".to_string() } else { names.join(", ") }
 }
 
 impl ClusterError {

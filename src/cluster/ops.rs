@@ -54,18 +54,20 @@ pub async fn fetch_yaml(conn: &Connection, key: &ObjectKey) -> Result<String, Cl
 }
 
 pub async fn fetch_logs(conn: &Connection, namespace: &str, pod: &str, container: Option<&str>) -> Result<String, ClusterError> {
-    let params = LogParams {
-        container: container.map(str::to_string),
-        tail_lines: Some(LOG_TAIL_LINES),
-        ..LogParams::default()
-    };
+    let params = LogParams { container: container.map(str::to_string), tail_lines: Some(LOG_TAIL_LINES), ..LogParams::default() };
     api::<Pod>(conn, namespace).logs(pod, &params).await.map_err(|e| conn.error(e))
 }
 
 /// `kubectl set image deployment/NAME CONTAINER=IMAGE` as a strategic merge patch.
 /// Sets one container's image (a strategic merge patch, as `kubectl set image` sends).
 /// Returns the Deployment's resourceVersion after the change.
-pub async fn set_image(conn: &Connection, namespace: &str, deployment: &str, container: &str, image: &str) -> Result<Option<String>, ClusterError> {
+pub async fn set_image(
+    conn: &Connection,
+    namespace: &str,
+    deployment: &str,
+    container: &str,
+    image: &str,
+) -> Result<Option<String>, ClusterError> {
     let patch = serde_json::json!({
         "spec": { "template": { "spec": { "containers": [ { "name": container, "image": image } ] } } }
     });

@@ -129,9 +129,7 @@ where
 
 pub(crate) fn watch_error(conn: &Connection, err: watcher::Error) -> ClusterError {
     match err {
-        watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => {
-            conn.error(e)
-        }
+        watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => conn.error(e),
         watcher::Error::WatchError(status) => conn.error(kube::Error::Api(status)),
         watcher::Error::NoResourceVersion => ClusterError::Request { detail: err.to_string() },
     }
@@ -167,9 +165,7 @@ impl Watches {
         let mut pods: Vec<_> = self.pods.state().iter().map(|p| convert::pod_view(p)).collect();
         pods.sort_by(|a, b| a.namespace.cmp(&b.namespace).then_with(|| a.name.cmp(&b.name)));
         let mut events: Vec<_> = self.events.state().iter().map(|e| convert::event_view(e)).collect();
-        events.sort_by(|a, b| {
-            (b.last_seen, &a.namespace, &a.object, &a.reason).cmp(&(a.last_seen, &b.namespace, &b.object, &b.reason))
-        });
+        events.sort_by(|a, b| (b.last_seen, &a.namespace, &a.object, &a.reason).cmp(&(a.last_seen, &b.namespace, &b.object, &b.reason)));
         events.truncate(MAX_EVENTS);
         let mut pdbs: Vec<_> = self.pdbs.state().iter().map(|p| convert::pdb_view(p)).collect();
         pdbs.sort_by(|a, b| a.namespace.cmp(&b.namespace).then_with(|| a.name.cmp(&b.name)));

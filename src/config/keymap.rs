@@ -225,9 +225,7 @@ impl KeyMap {
 
     /// The action bound to `key`, if any (mutating actions are refused in read-only mode).
     pub fn action_for(&self, key: Key, read_only: bool) -> Option<ActionId> {
-        ActionId::all()
-            .filter(|a| !(read_only && a.mutating()))
-            .find(|a| self.bindings.get(a).is_some_and(|ks| ks.contains(&key)))
+        ActionId::all().filter(|a| !(read_only && a.mutating())).find(|a| self.bindings.get(a).is_some_and(|ks| ks.contains(&key)))
     }
 
     pub fn keys(&self, action: ActionId) -> &[Key] {
@@ -236,10 +234,7 @@ impl KeyMap {
 
     /// (action, keys) to show: help order, mutating ones hidden in read-only, unbound hidden.
     pub fn visible(&self, read_only: bool) -> Vec<(ActionId, &[Key])> {
-        visible_filter(ActionId::all(), read_only, ActionId::mutating)
-            .map(|a| (a, self.keys(a)))
-            .filter(|(_, k)| !k.is_empty())
-            .collect()
+        visible_filter(ActionId::all(), read_only, ActionId::mutating).map(|a| (a, self.keys(a))).filter(|(_, k)| !k.is_empty()).collect()
     }
 }
 

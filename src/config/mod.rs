@@ -65,10 +65,7 @@ impl Config {
     pub fn from_user_yaml(user_yaml: &str, origin: &str) -> (Config, Option<String>) {
         match Self::try_from_user_yaml(user_yaml) {
             Ok(c) => (c, None),
-            Err(e) => (
-                Self::defaults(),
-                Some(format!("config {origin}: {e}; using the defaults (fix the file and restart)")),
-            ),
+            Err(e) => (Self::defaults(), Some(format!("config {origin}: {e}; using the defaults (fix the file and restart)"))),
         }
     }
 

@@ -124,9 +124,7 @@ pub fn parse_onto(base: Option<&Theme>, text: &str, name: &str) -> Result<Theme,
             .find(|(_, n)| *n == key)
             .map(|(s, _)| *s)
             .ok_or_else(|| format!("unknown slot `{key}` (known: {})", slot_names()))?;
-        let color: Color = value
-            .parse()
-            .map_err(|_| format!("slot `{key}`: `{value}` is not a colour (use a name, #rrggbb or 0-255)"))?;
+        let color: Color = value.parse().map_err(|_| format!("slot `{key}`: `{value}` is not a colour (use a name, #rrggbb or 0-255)"))?;
         colors.insert(slot, color);
     }
     Ok(Theme { name: name.to_string(), colors, no_color: false })
@@ -147,9 +145,7 @@ pub fn load(name_or_path: &str, config_dir: Option<&Path>, no_color: bool) -> (T
     let theme = match (user_file, Theme::preset(name_or_path)) {
         (Some(path), preset) => {
             let base = preset.unwrap_or_default();
-            let loaded = std::fs::read_to_string(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|t| parse_onto(Some(&base), &t, name_or_path));
+            let loaded = std::fs::read_to_string(&path).map_err(|e| e.to_string()).and_then(|t| parse_onto(Some(&base), &t, name_or_path));
             loaded.unwrap_or_else(|e| {
                 warnings.push(format!("theme {}: {e}; using the built-in `{}` theme", path.display(), base.name));
                 base
@@ -157,10 +153,7 @@ pub fn load(name_or_path: &str, config_dir: Option<&Path>, no_color: bool) -> (T
         }
         (None, Some(preset)) => preset,
         (None, None) => {
-            warnings.push(format!(
-                "unknown theme `{name_or_path}`: not a built-in ({}) nor a file; using `dark`",
-                PRESETS.join(", ")
-            ));
+            warnings.push(format!("unknown theme `{name_or_path}`: not a built-in ({}) nor a file; using `dark`", PRESETS.join(", ")));
             Theme::default()
         }
     };

@@ -201,9 +201,7 @@ impl Engine {
     /// connection state when it changed and one snapshot of all stores.
     async fn emit(&mut self) -> bool {
         self.last_emit = Some(Instant::now());
-        if std::mem::take(&mut self.windows.dirty)
-            && !self.send(EngineEvent::Windows(Box::new(self.windows.merged()))).await
-        {
+        if std::mem::take(&mut self.windows.dirty) && !self.send(EngineEvent::Windows(Box::new(self.windows.merged()))).await {
             return false;
         }
         if !std::mem::take(&mut self.dirty) {
@@ -258,9 +256,7 @@ impl Engine {
         let opts = ConnectOptions { context: Some(name.clone()), ..self.conn.options().clone() };
         let tx = self.switched_tx.clone();
         tokio::spawn(async move {
-            let result = crate::cluster::connect(opts)
-                .await
-                .map_err(|e| failure(&format!("cannot switch to context {name:?}"), &e));
+            let result = crate::cluster::connect(opts).await.map_err(|e| failure(&format!("cannot switch to context {name:?}"), &e));
             let _ = tx.send(result).await;
         });
     }
@@ -292,8 +288,7 @@ impl Engine {
         let (info, scope, events) = (self.conn.info().clone(), self.scope.clone(), self.events.clone());
         tokio::spawn(async move {
             let context = info.context.clone();
-            let written =
-                tokio::task::spawn_blocking(move || session::journal_context_switch(&path, &info, &scope, &from)).await;
+            let written = tokio::task::spawn_blocking(move || session::journal_context_switch(&path, &info, &scope, &from)).await;
             let error = match written {
                 Ok(Ok(_)) => return,
                 Ok(Err(e)) => e.to_string(),

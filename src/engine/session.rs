@@ -22,7 +22,13 @@ pub fn journal_context_switch(path: &Path, info: &ContextInfo, scope: &Scope, fr
     append_session(path, info, scope, info.read_only, extra)
 }
 
-fn append_session(path: &Path, info: &ContextInfo, scope: &Scope, read_only: bool, extra: Map<String, Value>) -> Result<Entry, JournalError> {
+fn append_session(
+    path: &Path,
+    info: &ContextInfo,
+    scope: &Scope,
+    read_only: bool,
+    extra: Map<String, Value>,
+) -> Result<Entry, JournalError> {
     let mut ctx = JournalContext::local();
     ctx.actor.cluster_user = Some(info.user.clone()).filter(|u| !u.is_empty());
     ctx.cluster = Some(ClusterRef { server: info.cluster_url.clone(), context: info.context.clone() });

@@ -155,9 +155,7 @@ pub fn load_project_text(feed: &mut WindowsFeed, text: &str, origin: &str) {
         };
         for item in app_projects(value) {
             found += 1;
-            let parsed = yaml_serde::to_string(&item).map_err(|e| e.to_string()).and_then(|t| {
-                parse_project(&t).map_err(|e| e.to_string())
-            });
+            let parsed = yaml_serde::to_string(&item).map_err(|e| e.to_string()).and_then(|t| parse_project(&t).map_err(|e| e.to_string()));
             match parsed {
                 Ok(p) => feed.add_project(p.name, p.windows, origin),
                 Err(e) => feed.errors.push(format!("{origin}: document {}: {e}", n + 1)),

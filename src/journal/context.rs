@@ -60,7 +60,5 @@ fn user_from_passwd() -> Option<String> {
 
 /// `$XDG_DATA_HOME/cabin/journal.jsonl` (via `directories`).
 pub fn default_path() -> Result<PathBuf, JournalError> {
-    directories::ProjectDirs::from("", "", "cabin")
-        .map(|d| d.data_dir().join("journal.jsonl"))
-        .ok_or(JournalError::NoDefaultPath)
+    directories::ProjectDirs::from("", "", "cabin").map(|d| d.data_dir().join("journal.jsonl")).ok_or(JournalError::NoDefaultPath)
 }

@@ -9,8 +9,7 @@ pub fn to_json(entries: &[Entry]) -> Result<String, serde_json::Error> {
 }
 
 /// The CSV header row.
-pub const CSV_HEADER: &str =
-    "seq,ts,change,kind,outcome,cluster_user,local_user,host,server,context,targets,details,prev,hash";
+pub const CSV_HEADER: &str = "seq,ts,change,kind,outcome,cluster_user,local_user,host,server,context,targets,details,prev,hash";
 
 /// CSV (RFC 4180 quoting), one row per entry; `targets` joined by `;`, `details` as JSON.
 pub fn to_csv(entries: &[Entry]) -> String {
@@ -43,11 +42,7 @@ pub fn to_csv(entries: &[Entry]) -> String {
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
 /// One entry on one line, as `cabin journal tail` prints it.

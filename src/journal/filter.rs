@@ -11,8 +11,7 @@ use super::{JournalError, open_read};
 /// skipped: use [`super::verify_path`] to learn whether the journal can be trusted.
 pub fn read_entries(path: &Path) -> Result<Vec<Entry>, JournalError> {
     let file = open_read(path)?;
-    read_entries_from(std::io::BufReader::new(file))
-        .map_err(|source| JournalError::Read { path: path.into(), source })
+    read_entries_from(std::io::BufReader::new(file)).map_err(|source| JournalError::Read { path: path.into(), source })
 }
 
 /// [`read_entries`] over any reader.

@@ -24,10 +24,7 @@ pub fn to_markdown(entries: &[Entry], status: &VerifyStatus, source: &str) -> St
             let _ = writeln!(out, "- Verification: **verified**, {n} entries, head seq {} `{}`", head.seq, head.hash);
         }
         VerifyStatus::Broken { seq, reason } => {
-            let _ = writeln!(
-                out,
-                "- Verification: **BROKEN at seq {seq}: {reason}**. Do not rely on this report beyond seq {seq}."
-            );
+            let _ = writeln!(out, "- Verification: **BROKEN at seq {seq}: {reason}**. Do not rely on this report beyond seq {seq}.");
         }
     }
     let _ = writeln!(out, "- Entries in this report: {}\n", entries.len());

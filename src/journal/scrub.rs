@@ -50,17 +50,14 @@ fn scrub_object(map: Map<String, Value>) -> Map<String, Value> {
 
 /// True for keys like `token`, `id-token`, `password`, `client-key-data`, `Authorization`.
 pub fn is_secret_key(key: &str) -> bool {
-    let norm: String =
-        key.chars().filter(|c| *c != '-' && *c != '_').flat_map(char::to_lowercase).collect();
+    let norm: String = key.chars().filter(|c| *c != '-' && *c != '_').flat_map(char::to_lowercase).collect();
     norm.ends_with("token") || norm.ends_with("password") || SECRET_KEYS.contains(&norm.as_str())
 }
 
 /// A bearer/basic header value or a JWT.
 fn looks_like_credential(s: &str) -> bool {
     let lower = s.trim_start().to_ascii_lowercase();
-    lower.starts_with("bearer ")
-        || lower.starts_with("basic ")
-        || (s.starts_with("eyJ") && s.matches('.').count() == 2 && !s.contains(' '))
+    lower.starts_with("bearer ") || lower.starts_with("basic ") || (s.starts_with("eyJ") && s.matches('.').count() == 2 && !s.contains(' '))
 }
 
 fn redact_all(v: Value) -> Value {
@@ -73,9 +70,7 @@ fn redact_all(v: Value) -> Value {
 /// Keeps the keys of a Secret's data map, redacts every value.
 fn redact_values(v: Value) -> Value {
     match v {
-        Value::Object(map) => {
-            Value::Object(map.into_iter().map(|(k, v)| (k, redact_all(v))).collect())
-        }
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, redact_all(v))).collect()),
         other => redact_all(other),
     }
 }

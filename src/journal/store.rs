@@ -55,11 +55,7 @@ fn file_sink(f: &File) -> Box<dyn Write + '_> {
 
 impl Journal {
     /// Opens (creating with a genesis entry if needed) and repairs a torn tail.
-    pub fn open(
-        path: impl Into<PathBuf>,
-        ctx: JournalContext,
-        clock: Box<dyn Clock>,
-    ) -> Result<(Self, OpenReport), JournalError> {
+    pub fn open(path: impl Into<PathBuf>, ctx: JournalContext, clock: Box<dyn Clock>) -> Result<(Self, OpenReport), JournalError> {
         let journal = Self { path: path.into(), ctx, clock };
         let file = journal.lock_file()?;
         let p = journal.prepare(&file)?;
@@ -88,13 +84,7 @@ impl Journal {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(open_err)?;
         }
-        let file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(&self.path)
-            .map_err(open_err)?;
+        let file = OpenOptions::new().read(true).append(true).create(true).mode(0o600).open(&self.path).map_err(open_err)?;
         file.lock().map_err(|source| JournalError::Lock { path: self.path.clone(), source })?;
         Ok(file)
     }
@@ -106,9 +96,9 @@ impl Journal {
         let len = file.metadata().map_err(read_err)?.len();
         let tail = read_tail(file, len).map_err(read_err)?;
         let last = match &tail.last_line {
-            Some(line) => Some(entry::check_line(line).map_err(|e| {
-                self.damaged(format!("its last complete line is not a valid entry: {e:?}"))
-            })?),
+            Some(line) => {
+                Some(entry::check_line(line).map_err(|e| self.damaged(format!("its last complete line is not a valid entry: {e:?}")))?)
+            }
             None => None,
         };
         let cut = if tail.good_end < len { Some(self.cut(file, tail.good_end, len)?) } else { None };
@@ -132,25 +122,16 @@ impl Journal {
     fn cut(&self, file: &File, good_end: u64, len: u64) -> Result<(u64, u64, String), JournalError> {
         let n = len - good_end;
         let mut bytes = vec![0u8; usize::try_from(n).unwrap_or(usize::MAX)];
-        file.read_exact_at(&mut bytes, good_end)
-            .map_err(|source| JournalError::Read { path: self.path.clone(), source })?;
+        file.read_exact_at(&mut bytes, good_end).map_err(|source| JournalError::Read { path: self.path.clone(), source })?;
         if !looks_torn(&bytes) {
-            return Err(self.damaged(format!(
-                "the {n} bytes after the last complete line are not a torn entry; is this a cabin journal?"
-            )));
+            return Err(self.damaged(format!("the {n} bytes after the last complete line are not a torn entry; is this a cabin journal?")));
         }
         file.set_len(good_end).map_err(|source| JournalError::Write { path: self.path.clone(), source })?;
         file.sync_data().map_err(|source| JournalError::Sync { path: self.path.clone(), source })?;
         Ok((good_end, n, entry::hash_hex(&bytes)))
     }
 
-    fn write_entry(
-        &self,
-        file: &File,
-        prev: Option<&Entry>,
-        new: NewEntry,
-        sink: Sink<'_>,
-    ) -> Result<Entry, JournalError> {
+    fn write_entry(&self, file: &File, prev: Option<&Entry>, new: NewEntry, sink: Sink<'_>) -> Result<Entry, JournalError> {
         let now = self.clock.now();
         let (seq, prev_hash, ts) = match prev {
             None => (0, GENESIS_PREV.to_string(), now),
@@ -188,9 +169,7 @@ impl Journal {
     /// Makes the new file's directory entry durable too.
     fn sync_dir(&self) -> Result<(), JournalError> {
         let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|source| JournalError::Sync { path: dir.into(), source })
+        File::open(dir).and_then(|d| d.sync_all()).map_err(|source| JournalError::Sync { path: dir.into(), source })
     }
 
     fn damaged(&self, detail: String) -> JournalError {

@@ -149,10 +149,7 @@ fn a_writer_failing_mid_entry_loses_nothing() {
 #[test]
 fn garbage_and_damaged_files_are_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, content) in [
-        ("nl.txt", &b"hello\nworld\n"[..]),
-        ("raw.bin", &b"\x7fELF\x02\x01garbage"[..]),
-    ] {
+    for (name, content) in [("nl.txt", &b"hello\nworld\n"[..]), ("raw.bin", &b"\x7fELF\x02\x01garbage"[..])] {
         let path = dir.path().join(name);
         std::fs::write(&path, content).unwrap();
         let err = Journal::open(&path, ctx(), Box::new(StepClock(AtomicI64::new(0)))).err().unwrap();

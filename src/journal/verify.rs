@@ -27,14 +27,26 @@ pub enum BreakReason {
     HashMismatch,
     BrokenChain,
     Unparsable(String),
-    SeqGap { expected: u64, found: u64 },
-    TimeBackwards { previous: String, ts: String },
-    TruncatedTail { bytes: usize },
+    SeqGap {
+        expected: u64,
+        found: u64,
+    },
+    TimeBackwards {
+        previous: String,
+        ts: String,
+    },
+    TruncatedTail {
+        bytes: usize,
+    },
     Empty,
     /// The journal does not contain the anchored head (`--expect-head`).
-    AnchorMissing { last: Option<u64> },
+    AnchorMissing {
+        last: Option<u64>,
+    },
     /// The entry at the anchored seq has a different hash than the anchor.
-    AnchorMismatch { found: String },
+    AnchorMismatch {
+        found: String,
+    },
 }
 
 impl fmt::Display for BreakReason {

@@ -26,9 +26,13 @@ pub enum ConnState {
     Connecting,
     Live,
     /// Watches are retrying; `last_error` says why.
-    Reconnecting { last_error: String },
+    Reconnecting {
+        last_error: String,
+    },
     /// Gave up or cannot proceed without the user (401, 403 on everything, …).
-    Lost { last_error: String },
+    Lost {
+        last_error: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,9 +206,17 @@ pub enum EngineEvent {
     Connection(ConnState),
     Snapshot(Box<ClusterSnapshot>),
     /// Answer to `Command::FetchYaml`.
-    Yaml { key: ObjectKey, yaml: String },
+    Yaml {
+        key: ObjectKey,
+        yaml: String,
+    },
     /// Answer to `Command::FetchLogs`.
-    Logs { namespace: String, pod: String, container: Option<String>, text: String },
+    Logs {
+        namespace: String,
+        pod: String,
+        container: Option<String>,
+        text: String,
+    },
     Message(UserMessage),
     /// Journal entries appended since the last feed (all of them on the first feed, with
     /// `reset: true`) and the journal's verification state.

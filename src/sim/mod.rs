@@ -75,9 +75,7 @@ fn seed(store: &MemStore, objects: Vec<serde_json::Value>) -> Result<(), SimErro
 
 /// Start the simulator: bind, seed, spawn controllers, serve HTTPS, write the kubeconfig.
 pub async fn start(opts: SimOptions) -> Result<SimHandle, SimError> {
-    let listener = tokio::net::TcpListener::bind(opts.listen)
-        .await
-        .map_err(|source| SimError::Bind { addr: opts.listen, source })?;
+    let listener = tokio::net::TcpListener::bind(opts.listen).await.map_err(|source| SimError::Bind { addr: opts.listen, source })?;
     let addr = listener.local_addr().map_err(|source| SimError::Bind { addr: opts.listen, source })?;
     let pki = server::tls::generate()?;
     let tokens = server::auth::Tokens::generate();

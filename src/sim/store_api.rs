@@ -43,7 +43,9 @@ pub enum StoreError {
     NotFound { kind: String, name: String },
     #[error("{kind} \"{name}\" already exists")]
     AlreadyExists { kind: String, name: String },
-    #[error("Operation cannot be fulfilled on {kind} \"{name}\": the object has been modified; please apply your changes to the latest version and try again")]
+    #[error(
+        "Operation cannot be fulfilled on {kind} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
+    )]
     Conflict { kind: String, name: String },
     #[error("{0}")]
     Invalid(String),

@@ -70,7 +70,10 @@ pub enum Action {
     /// The 1-second clock: `now` for the change clock in the header and the calendar.
     Tick(chrono::DateTime<chrono::Utc>),
     /// Mouse click at a terminal cell.
-    Click { column: u16, row: u16 },
+    Click {
+        column: u16,
+        row: u16,
+    },
     Resize(u16, u16),
     Engine(EngineEvent),
 }

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures::{FutureExt, Stream, StreamExt};
-use ratatui::backend::Backend;
 use ratatui::Terminal;
+use ratatui::backend::Backend;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::{Receiver, Sender};
 use tokio::time::Instant;
@@ -208,7 +208,8 @@ impl<B: Backend> App<B> {
                 Err(TrySendError::Closed(c)) => {
                     tracing::debug!(?c, "engine gone");
                     if !self.state.quit {
-                        self.state.status = Some(message(MessageLevel::Error, "the engine stopped", Some("restart cabin; see the log file")));
+                        self.state.status =
+                            Some(message(MessageLevel::Error, "the engine stopped", Some("restart cabin; see the log file")));
                     }
                 }
             }

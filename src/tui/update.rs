@@ -264,7 +264,8 @@ fn logs(state: &mut AppState) -> Vec<Command> {
         (Target::Pod { namespace, name }, _) => (namespace, name, None),
         (_, ScreenKind::Pod { namespace, name }) => (namespace.clone(), name.clone(), None),
         _ => {
-            state.status = Some(message(MessageLevel::Warn, "logs: select a pod or a container first", Some("enter on a workload lists its pods")));
+            state.status =
+                Some(message(MessageLevel::Warn, "logs: select a pod or a container first", Some("enter on a workload lists its pods")));
             return Vec::new();
         }
     };
@@ -323,4 +324,3 @@ fn fill(state: &mut AppState, answer: &Awaiting, text: String) {
         }
     }
 }
-

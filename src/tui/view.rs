@@ -4,12 +4,12 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::{Block, Widget};
 
 use super::popups::PopupView;
+use super::screens::ScreenKind;
 use super::screens::calendar::CalendarView;
 use super::screens::dashboard::DashboardView;
 use super::screens::detail::{PodScreenView, WorkloadScreenView};
 use super::screens::journal_view::{self, JournalScreenView};
 use super::screens::table::ListView;
-use super::screens::ScreenKind;
 use super::state::AppState;
 use super::widgets::footer::{CommandBar, StatusLine};
 use super::widgets::header::{self, HeaderView};

@@ -62,7 +62,10 @@ pub async fn request(sim: &TestSim, method: &str, path: &str, token: Option<&str
     let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect to the simulator");
     let name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("server name");
     let mut tls = tokio_rustls::TlsConnector::from(Arc::new(cfg)).connect(name, tcp).await.expect("TLS handshake with the simulator's CA");
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: application/json\r\nContent-Length: {}\r\n", body.len());
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     if let Some(t) = token {
         head.push_str(&format!("Authorization: Bearer {t}\r\n"));
     }

@@ -81,7 +81,13 @@ impl TestSim {
     /// Run kubectl, assert it succeeded, return its stdout.
     pub fn kubectl_ok(&self, args: &[&str]) -> String {
         let out = self.kubectl(args);
-        assert!(out.status.success(), "kubectl {args:?} failed ({}):\nstdout: {}\nstderr: {}", out.status, text(&out.stdout), text(&out.stderr));
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+            out.status,
+            text(&out.stdout),
+            text(&out.stderr)
+        );
         text(&out.stdout)
     }
 
@@ -100,7 +106,14 @@ impl TestSim {
     /// The bearer token of `operator` or `viewer`, from the generated kubeconfig.
     pub fn token(&self, user: &str) -> String {
         let kc: serde_json::Value = yaml_serde::from_str(&self.handle.kubeconfig_yaml()).expect("kubeconfig is YAML");
-        kc["users"].as_array().into_iter().flatten().find(|u| u["name"] == user).and_then(|u| u["user"]["token"].as_str()).map(str::to_string).unwrap_or_else(|| panic!("no user {user} in the kubeconfig"))
+        kc["users"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|u| u["name"] == user)
+            .and_then(|u| u["user"]["token"].as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no user {user} in the kubeconfig"))
     }
 
     /// The CA certificate (PEM) from the generated kubeconfig.

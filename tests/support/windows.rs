@@ -54,19 +54,15 @@ pub fn verify(case: &Value, report: &Value, validation: &Result<(), String>) -> 
             }
             "activeCount" => eq(&mut fails, key, want.clone(), report["active"].as_array().unwrap().len().into()),
             "activeIndices" => eq(&mut fails, key, indices(want).into(), indices(&report["active"]).into()),
-            "inactiveAllowsCount" => {
-                eq(&mut fails, key, want.clone(), report["inactive_allows"].as_array().unwrap().len().into())
-            }
-            "inactiveAllowsIndices" => {
-                eq(&mut fails, key, indices(want).into(), indices(&report["inactive_allows"]).into())
-            }
+            "inactiveAllowsCount" => eq(&mut fails, key, want.clone(), report["inactive_allows"].as_array().unwrap().len().into()),
+            "inactiveAllowsIndices" => eq(&mut fails, key, indices(want).into(), indices(&report["inactive_allows"]).into()),
             "matchesCount" => eq(&mut fails, key, want.clone(), report["matching"].as_array().unwrap().len().into()),
             "canSyncAuto" => eq(&mut fails, key, want.clone(), report["auto_sync_allowed"].clone()),
             "canSyncManual" => eq(&mut fails, key, want.clone(), report["manual_sync_allowed"].clone()),
             "cliStatus" => eq(&mut fails, key, want.clone(), report["status"].clone()),
             "error" => {
-                let mut texts: Vec<String> = report["windows"].as_array().unwrap().iter()
-                    .filter_map(|w| w["error"].as_str().map(String::from)).collect();
+                let mut texts: Vec<String> =
+                    report["windows"].as_array().unwrap().iter().filter_map(|w| w["error"].as_str().map(String::from)).collect();
                 texts.extend(report["error"].as_str().map(String::from));
                 let wants: Vec<String> = match want {
                     Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_string()).collect(),

@@ -52,9 +52,7 @@ pub fn quota_view(q: &ResourceQuota) -> QuotaView {
     let status = q.status.clone().unwrap_or_default();
     let hard = status.hard.clone().or_else(|| q.spec.as_ref().and_then(|s| s.hard.clone())).unwrap_or_default();
     let used = status.used.unwrap_or_default();
-    let resources = hard
-        .iter()
-        .map(|(k, v)| (k.clone(), used.get(k).map(|u| u.0.clone()).unwrap_or_else(|| "0".to_string()), v.0.clone()))
-        .collect();
+    let resources =
+        hard.iter().map(|(k, v)| (k.clone(), used.get(k).map(|u| u.0.clone()).unwrap_or_else(|| "0".to_string()), v.0.clone())).collect();
     QuotaView { namespace: namespace(&q.metadata), name: name(&q.metadata), resources }
 }

@@ -29,9 +29,8 @@ fn condition(c: &DeploymentCondition) -> ConditionView {
 pub fn deployment_rollout(d: &Deployment) -> RolloutState {
     let spec = d.spec.as_ref();
     let status = d.status.clone().unwrap_or_default();
-    let deadline_exceeded = status.conditions.iter().flatten().any(|c| {
-        c.type_ == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
-    });
+    let deadline_exceeded =
+        status.conditions.iter().flatten().any(|c| c.type_ == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded"));
     if deadline_exceeded {
         return RolloutState::Failed;
     }
@@ -75,9 +74,7 @@ fn statefulset_rollout(s: &StatefulSet) -> RolloutState {
     let spec = s.spec.as_ref();
     let status = s.status.clone().unwrap_or_default();
     let desired = spec.and_then(|s| s.replicas).unwrap_or(1);
-    if status.observed_generation.unwrap_or(0) < s.metadata.generation.unwrap_or(0)
-        || status.ready_replicas.unwrap_or(0) < desired
-    {
+    if status.observed_generation.unwrap_or(0) < s.metadata.generation.unwrap_or(0) || status.ready_replicas.unwrap_or(0) < desired {
         return RolloutState::Progressing;
     }
     let strategy = spec.and_then(|s| s.update_strategy.as_ref());
@@ -128,13 +125,7 @@ pub fn statefulset_view(s: &StatefulSet) -> WorkloadView {
 }
 
 pub fn replicaset_view(rs: &ReplicaSet) -> ReplicaSetView {
-    let owner = rs
-        .metadata
-        .owner_references
-        .iter()
-        .flatten()
-        .find(|o| o.kind == "Deployment")
-        .map(|o| o.name.clone());
+    let owner = rs.metadata.owner_references.iter().flatten().find(|o| o.kind == "Deployment").map(|o| o.name.clone());
     let spec = rs.spec.as_ref();
     ReplicaSetView {
         namespace: namespace(&rs.metadata),

@@ -41,20 +41,12 @@ pub struct Occurrence {
 const MAX_STEPS: usize = 20_000;
 
 /// Active intervals of a window overlapping `[from, to)`, overlapping firings merged.
-pub fn window_intervals(
-    w: &SyncWindow,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<Interval>, WindowError> {
+pub fn window_intervals(w: &SyncWindow, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Interval>, WindowError> {
     Ok(compiled_intervals(&w.compile()?, from, to))
 }
 
 /// Active intervals of a compiled window overlapping `[from, to)`, overlaps merged.
-pub fn compiled_intervals(
-    c: &CompiledWindow,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+pub fn compiled_intervals(c: &CompiledWindow, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let dur = Duration::nanoseconds(c.duration_ns);
     let mut out: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
     if c.duration_ns <= 0 {
@@ -78,11 +70,7 @@ pub fn compiled_intervals(
 }
 
 /// The next `n` occurrences (start, end) of a window starting after `after`.
-pub fn next_occurrences(
-    w: &SyncWindow,
-    after: DateTime<Utc>,
-    n: usize,
-) -> Result<Vec<Interval>, WindowError> {
+pub fn next_occurrences(w: &SyncWindow, after: DateTime<Utc>, n: usize) -> Result<Vec<Interval>, WindowError> {
     let c = w.compile()?;
     let dur = Duration::nanoseconds(c.duration_ns.max(0));
     let mut out = Vec::with_capacity(n);
@@ -105,12 +93,7 @@ fn kind_of(w: &SyncWindow) -> OccurrenceKind {
 
 /// All window occurrences in `[from, from + days)`, for `target` (`None` = every window),
 /// sorted by start, then kind, project and index. Windows that fail to parse are skipped.
-pub fn occurrences(
-    projects: &[ProjectWindows],
-    target: Option<&AppTarget>,
-    from: DateTime<Utc>,
-    days: u32,
-) -> Vec<Occurrence> {
+pub fn occurrences(projects: &[ProjectWindows], target: Option<&AppTarget>, from: DateTime<Utc>, days: u32) -> Vec<Occurrence> {
     let to = from + Duration::days(i64::from(days));
     let mut out = Vec::new();
     for p in projects {
@@ -119,14 +102,7 @@ pub fn occurrences(
                 continue;
             }
             for (start, end) in window_intervals(w, from, to).unwrap_or_default() {
-                out.push(Occurrence {
-                    start,
-                    end,
-                    kind: kind_of(w),
-                    source: p.project.clone(),
-                    index,
-                    label: schedule_in_words(w),
-                });
+                out.push(Occurrence { start, end, kind: kind_of(w), source: p.project.clone(), index, label: schedule_in_words(w) });
             }
         }
     }

@@ -36,10 +36,7 @@ pub struct ProjectClock<'a> {
 
 impl<'a> ProjectClock<'a> {
     pub fn new(windows: &'a [SyncWindow]) -> Self {
-        let compiled = windows
-            .iter()
-            .map(|w| w.compile().map_err(|e| format!("invalid sync windows: {e}")))
-            .collect();
+        let compiled = windows.iter().map(|w| w.compile().map_err(|e| format!("invalid sync windows: {e}"))).collect();
         let matchers = windows.iter().map(SyncWindow::matcher).collect();
         ProjectClock { windows, compiled, matchers }
     }
@@ -83,29 +80,19 @@ impl<'a> TargetWindows<'a> {
     pub fn can_sync(&self, t: DateTime<Utc>) -> (bool, bool) {
         let flags: Vec<bool> = self.pairs.iter().map(|(_, c)| c.active_at(t)).collect();
         let no = |_| false;
-        (
-            decide_with_flags(&self.pairs, &flags, false, None, &no),
-            decide_with_flags(&self.pairs, &flags, true, None, &no),
-        )
+        (decide_with_flags(&self.pairs, &flags, false, None, &no), decide_with_flags(&self.pairs, &flags, true, None, &no))
     }
 
     /// (automatic, manual) CanSync from the project-wide flags of `ProjectClock::active_flags`.
     pub fn can_sync_with(&self, all_flags: &[bool]) -> (bool, bool) {
         let flags: Vec<bool> = self.indices.iter().map(|i| all_flags.get(*i).copied().unwrap_or(false)).collect();
         let no = |_| false;
-        (
-            decide_with_flags(&self.pairs, &flags, false, None, &no),
-            decide_with_flags(&self.pairs, &flags, true, None, &no),
-        )
+        (decide_with_flags(&self.pairs, &flags, false, None, &no), decide_with_flags(&self.pairs, &flags, true, None, &no))
     }
 
     /// Next instant after `t` where some window opens or closes.
     fn next_event(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.pairs
-            .iter()
-            .flat_map(|(_, c)| [c.next_start(t), c.active_until(t).filter(|e| *e > t)])
-            .flatten()
-            .min()
+        self.pairs.iter().flat_map(|(_, c)| [c.next_start(t), c.active_until(t).filter(|e| *e > t)]).flatten().min()
     }
 
     /// First instant after `now` (within the horizon) where automatic sync becomes `want`.
@@ -134,12 +121,7 @@ impl<'a> TargetWindows<'a> {
 }
 
 /// The change clock for `change` at `now`.
-pub fn change_clock(
-    windows: &[SyncWindow],
-    freezes: &[Freeze],
-    change: &ChangeTarget,
-    now: DateTime<Utc>,
-) -> ClockState {
+pub fn change_clock(windows: &[SyncWindow], freezes: &[Freeze], change: &ChangeTarget, now: DateTime<Utc>) -> ClockState {
     for f in freezes.iter().filter(|f| f.covers(&change.app)) {
         let Ok(period) = f.period() else { continue };
         let Some(until) = period.frozen_until(now) else { continue };
@@ -163,19 +145,16 @@ pub fn change_clock(
 
 /// One line for a header: `OPEN by window 0, closes in 1h12m (14:00 UTC)`.
 pub fn describe(state: &ClockState, now: DateTime<Utc>) -> String {
-    let when = |t: &DateTime<Utc>| {
-        format!("{} UTC, in {}", t.format("%a %H:%M"), format_duration((*t - now).num_seconds()))
-    };
+    let when = |t: &DateTime<Utc>| format!("{} UTC, in {}", t.format("%a %H:%M"), format_duration((*t - now).num_seconds()));
     match state {
         ClockState::Open { window, closes_at } => {
             let by = window.map_or("no window restricts it".to_string(), |i| format!("window {i}"));
             let until = closes_at.as_ref().map_or("no close within a year".into(), |t| format!("closes {}", when(t)));
             format!("OPEN by {by}, {until}")
         }
-        ClockState::Closed { next_opening } => format!(
-            "CLOSED, {}",
-            next_opening.as_ref().map_or("no opening within a year".into(), |t| format!("next opening {}", when(t)))
-        ),
+        ClockState::Closed { next_opening } => {
+            format!("CLOSED, {}", next_opening.as_ref().map_or("no opening within a year".into(), |t| format!("next opening {}", when(t))))
+        }
         ClockState::ManualOnly { next_opening } => format!(
             "MANUAL ONLY, {}",
             next_opening.as_ref().map_or("no automatic opening within a year".into(), |t| format!("automatic from {}", when(t)))

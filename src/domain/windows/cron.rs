@@ -16,12 +16,20 @@ struct Bounds {
 }
 
 const MONTH_NAMES: &[(&str, u32)] = &[
-    ("jan", 1), ("feb", 2), ("mar", 3), ("apr", 4), ("may", 5), ("jun", 6),
-    ("jul", 7), ("aug", 8), ("sep", 9), ("oct", 10), ("nov", 11), ("dec", 12),
+    ("jan", 1),
+    ("feb", 2),
+    ("mar", 3),
+    ("apr", 4),
+    ("may", 5),
+    ("jun", 6),
+    ("jul", 7),
+    ("aug", 8),
+    ("sep", 9),
+    ("oct", 10),
+    ("nov", 11),
+    ("dec", 12),
 ];
-const DOW_NAMES: &[(&str, u32)] = &[
-    ("sun", 0), ("mon", 1), ("tue", 2), ("wed", 3), ("thu", 4), ("fri", 5), ("sat", 6),
-];
+const DOW_NAMES: &[(&str, u32)] = &[("sun", 0), ("mon", 1), ("tue", 2), ("wed", 3), ("thu", 4), ("fri", 5), ("sat", 6)];
 const MINUTES: Bounds = Bounds { min: 0, max: 59, names: &[] };
 const HOURS: Bounds = Bounds { min: 0, max: 23, names: &[] };
 const DOMS: Bounds = Bounds { min: 1, max: 31, names: &[] };
@@ -45,9 +53,7 @@ pub struct Schedule {
 /// Go's `strconv.Atoi` followed by robfig's negative check.
 fn must_parse_int(expr: &str) -> Result<u32, CronError> {
     let digits = expr.strip_prefix(['+', '-']).unwrap_or(expr);
-    let fail = |why: &str| {
-        CronError(format!("failed to parse int from {expr}: strconv.Atoi: parsing \"{expr}\": {why}"))
-    };
+    let fail = |why: &str| CronError(format!("failed to parse int from {expr}: strconv.Atoi: parsing \"{expr}\": {why}"));
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(fail("invalid syntax"));
     }
@@ -135,9 +141,7 @@ fn split_zone(spec: &str) -> Result<(Option<Tz>, &str), CronError> {
     let name = &spec[eq + 1..space];
     let zone = match name {
         "" | "UTC" => None,
-        _ => Some(name.parse::<Tz>().map_err(|_| {
-            CronError(format!("provided bad location {name}: unknown time zone {name}"))
-        })?),
+        _ => Some(name.parse::<Tz>().map_err(|_| CronError(format!("provided bad location {name}: unknown time zone {name}")))?),
     };
     Ok((zone, spec[space..].trim()))
 }
@@ -154,11 +158,7 @@ impl Schedule {
         }
         let fields: Vec<&str> = rest.split_whitespace().collect();
         if fields.len() != 5 {
-            return Err(CronError(format!(
-                "expected exactly 5 fields, found {}: [{}]",
-                fields.len(),
-                fields.join(" ")
-            )));
+            return Err(CronError(format!("expected exactly 5 fields, found {}: [{}]", fields.len(), fields.join(" "))));
         }
         let (minute, _) = get_field(fields[0], &MINUTES)?;
         let (hour, _) = get_field(fields[1], &HOURS)?;

@@ -54,29 +54,15 @@ impl<'a> WindowList<'a> {
     }
 
     /// `CanSync(isManual, operationStartTime)` evaluated at `now`.
-    pub fn can_sync(
-        &self,
-        manual: bool,
-        op_start: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Result<bool, InvalidWindows> {
-        let compiled = self
-            .items
-            .iter()
-            .map(|(_, w)| w.compile().map(|c| (*w, c)))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(InvalidWindows)?;
+    pub fn can_sync(&self, manual: bool, op_start: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<bool, InvalidWindows> {
+        let compiled =
+            self.items.iter().map(|(_, w)| w.compile().map(|c| (*w, c))).collect::<Result<Vec<_>, _>>().map_err(InvalidWindows)?;
         Ok(decide(&compiled, manual, op_start, now))
     }
 }
 
 /// CanSync over already compiled windows (no parse errors possible).
-pub fn decide(
-    w: &[(&SyncWindow, CompiledWindow)],
-    manual: bool,
-    op_start: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> bool {
+pub fn decide(w: &[(&SyncWindow, CompiledWindow)], manual: bool, op_start: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
     let flags: Vec<bool> = w.iter().map(|(_, c)| c.active_at(now)).collect();
     decide_with_flags(w, &flags, manual, op_start, &|t| {
         let later: Vec<bool> = w.iter().map(|(_, c)| c.active_at(t)).collect();

@@ -93,11 +93,7 @@ fn component<'a>(s: &'a [u8], orig: &str) -> Result<(u64, &'a [u8]), DurationErr
     }
     let u = String::from_utf8_lossy(&s[..i]).into_owned();
     let Some(unit) = unit_ns(&u) else {
-        return Err(DurationError(format!(
-            "time: unknown unit {} in duration {}",
-            quote(&u),
-            quote(orig)
-        )));
+        return Err(DurationError(format!("time: unknown unit {} in duration {}", quote(&u), quote(orig))));
     };
     if v > (1u64 << 63) / unit {
         return Err(invalid());

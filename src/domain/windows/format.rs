@@ -18,10 +18,8 @@ pub fn format_duration(secs: i64) -> String {
 }
 
 const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
-const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
-];
+const MONTHS: [&str; 12] =
+    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
 fn join_and(items: &[String]) -> String {
     match items {
@@ -64,11 +62,7 @@ pub fn schedule_in_words(w: &SyncWindow) -> String {
         (false, true) => parts.push(format!("on day {} of the month", join_and(&dom_words))),
         (false, false) => {
             let joiner = if s.dom_star || s.dow_star { "and" } else { "or" };
-            parts.push(format!(
-                "on day {} of the month {joiner} on {}",
-                join_and(&dom_words),
-                join_and(&dow_words)
-            ));
+            parts.push(format!("on day {} of the month {joiner} on {}", join_and(&dom_words), join_and(&dow_words)));
         }
     }
     let months = bits(s.month, 1, 12);

@@ -115,10 +115,7 @@ impl Freeze {
                     time_zone: self.time_zone.clone(),
                     ..SyncWindow::default()
                 };
-                w.compile().map(FreezePeriod::Recurring).map_err(|e| FreezeError::Window {
-                    name: self.name.clone(),
-                    detail: e.to_string(),
-                })
+                w.compile().map(FreezePeriod::Recurring).map_err(|e| FreezeError::Window { name: self.name.clone(), detail: e.to_string() })
             }
             _ => Err(FreezeError::Shape(self.name.clone())),
         }
@@ -127,13 +124,8 @@ impl Freeze {
     /// Whether the freeze covers this target (ignoring exceptions).
     pub fn covers(&self, app: &AppTarget) -> bool {
         let hit = |list: &[String], v: &str| list.is_empty() || list.iter().any(|p| glob_match(p, v));
-        let cluster = |list: &[String]| {
-            list.is_empty()
-                || list.iter().any(|p| glob_match(p, &app.dest_name) || glob_match(p, &app.server))
-        };
-        hit(&self.scope.applications, &app.name)
-            && hit(&self.scope.namespaces, &app.namespace)
-            && cluster(&self.scope.clusters)
+        let cluster = |list: &[String]| list.is_empty() || list.iter().any(|p| glob_match(p, &app.dest_name) || glob_match(p, &app.server));
+        hit(&self.scope.applications, &app.name) && hit(&self.scope.namespaces, &app.namespace) && cluster(&self.scope.clusters)
     }
 
     /// The exception that lets this change pass, described (`label 'emergency'`, `app 'security-*'`).
@@ -143,12 +135,7 @@ impl Freeze {
                 .iter()
                 .find(|l| change.labels.contains(l))
                 .map(|l| format!("label '{l}'"))
-                .or_else(|| {
-                    x.applications
-                        .iter()
-                        .find(|p| glob_match(p, &change.app.name))
-                        .map(|p| format!("app '{p}'"))
-                })
+                .or_else(|| x.applications.iter().find(|p| glob_match(p, &change.app.name)).map(|p| format!("app '{p}'")))
         })
     }
 
@@ -181,7 +168,11 @@ impl FreezePeriod {
     pub fn intervals(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
         match self {
             FreezePeriod::Absolute { start, end } => {
-                if *start < to && *end > from { vec![(*start, *end)] } else { Vec::new() }
+                if *start < to && *end > from {
+                    vec![(*start, *end)]
+                } else {
+                    Vec::new()
+                }
             }
             FreezePeriod::Recurring(c) => super::agenda::compiled_intervals(c, from, to),
         }

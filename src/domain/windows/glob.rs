@@ -120,8 +120,7 @@ impl Glob {
             return true;
         }
         if self.nodes.iter().all(|n| matches!(n, Node::Lit(_))) {
-            return self.nodes.len() == text.chars().count()
-                && self.nodes.iter().zip(text.chars()).all(|(n, c)| *n == Node::Lit(c));
+            return self.nodes.len() == text.chars().count() && self.nodes.iter().zip(text.chars()).all(|(n, c)| *n == Node::Lit(c));
         }
         let chars: Vec<char> = text.chars().collect();
         match_seq(&self.nodes, &chars)

@@ -12,11 +12,11 @@ pub mod validate;
 pub mod window;
 
 pub use decision::{InvalidWindows, WindowList, matching_indices};
-pub use report::{CheckReport, WindowReport, check};
 pub use project::{ProjectError, WindowProject, parse_project};
+pub use report::{CheckReport, WindowReport, check};
 pub use validate::{ValidationError, validate_windows};
 pub use window::{AppTarget, CompiledWindow, SyncWindow, WindowError};
 pub mod agenda;
-pub mod format;
 pub mod clock;
+pub mod format;
 pub mod freeze;

@@ -43,23 +43,15 @@ struct Spec {
 
 /// Parses an AppProject manifest (YAML or JSON).
 pub fn parse_project(text: &str) -> Result<WindowProject, ProjectError> {
-    let value: yaml_serde::Value =
-        yaml_serde::from_str(text).map_err(|e| ProjectError::Yaml(e.to_string()))?;
+    let value: yaml_serde::Value = yaml_serde::from_str(text).map_err(|e| ProjectError::Yaml(e.to_string()))?;
     let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or("").to_string();
     if kind != "AppProject" {
         return Err(ProjectError::NotAppProject(kind));
     }
-    let m: Manifest =
-        yaml_serde::from_value(value).map_err(|e| ProjectError::Windows(e.to_string()))?;
+    let m: Manifest = yaml_serde::from_value(value).map_err(|e| ProjectError::Windows(e.to_string()))?;
     let _ = m.kind;
     Ok(WindowProject {
         name: m.metadata.and_then(|x| x.name).unwrap_or_default(),
-        windows: m
-            .spec
-            .and_then(|s| s.sync_windows)
-            .unwrap_or_default()
-            .into_iter()
-            .flatten()
-            .collect(),
+        windows: m.spec.and_then(|s| s.sync_windows).unwrap_or_default().into_iter().flatten().collect(),
     })
 }

@@ -30,12 +30,7 @@ pub struct CheckReport {
 }
 
 /// Evaluates `windows` for `target` (`None` = no matching) at `at`.
-pub fn check(
-    windows: &[SyncWindow],
-    target: Option<&AppTarget>,
-    at: DateTime<Utc>,
-    op_start: Option<DateTime<Utc>>,
-) -> CheckReport {
+pub fn check(windows: &[SyncWindow], target: Option<&AppTarget>, at: DateTime<Utc>, op_start: Option<DateTime<Utc>>) -> CheckReport {
     let list = match target {
         Some(app) => WindowList::matching(windows, app),
         None => WindowList::all(windows),

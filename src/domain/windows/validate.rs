@@ -36,10 +36,7 @@ pub fn validate_window(w: &SyncWindow) -> Result<(), ValidationError> {
         return Err(ValidationError(REQUIRE.into()));
     }
     if w.kind != "allow" && w.kind != "deny" {
-        return Err(ValidationError(format!(
-            "kind '{}' mismatch: can only be allow or deny",
-            w.kind
-        )));
+        return Err(ValidationError(format!("kind '{}' mismatch: can only be allow or deny", w.kind)));
     }
     w.compile().map_err(|e| ValidationError(e.to_string()))?;
     if w.description.len() > 255 {

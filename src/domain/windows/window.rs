@@ -122,13 +122,10 @@ impl CompiledWindow {
 impl SyncWindow {
     /// Parses schedule then duration (Argo CD's order).
     pub fn compile(&self) -> Result<CompiledWindow, WindowError> {
-        let schedule = Schedule::parse(&self.schedule).map_err(|source| WindowError::Schedule {
-            schedule: self.schedule.clone(),
-            source,
-        })?;
-        let duration_ns = parse_go_duration(&self.duration).map_err(|source| {
-            WindowError::Duration { duration: self.duration.clone(), source }
-        })?;
+        let schedule =
+            Schedule::parse(&self.schedule).map_err(|source| WindowError::Schedule { schedule: self.schedule.clone(), source })?;
+        let duration_ns =
+            parse_go_duration(&self.duration).map_err(|source| WindowError::Duration { duration: self.duration.clone(), source })?;
         Ok(CompiledWindow { schedule, duration_ns, zone: resolve_zone(&self.time_zone) })
     }
 
@@ -174,15 +171,12 @@ pub struct Matcher {
 impl Matcher {
     /// Argo CD `Matches`: clusters match a non-empty destination name or server.
     pub fn matches(&self, app: &AppTarget) -> bool {
-        let cluster = |p: &Pattern| {
-            (!app.dest_name.is_empty() && p.is_match(&app.dest_name))
-                || (!app.server.is_empty() && p.is_match(&app.server))
-        };
+        let cluster =
+            |p: &Pattern| (!app.dest_name.is_empty() && p.is_match(&app.dest_name)) || (!app.server.is_empty() && p.is_match(&app.server));
         let app_hit = |p: &Pattern| p.is_match(&app.name);
         let ns_hit = |p: &Pattern| p.is_match(&app.namespace);
         type PatternList<'p> = (&'p Vec<Pattern>, &'p dyn Fn(&Pattern) -> bool);
-        let lists: [PatternList; 3] =
-            [(&self.applications, &app_hit), (&self.namespaces, &ns_hit), (&self.clusters, &cluster)];
+        let lists: [PatternList; 3] = [(&self.applications, &app_hit), (&self.namespaces, &ns_hit), (&self.clusters, &cluster)];
         let mut any_set = false;
         let mut any_hit = false;
         for (patterns, hit_one) in lists {

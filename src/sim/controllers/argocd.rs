@@ -7,14 +7,7 @@ use super::obj;
 use crate::sim::store_api::{SimStore, kinds};
 
 /// Argo CD's health ordering, healthiest first.
-const ORDER: &[&str] = &[
-    "Healthy",
-    "Suspended",
-    "Progressing",
-    "Missing",
-    "Degraded",
-    "Unknown",
-];
+const ORDER: &[&str] = &["Healthy", "Suspended", "Progressing", "Missing", "Degraded", "Unknown"];
 
 fn rank(h: &str) -> usize {
     ORDER.iter().position(|o| *o == h).unwrap_or(0)
@@ -28,42 +21,23 @@ fn st(o: &Value, key: &str) -> i64 {
 pub fn deployment_health(d: &Value) -> (&'static str, String) {
     let want = d["spec"]["replicas"].as_i64().unwrap_or(1);
     let (updated, available) = (st(d, "updatedReplicas"), st(d, "availableReplicas"));
-    let deadline = d["status"]["conditions"].as_array().is_some_and(|c| {
-        c.iter()
-            .any(|c| c["type"] == "Progressing" && c["reason"] == "ProgressDeadlineExceeded")
-    });
+    let deadline = d["status"]["conditions"]
+        .as_array()
+        .is_some_and(|c| c.iter().any(|c| c["type"] == "Progressing" && c["reason"] == "ProgressDeadlineExceeded"));
     let wait = "Waiting for rollout to finish:";
     if d["spec"]["paused"] == true {
         ("Suspended", "Deployment is paused".into())
     } else if st(d, "observedGeneration") < obj::int(d, "/metadata/generation") {
-        (
-            "Progressing",
-            format!("{wait} observed deployment generation less than desired generation"),
-        )
+        ("Progressing", format!("{wait} observed deployment generation less than desired generation"))
     } else if deadline {
-        (
-            "Degraded",
-            format!(
-                "Deployment \"{}\" exceeded its progress deadline",
-                obj::name(d)
-            ),
-        )
+        ("Degraded", format!("Deployment \"{}\" exceeded its progress deadline", obj::name(d)))
     } else if updated < want {
-        (
-            "Progressing",
-            format!("{wait} {updated} out of {want} new replicas have been updated..."),
-        )
+        ("Progressing", format!("{wait} {updated} out of {want} new replicas have been updated..."))
     } else if st(d, "replicas") > updated {
         let old = st(d, "replicas") - updated;
-        (
-            "Progressing",
-            format!("{wait} {old} old replicas are pending termination..."),
-        )
+        ("Progressing", format!("{wait} {old} old replicas are pending termination..."))
     } else if available < updated {
-        (
-            "Progressing",
-            format!("{wait} {available} of {updated} updated replicas are available..."),
-        )
+        ("Progressing", format!("{wait} {available} of {updated} updated replicas are available..."))
     } else {
         ("Healthy", String::new())
     }
@@ -71,22 +45,11 @@ pub fn deployment_health(d: &Value) -> (&'static str, String) {
 
 fn statefulset_health(s: &Value) -> (&'static str, String) {
     let want = s["spec"]["replicas"].as_i64().unwrap_or(1);
-    let partition = s["spec"]["updateStrategy"]["rollingUpdate"]["partition"]
-        .as_i64()
-        .unwrap_or(0);
+    let partition = s["spec"]["updateStrategy"]["rollingUpdate"]["partition"].as_i64().unwrap_or(0);
     if st(s, "observedGeneration") < obj::int(s, "/metadata/generation") {
-        (
-            "Progressing",
-            "Waiting for statefulset spec update to be observed...".into(),
-        )
+        ("Progressing", "Waiting for statefulset spec update to be observed...".into())
     } else if st(s, "readyReplicas") < want {
-        (
-            "Progressing",
-            format!(
-                "Waiting for {} pods to be ready...",
-                want - st(s, "readyReplicas")
-            ),
-        )
+        ("Progressing", format!("Waiting for {} pods to be ready...", want - st(s, "readyReplicas")))
     } else if st(s, "updatedReplicas") < want - partition {
         let msg = format!(
             "Waiting for partitioned roll out to finish: {} out of {} new pods have been updated...",
@@ -106,14 +69,8 @@ pub fn reconcile(store: &dyn SimStore) {
         };
         let mut worst = "Healthy";
         let mut resources = Vec::new();
-        let workloads = store
-            .list(kinds::DEPLOYMENT, Some(ns))
-            .into_iter()
-            .map(|d| (deployment_health(&d), d));
-        let sts = store
-            .list(kinds::STATEFUL_SET, Some(ns))
-            .into_iter()
-            .map(|s| (statefulset_health(&s), s));
+        let workloads = store.list(kinds::DEPLOYMENT, Some(ns)).into_iter().map(|d| (deployment_health(&d), d));
+        let sts = store.list(kinds::STATEFUL_SET, Some(ns)).into_iter().map(|s| (statefulset_health(&s), s));
         for ((health, message), o) in workloads.chain(sts) {
             if rank(health) > rank(worst) {
                 worst = health;
@@ -122,13 +79,10 @@ pub fn reconcile(store: &dyn SimStore) {
             if !message.is_empty() {
                 h["message"] = json!(message);
             }
-            resources.push(
-                json!({"group": "apps", "version": "v1", "kind": o["kind"], "namespace": ns,
-                "name": obj::name(&o), "status": "Synced", "health": h}),
-            );
+            resources.push(json!({"group": "apps", "version": "v1", "kind": o["kind"], "namespace": ns,
+                "name": obj::name(&o), "status": "Synced", "health": h}));
         }
-        let same = app["status"]["health"]["status"] == worst
-            && app["status"]["resources"] == json!(resources);
+        let same = app["status"]["health"]["status"] == worst && app["status"]["resources"] == json!(resources);
         if same {
             continue;
         }
@@ -136,8 +90,7 @@ pub fn reconcile(store: &dyn SimStore) {
         if !next["status"].is_object() {
             next["status"] = json!({});
         }
-        next["status"]["health"] =
-            json!({"status": worst, "lastTransitionTime": obj::now_rfc3339()});
+        next["status"]["health"] = json!({"status": worst, "lastTransitionTime": obj::now_rfc3339()});
         next["status"]["resources"] = json!(resources);
         next["status"]["reconciledAt"] = json!(obj::now_rfc3339());
         let _ = store.update_status(next);

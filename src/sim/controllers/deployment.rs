@@ -13,23 +13,15 @@ const HISTORY: &str = "deployment.kubernetes.io/revision-history";
 const DESIRED: &str = "deployment.kubernetes.io/desired-replicas";
 const MAX: &str = "deployment.kubernetes.io/max-replicas";
 /// Deployment annotations not copied onto ReplicaSets.
-const SKIP_COPY: &[&str] = &[
-    "kubectl.kubernetes.io/last-applied-configuration",
-    REVISION,
-    HISTORY,
-    DESIRED,
-    MAX,
-    "deprecated.deployment.rollback.to",
-];
+const SKIP_COPY: &[&str] =
+    &["kubectl.kubernetes.io/last-applied-configuration", REVISION, HISTORY, DESIRED, MAX, "deprecated.deployment.rollback.to"];
 
 pub fn replicas(o: &Value) -> i64 {
     o["spec"]["replicas"].as_i64().unwrap_or(1)
 }
 
 pub fn revision(rs: &Value) -> i64 {
-    obj::annotation(rs, REVISION)
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(0)
+    obj::annotation(rs, REVISION).and_then(|r| r.parse().ok()).unwrap_or(0)
 }
 
 fn is_rolling(d: &Value) -> bool {
@@ -44,11 +36,7 @@ fn int_or_percent(v: &Value, total: i64, round_up: bool) -> i64 {
     let s = v.as_str().unwrap_or("25%");
     let pct: i64 = s.trim_end_matches('%').parse().unwrap_or(25);
     let scaled = pct * total;
-    if round_up {
-        (scaled + 99) / 100
-    } else {
-        scaled / 100
-    }
+    if round_up { (scaled + 99) / 100 } else { scaled / 100 }
 }
 
 /// resolveFenceposts: (maxSurge, maxUnavailable); both zero means one unavailable.
@@ -56,16 +44,8 @@ fn fenceposts(d: &Value) -> (i64, i64) {
     let ru = &d["spec"]["strategy"]["rollingUpdate"];
     let want = replicas(d);
     let surge = int_or_percent(ru.get("maxSurge").unwrap_or(&json!("25%")), want, true);
-    let unavailable = int_or_percent(
-        ru.get("maxUnavailable").unwrap_or(&json!("25%")),
-        want,
-        false,
-    );
-    if surge == 0 && unavailable == 0 {
-        (0, 1)
-    } else {
-        (surge, unavailable)
-    }
+    let unavailable = int_or_percent(ru.get("maxUnavailable").unwrap_or(&json!("25%")), want, false);
+    if surge == 0 && unavailable == 0 { (0, 1) } else { (surge, unavailable) }
 }
 
 pub fn max_surge(d: &Value) -> i64 {
@@ -88,15 +68,11 @@ pub fn reconcile(store: &dyn SimStore, rec: &mut Recorder) {
         }
         let mut rss: Vec<Value> = all_rs
             .iter()
-            .filter(|r| {
-                obj::controller_uid(r) == Some(obj::uid(&d))
-                    && obj::namespace(r) == obj::namespace(&d)
-            })
+            .filter(|r| obj::controller_uid(r) == Some(obj::uid(&d)) && obj::namespace(r) == obj::namespace(&d))
             .cloned()
             .collect();
         rss.sort_by(|a, b| {
-            (a["metadata"]["creationTimestamp"].as_str(), obj::name(a))
-                .cmp(&(b["metadata"]["creationTimestamp"].as_str(), obj::name(b)))
+            (a["metadata"]["creationTimestamp"].as_str(), obj::name(a)).cmp(&(b["metadata"]["creationTimestamp"].as_str(), obj::name(b)))
         });
         let mut dc = Dc { store, rec, d, rss };
         dc.sync();
@@ -117,11 +93,7 @@ impl Dc<'_> {
         if self.d["spec"]["paused"] == true || self.is_scaling_event() {
             let new = self.new_rs(false);
             self.scale(new);
-            let new = if self.d["spec"]["paused"] == true {
-                self.cleanup(new)
-            } else {
-                new
-            };
+            let new = if self.d["spec"]["paused"] == true { self.cleanup(new) } else { new };
             self.sync_status(new);
         } else if is_rolling(&self.d) {
             self.rollout_rolling();
@@ -136,9 +108,7 @@ impl Dc<'_> {
 
     fn find_new(&self) -> Option<usize> {
         let want = obj::template_without_hash(&self.d["spec"]["template"]);
-        self.rss
-            .iter()
-            .position(|r| obj::template_without_hash(&r["spec"]["template"]) == want)
+        self.rss.iter().position(|r| obj::template_without_hash(&r["spec"]["template"]) == want)
     }
 
     fn is_scaling_event(&self) -> bool {
@@ -146,11 +116,7 @@ impl Dc<'_> {
         self.rss
             .iter()
             .filter(|r| obj::int(r, "/spec/replicas") > 0)
-            .any(|r| {
-                obj::annotation(r, DESIRED)
-                    .and_then(|v| v.parse::<i64>().ok())
-                    .is_some_and(|v| v != want)
-            })
+            .any(|r| obj::annotation(r, DESIRED).and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v != want))
     }
 
     /// scaleReplicaSetAndRecordEvent; true when the size changed.
@@ -159,8 +125,8 @@ impl Dc<'_> {
         let want = replicas(&self.d);
         let desired = want.to_string();
         let max = (want + max_surge(&self.d)).to_string();
-        let ann_ok = obj::annotation(&self.rss[i], DESIRED) == Some(desired.as_str())
-            && obj::annotation(&self.rss[i], MAX) == Some(max.as_str());
+        let ann_ok =
+            obj::annotation(&self.rss[i], DESIRED) == Some(desired.as_str()) && obj::annotation(&self.rss[i], MAX) == Some(max.as_str());
         if from == to && ann_ok {
             return false;
         }
@@ -174,14 +140,8 @@ impl Dc<'_> {
         self.rss[i] = saved;
         if from != to {
             let dir = if to > from { "up" } else { "down" };
-            let msg = format!(
-                "Scaled {dir} replica set {} from {from} to {to}",
-                obj::name(&self.rss[i])
-            );
-            self.rec.record(
-                self.store,
-                Ev::normal(&self.d, COMPONENT, "ScalingReplicaSet", msg),
-            );
+            let msg = format!("Scaled {dir} replica set {} from {from} to {to}", obj::name(&self.rss[i]));
+            self.rec.record(self.store, Ev::normal(&self.d, COMPONENT, "ScalingReplicaSet", msg));
         }
         from != to
     }
@@ -206,18 +166,12 @@ impl Dc<'_> {
     fn set_new_rs_annotations(&self, rs: &mut Value, new_rev: i64, exists: bool) -> bool {
         let before = rs["metadata"]["annotations"].clone();
         if let Some(anns) = self.d["metadata"]["annotations"].as_object() {
-            for (k, v) in anns
-                .iter()
-                .filter(|(k, _)| !SKIP_COPY.contains(&k.as_str()))
-            {
+            for (k, v) in anns.iter().filter(|(k, _)| !SKIP_COPY.contains(&k.as_str())) {
                 obj::set_annotation(rs, k, v.as_str());
             }
         }
         let old = obj::annotation(rs, REVISION).map(str::to_string);
-        let old_rev = old
-            .as_deref()
-            .and_then(|r| r.parse::<i64>().ok())
-            .unwrap_or(0);
+        let old_rev = old.as_deref().and_then(|r| r.parse::<i64>().ok()).unwrap_or(0);
         if old_rev < new_rev {
             obj::set_annotation(rs, REVISION, Some(&new_rev.to_string()));
             if let Some(old) = old.filter(|o| !o.is_empty()) {
@@ -240,22 +194,13 @@ impl Dc<'_> {
     /// template, syncing revisions. Returns its index in `rss`.
     pub(super) fn new_rs(&mut self, create: bool) -> Option<usize> {
         let existing = self.find_new();
-        let max_old = self
-            .rss
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| Some(*i) != existing)
-            .map(|(_, r)| revision(r))
-            .max()
-            .unwrap_or(0);
+        let max_old = self.rss.iter().enumerate().filter(|(i, _)| Some(*i) != existing).map(|(_, r)| revision(r)).max().unwrap_or(0);
         let new_rev = max_old + 1;
         if let Some(i) = existing {
             let mut rs = self.rss[i].clone();
             let mut changed = self.set_new_rs_annotations(&mut rs, new_rev, true);
             let mrs = self.d["spec"]["minReadySeconds"].clone();
-            if rs["spec"]["minReadySeconds"] != mrs
-                && !(mrs.is_null() && rs["spec"]["minReadySeconds"] == 0)
-            {
+            if rs["spec"]["minReadySeconds"] != mrs && !(mrs.is_null() && rs["spec"]["minReadySeconds"] == 0) {
                 rs["spec"]["minReadySeconds"] = mrs;
                 changed = true;
             }
@@ -270,12 +215,7 @@ impl Dc<'_> {
                 let msg = format!("Found new replica set \"{}\"", obj::name(&self.rss[i]));
                 super::deployment_status::set_cond(
                     &mut status,
-                    super::deployment_status::new_cond(
-                        "Progressing",
-                        "True",
-                        "FoundNewReplicaSet",
-                        &msg,
-                    ),
+                    super::deployment_status::new_cond("Progressing", "True", "FoundNewReplicaSet", &msg),
                 );
                 self.write_status(status);
             }
@@ -310,10 +250,7 @@ impl Dc<'_> {
                 let i = self.rss.len() - 1;
                 if count > 0 {
                     let msg = format!("Scaled up replica set {name} from 0 to {count}");
-                    self.rec.record(
-                        self.store,
-                        Ev::normal(&self.d, COMPONENT, "ScalingReplicaSet", msg),
-                    );
+                    self.rec.record(self.store, Ev::normal(&self.d, COMPONENT, "ScalingReplicaSet", msg));
                 }
                 self.set_deployment_revision(new_rev);
                 let mut status = self.d["status"].clone();
@@ -323,12 +260,7 @@ impl Dc<'_> {
                 let msg = format!("Created new replica set \"{name}\"");
                 super::deployment_status::set_cond(
                     &mut status,
-                    super::deployment_status::new_cond(
-                        "Progressing",
-                        "True",
-                        "NewReplicaSetCreated",
-                        &msg,
-                    ),
+                    super::deployment_status::new_cond("Progressing", "True", "NewReplicaSetCreated", &msg),
                 );
                 self.write_status(status);
                 Some(i)
@@ -349,9 +281,7 @@ impl Dc<'_> {
 
     fn new_rs_new_replicas(&self, new: Option<usize>) -> i64 {
         let want = replicas(&self.d);
-        let cur = new
-            .map(|i| obj::int(&self.rss[i], "/spec/replicas"))
-            .unwrap_or(0);
+        let cur = new.map(|i| obj::int(&self.rss[i], "/spec/replicas")).unwrap_or(0);
         if !is_rolling(&self.d) {
             return want;
         }

@@ -22,11 +22,7 @@ impl Dc<'_> {
             self.sync_rollout_status(new);
             return;
         }
-        let new = if is_complete(&self.d, &self.d["status"]) {
-            self.cleanup(new)
-        } else {
-            new
-        };
+        let new = if is_complete(&self.d, &self.d["status"]) { self.cleanup(new) } else { new };
         self.sync_rollout_status(new);
     }
 
@@ -45,21 +41,14 @@ impl Dc<'_> {
 
     fn reconcile_old(&mut self, new: Option<usize>) -> bool {
         let old = self.old_indices(new);
-        let old_pods: i64 = old
-            .iter()
-            .map(|i| obj::int(&self.rss[*i], "/spec/replicas"))
-            .sum();
+        let old_pods: i64 = old.iter().map(|i| obj::int(&self.rss[*i], "/spec/replicas")).sum();
         if old_pods == 0 {
             return false;
         }
         let all_pods: i64 = self.rss.iter().map(|r| obj::int(r, "/spec/replicas")).sum();
         let min_available = replicas(&self.d) - max_unavailable(&self.d);
-        let new_unavailable = new
-            .map(|n| {
-                obj::int(&self.rss[n], "/spec/replicas")
-                    - obj::int(&self.rss[n], "/status/availableReplicas")
-            })
-            .unwrap_or(0);
+        let new_unavailable =
+            new.map(|n| obj::int(&self.rss[n], "/spec/replicas") - obj::int(&self.rss[n], "/status/availableReplicas")).unwrap_or(0);
         let max_scaled_down = all_pods - min_available - new_unavailable;
         if max_scaled_down <= 0 {
             return false;
@@ -78,11 +67,7 @@ impl Dc<'_> {
             self.scale_rs(i, spec - n);
             cleaned += n;
         }
-        let available: i64 = self
-            .rss
-            .iter()
-            .map(|r| obj::int(r, "/status/availableReplicas"))
-            .sum();
+        let available: i64 = self.rss.iter().map(|r| obj::int(r, "/status/availableReplicas")).sum();
         let mut scaled = 0;
         if available > min_available {
             let total = available - min_available;
@@ -119,36 +104,23 @@ impl Dc<'_> {
             let want = replicas(&self.d);
             self.scale_rs(n, want);
         }
-        let new = if is_complete(&self.d, &self.d["status"]) {
-            self.cleanup(new)
-        } else {
-            new
-        };
+        let new = if is_complete(&self.d, &self.d["status"]) { self.cleanup(new) } else { new };
         self.sync_rollout_status(new);
     }
 
     fn old_pods_running(&self, new: Option<usize>) -> bool {
-        let old_uids: Vec<&str> = self
-            .old_indices(new)
-            .iter()
-            .map(|i| obj::uid(&self.rss[*i]))
-            .collect();
+        let old_uids: Vec<&str> = self.old_indices(new).iter().map(|i| obj::uid(&self.rss[*i])).collect();
         self.store
             .list(kinds::POD, obj::namespace(&self.d))
             .iter()
-            .any(|p| {
-                obj::controller_uid(p).is_some_and(|u| old_uids.contains(&u))
-                    && obj::is_pod_active(p)
-            })
+            .any(|p| obj::controller_uid(p).is_some_and(|u| old_uids.contains(&u)) && obj::is_pod_active(p))
     }
 
     /// scale: resizes the active (or latest) ReplicaSet, or spreads a resize across several
     /// active ones (new ReplicaSet first when growing, oldest first when shrinking).
     pub(super) fn scale(&mut self, new: Option<usize>) {
         let want = replicas(&self.d);
-        let active: Vec<usize> = (0..self.rss.len())
-            .filter(|i| obj::int(&self.rss[*i], "/spec/replicas") > 0)
-            .collect();
+        let active: Vec<usize> = (0..self.rss.len()).filter(|i| obj::int(&self.rss[*i], "/spec/replicas") > 0).collect();
         let target = match active.len() {
             0 => new.or_else(|| self.rss.len().checked_sub(1)),
             1 => active.first().copied(),
@@ -159,8 +131,7 @@ impl Dc<'_> {
             return;
         }
         let saturated = new.is_some_and(|n| {
-            obj::int(&self.rss[n], "/spec/replicas") == want
-                && obj::int(&self.rss[n], "/status/availableReplicas") == want
+            obj::int(&self.rss[n], "/spec/replicas") == want && obj::int(&self.rss[n], "/status/availableReplicas") == want
         });
         if saturated {
             for i in self.old_indices(new) {
@@ -169,12 +140,7 @@ impl Dc<'_> {
             return;
         }
         let allowed = want + max_surge(&self.d);
-        let mut delta = allowed
-            - self
-                .rss
-                .iter()
-                .map(|r| obj::int(r, "/spec/replicas"))
-                .sum::<i64>();
+        let mut delta = allowed - self.rss.iter().map(|r| obj::int(r, "/spec/replicas")).sum::<i64>();
         if delta > 0 {
             let grow = new.or_else(|| active.last().copied());
             if let Some(g) = grow {

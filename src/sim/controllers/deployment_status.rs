@@ -7,10 +7,7 @@ use super::obj;
 use crate::sim::store_api::kinds;
 
 pub fn get_cond<'a>(status: &'a Value, kind: &str) -> Option<&'a Value> {
-    status["conditions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == kind)
+    status["conditions"].as_array()?.iter().find(|c| c["type"] == kind)
 }
 
 pub fn new_cond(kind: &str, status: &str, reason: &str, message: &str) -> Value {
@@ -45,9 +42,7 @@ pub fn remove_cond(status: &mut Value, kind: &str) {
 }
 
 fn has_progress_deadline(d: &Value) -> bool {
-    d["spec"]["progressDeadlineSeconds"]
-        .as_i64()
-        .is_none_or(|s| s < i64::from(i32::MAX))
+    d["spec"]["progressDeadlineSeconds"].as_i64().is_none_or(|s| s < i64::from(i32::MAX))
 }
 
 fn deadline_seconds(d: &Value) -> i64 {
@@ -87,9 +82,7 @@ fn timed_out(d: &Value, status: &Value) -> bool {
         _ => cond["lastUpdateTime"]
             .as_str()
             .and_then(obj::parse_time)
-            .is_some_and(|from| {
-                from + chrono::Duration::seconds(deadline_seconds(d)) < chrono::Utc::now()
-            }),
+            .is_some_and(|from| from + chrono::Duration::seconds(deadline_seconds(d)) < chrono::Utc::now()),
     }
 }
 
@@ -100,13 +93,8 @@ impl Dc<'_> {
         let available = sum("/status/availableReplicas");
         let spec_total = sum("/spec/replicas");
         let mut m = Map::new();
-        m.insert(
-            "observedGeneration".into(),
-            json!(obj::int(&self.d, "/metadata/generation")),
-        );
-        let updated = new
-            .map(|i| obj::int(&self.rss[i], "/status/replicas"))
-            .unwrap_or(0);
+        m.insert("observedGeneration".into(), json!(obj::int(&self.d, "/metadata/generation")));
+        let updated = new.map(|i| obj::int(&self.rss[i], "/status/replicas")).unwrap_or(0);
         let fields = [
             ("replicas", sum("/status/replicas")),
             ("updatedReplicas", updated),
@@ -128,24 +116,11 @@ impl Dc<'_> {
             status["collisionCount"] = c.clone();
         }
         if available >= replicas(&self.d) - max_unavailable(&self.d) {
-            set_cond(
-                &mut status,
-                new_cond(
-                    "Available",
-                    "True",
-                    "MinimumReplicasAvailable",
-                    "Deployment has minimum availability.",
-                ),
-            );
+            set_cond(&mut status, new_cond("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability."));
         } else {
             set_cond(
                 &mut status,
-                new_cond(
-                    "Available",
-                    "False",
-                    "MinimumReplicasAvailable",
-                    "Deployment does not have minimum availability.",
-                ),
+                new_cond("Available", "False", "MinimumReplicasAvailable", "Deployment does not have minimum availability."),
             );
         }
         status
@@ -176,9 +151,7 @@ impl Dc<'_> {
         }
         let cur = get_cond(&status, "Progressing").cloned();
         let complete_already = st(&status, "replicas") == st(&status, "updatedReplicas")
-            && cur
-                .as_ref()
-                .is_some_and(|c| c["reason"] == "NewReplicaSetAvailable");
+            && cur.as_ref().is_some_and(|c| c["reason"] == "NewReplicaSetAvailable");
         let rs_name = new.map(|i| obj::name(&self.rss[i]).to_string());
         if has_progress_deadline(&self.d) && !complete_already {
             if is_complete(&self.d, &status) {
@@ -186,10 +159,7 @@ impl Dc<'_> {
                     Some(n) => format!("ReplicaSet \"{n}\" has successfully progressed."),
                     None => "Deployment has successfully progressed.".into(),
                 };
-                set_cond(
-                    &mut status,
-                    new_cond("Progressing", "True", "NewReplicaSetAvailable", &msg),
-                );
+                set_cond(&mut status, new_cond("Progressing", "True", "NewReplicaSetAvailable", &msg));
             } else if is_progressing(&self.d, &status) {
                 let msg = match &rs_name {
                     Some(n) => format!("ReplicaSet \"{n}\" is progressing."),
@@ -206,10 +176,7 @@ impl Dc<'_> {
                     Some(n) => format!("ReplicaSet \"{n}\" has timed out progressing."),
                     None => "Deployment has timed out progressing.".into(),
                 };
-                set_cond(
-                    &mut status,
-                    new_cond("Progressing", "False", "ProgressDeadlineExceeded", &msg),
-                );
+                set_cond(&mut status, new_cond("Progressing", "False", "ProgressDeadlineExceeded", &msg));
             }
         }
         self.write_status(status);
@@ -231,25 +198,9 @@ impl Dc<'_> {
             status = json!({});
         }
         if paused && !paused_cond {
-            set_cond(
-                &mut status,
-                new_cond(
-                    "Progressing",
-                    "Unknown",
-                    "DeploymentPaused",
-                    "Deployment is paused",
-                ),
-            );
+            set_cond(&mut status, new_cond("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused"));
         } else if !paused && paused_cond {
-            set_cond(
-                &mut status,
-                new_cond(
-                    "Progressing",
-                    "Unknown",
-                    "DeploymentResumed",
-                    "Deployment is resumed",
-                ),
-            );
+            set_cond(&mut status, new_cond("Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed"));
         } else {
             return;
         }
@@ -259,16 +210,9 @@ impl Dc<'_> {
     /// cleanupDeployment: deletes the oldest zero-replica old ReplicaSets beyond revisionHistoryLimit.
     pub fn cleanup(&mut self, new: Option<usize>) -> Option<usize> {
         let new_uid = new.map(|i| obj::uid(&self.rss[i]).to_string());
-        let limit = self.d["spec"]["revisionHistoryLimit"]
-            .as_i64()
-            .unwrap_or(10);
-        let mut old: Vec<Value> = self
-            .rss
-            .iter()
-            .enumerate()
-            .filter(|(i, r)| Some(*i) != new && !obj::is_deleting(r))
-            .map(|(_, r)| r.clone())
-            .collect();
+        let limit = self.d["spec"]["revisionHistoryLimit"].as_i64().unwrap_or(10);
+        let mut old: Vec<Value> =
+            self.rss.iter().enumerate().filter(|(i, r)| Some(*i) != new && !obj::is_deleting(r)).map(|(_, r)| r.clone()).collect();
         let diff = i64::try_from(old.len()).unwrap_or(0) - limit;
         if diff <= 0 {
             return new;
@@ -277,14 +221,8 @@ impl Dc<'_> {
         for rs in old.iter().take(usize::try_from(diff).unwrap_or(0)) {
             let busy = obj::int(rs, "/status/replicas") != 0
                 || obj::int(rs, "/spec/replicas") != 0
-                || obj::int(rs, "/metadata/generation")
-                    > obj::int(rs, "/status/observedGeneration");
-            if !busy
-                && self
-                    .store
-                    .delete(kinds::REPLICA_SET, obj::namespace(rs), obj::name(rs))
-                    .is_ok()
-            {
+                || obj::int(rs, "/metadata/generation") > obj::int(rs, "/status/observedGeneration");
+            if !busy && self.store.delete(kinds::REPLICA_SET, obj::namespace(rs), obj::name(rs)).is_ok() {
                 let uid = obj::uid(rs).to_string();
                 self.rss.retain(|r| obj::uid(r) != uid);
             }

@@ -19,33 +19,12 @@ pub struct Ev<'a> {
 }
 
 impl<'a> Ev<'a> {
-    pub fn normal(
-        involved: &'a Value,
-        component: &'static str,
-        reason: &'a str,
-        message: String,
-    ) -> Self {
-        Self {
-            involved,
-            warning: false,
-            reason,
-            message,
-            component,
-            host: None,
-            field_path: None,
-        }
+    pub fn normal(involved: &'a Value, component: &'static str, reason: &'a str, message: String) -> Self {
+        Self { involved, warning: false, reason, message, component, host: None, field_path: None }
     }
 
-    pub fn warning(
-        involved: &'a Value,
-        component: &'static str,
-        reason: &'a str,
-        message: String,
-    ) -> Self {
-        Self {
-            warning: true,
-            ..Self::normal(involved, component, reason, message)
-        }
+    pub fn warning(involved: &'a Value, component: &'static str, reason: &'a str, message: String) -> Self {
+        Self { warning: true, ..Self::normal(involved, component, reason, message) }
     }
 
     pub fn on_host(mut self, host: Option<&'a str>, field_path: Option<String>) -> Self {
@@ -65,11 +44,7 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn new(enabled: bool) -> Self {
-        Self {
-            enabled,
-            seen: BTreeMap::new(),
-            seq: 0,
-        }
+        Self { enabled, seen: BTreeMap::new(), seq: 0 }
     }
 
     pub fn record(&mut self, store: &dyn SimStore, ev: Ev<'_>) {
@@ -77,18 +52,9 @@ impl Recorder {
             return;
         }
         let ns = obj::namespace(ev.involved).unwrap_or("default").to_string();
-        let key = (
-            ns.clone(),
-            obj::uid(ev.involved).to_string(),
-            ev.reason.to_string(),
-            ev.message.clone(),
-        );
+        let key = (ns.clone(), obj::uid(ev.involved).to_string(), ev.reason.to_string(), ev.message.clone());
         let now = obj::now_rfc3339();
-        if let Some(existing) = self
-            .seen
-            .get(&key)
-            .and_then(|n| store.get(kinds::EVENT, Some(&ns), n))
-        {
+        if let Some(existing) = self.seen.get(&key).and_then(|n| store.get(kinds::EVENT, Some(&ns), n)) {
             let mut e = existing;
             e["count"] = json!(obj::int(&e, "/count") + 1);
             e["lastTimestamp"] = json!(now);

@@ -34,11 +34,7 @@ const DEPENDENTS: &[ObjKind] = &[kinds::REPLICA_SET, kinds::CONTROLLER_REVISION,
 fn kind_of_ref(r: &Value) -> Option<ObjKind> {
     let av = r["apiVersion"].as_str()?;
     let k = r["kind"].as_str()?;
-    NAMESPACED
-        .iter()
-        .chain([kinds::NAMESPACE, kinds::NODE].iter())
-        .copied()
-        .find(|o| o.api_version == av && o.kind == k)
+    NAMESPACED.iter().chain([kinds::NAMESPACE, kinds::NODE].iter()).copied().find(|o| o.api_version == av && o.kind == k)
 }
 
 /// An owner reference is dangling when its owner is gone or was replaced (other uid).
@@ -47,14 +43,8 @@ fn dangling(store: &dyn SimStore, r: &Value, ns: Option<&str>) -> bool {
         return false;
     };
     let name = r["name"].as_str().unwrap_or_default();
-    let ns = if kind == kinds::NODE || kind == kinds::NAMESPACE {
-        None
-    } else {
-        ns
-    };
-    store
-        .get(kind, ns, name)
-        .is_none_or(|owner| obj::uid(&owner) != r["uid"].as_str().unwrap_or_default())
+    let ns = if kind == kinds::NODE || kind == kinds::NAMESPACE { None } else { ns };
+    store.get(kind, ns, name).is_none_or(|owner| obj::uid(&owner) != r["uid"].as_str().unwrap_or_default())
 }
 
 /// Deletes dependents whose every owner is gone. Repeats until nothing more goes, so a
@@ -64,16 +54,11 @@ pub fn collect(store: &dyn SimStore) {
         let mut deleted = false;
         for kind in DEPENDENTS {
             for o in store.list(*kind, None) {
-                let Some(refs) = o["metadata"]["ownerReferences"]
-                    .as_array()
-                    .filter(|r| !r.is_empty())
-                else {
+                let Some(refs) = o["metadata"]["ownerReferences"].as_array().filter(|r| !r.is_empty()) else {
                     continue;
                 };
                 if refs.iter().all(|r| dangling(store, r, obj::namespace(&o))) {
-                    deleted |= store
-                        .delete(*kind, obj::namespace(&o), obj::name(&o))
-                        .is_ok();
+                    deleted |= store.delete(*kind, obj::namespace(&o), obj::name(&o)).is_ok();
                 }
             }
         }

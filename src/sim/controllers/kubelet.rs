@@ -37,12 +37,8 @@ impl Kubelet {
 
     pub fn reconcile(&mut self, store: &dyn SimStore, behavior: &Behavior, rec: &mut Recorder) {
         let pods = store.list(kinds::POD, None);
-        let mut load: BTreeMap<String, usize> = store
-            .list(kinds::NODE, None)
-            .iter()
-            .filter(|n| schedulable(n))
-            .map(|n| (obj::name(n).to_string(), 0))
-            .collect();
+        let mut load: BTreeMap<String, usize> =
+            store.list(kinds::NODE, None).iter().filter(|n| schedulable(n)).map(|n| (obj::name(n).to_string(), 0)).collect();
         for p in &pods {
             if let Some(count) = p["spec"]["nodeName"].as_str().and_then(|n| load.get_mut(n)) {
                 *count += 1;
@@ -62,21 +58,14 @@ impl Kubelet {
             };
             let uid = obj::uid(pod).to_string();
             live.insert(uid.clone());
-            let entry = self
-                .timers
-                .entry(uid)
-                .or_insert_with(|| (key.clone(), Instant::now()));
+            let entry = self.timers.entry(uid).or_insert_with(|| (key.clone(), Instant::now()));
             if entry.0 != key {
                 *entry = (key, Instant::now());
             }
             if entry.1.elapsed() < delay {
                 continue;
             }
-            let step = Step {
-                store,
-                behavior,
-                rec,
-            };
+            let step = Step { store, behavior, rec };
             entry.1 = Instant::now();
             match stage {
                 Stage::Unscheduled => step.schedule(pod, &mut load),
@@ -89,35 +78,22 @@ impl Kubelet {
 
 /// Not cordoned and not reporting NotReady (a node without conditions is taken as ready).
 fn schedulable(node: &Value) -> bool {
-    let not_ready = node["status"]["conditions"].as_array().is_some_and(|c| {
-        c.iter()
-            .any(|c| c["type"] == "Ready" && c["status"] != "True")
-    });
+    let not_ready =
+        node["status"]["conditions"].as_array().is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] != "True"));
     node["spec"]["unschedulable"] != true && !not_ready
 }
 
 pub(super) fn backoff(b: &Behavior, restarts: i64) -> Duration {
     let exp = u32::try_from(restarts.clamp(1, 16) - 1).unwrap_or(0);
-    Duration::from_millis(
-        b.backoff_ms
-            .saturating_mul(1u64 << exp)
-            .min(b.max_backoff_ms.max(b.backoff_ms)),
-    )
+    Duration::from_millis(b.backoff_ms.saturating_mul(1u64 << exp).min(b.max_backoff_ms.max(b.backoff_ms)))
 }
 
 fn max_restarts(pod: &Value) -> i64 {
-    statuses(pod)
-        .iter()
-        .map(|c| obj::int(c, "/restartCount"))
-        .max()
-        .unwrap_or(0)
+    statuses(pod).iter().map(|c| obj::int(c, "/restartCount")).max().unwrap_or(0)
 }
 
 fn statuses(pod: &Value) -> Vec<Value> {
-    pod["status"]["containerStatuses"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    pod["status"]["containerStatuses"].as_array().cloned().unwrap_or_default()
 }
 
 fn stage_of(pod: &Value) -> Stage {
@@ -148,38 +124,16 @@ pub(super) struct Step<'a> {
 }
 
 fn containers(pod: &Value) -> Vec<Value> {
-    pod["spec"]["containers"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    pod["spec"]["containers"].as_array().cloned().unwrap_or_default()
 }
 
 impl Step<'_> {
-    pub(super) fn event(
-        &mut self,
-        pod: &Value,
-        warning: bool,
-        reason: &'static str,
-        message: String,
-        container: Option<&str>,
-    ) {
+    pub(super) fn event(&mut self, pod: &Value, warning: bool, reason: &'static str, message: String, container: Option<&str>) {
         let host = pod["spec"]["nodeName"].as_str();
         let fp = container.map(|c| format!("spec.containers{{{c}}}"));
-        let component = if reason == "Scheduled" || reason == "FailedScheduling" {
-            "default-scheduler"
-        } else {
-            "kubelet"
-        };
-        let ev = if warning {
-            Ev::warning(pod, component, reason, message)
-        } else {
-            Ev::normal(pod, component, reason, message)
-        };
-        let ev = if reason == "Scheduled" || reason == "FailedScheduling" {
-            ev
-        } else {
-            ev.on_host(host, fp)
-        };
+        let component = if reason == "Scheduled" || reason == "FailedScheduling" { "default-scheduler" } else { "kubelet" };
+        let ev = if warning { Ev::warning(pod, component, reason, message) } else { Ev::normal(pod, component, reason, message) };
+        let ev = if reason == "Scheduled" || reason == "FailedScheduling" { ev } else { ev.on_host(host, fp) };
         self.rec.record(self.store, ev);
     }
 
@@ -197,10 +151,7 @@ impl Step<'_> {
             return;
         };
         let now = obj::now_rfc3339();
-        let node_idx: u32 = node
-            .bytes()
-            .fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)))
-            % 250;
+        let node_idx: u32 = node.bytes().fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b))) % 250;
         let mut st = bound["status"].clone();
         st["phase"] = json!("Pending");
         st["conditions"] = json!([
@@ -212,12 +163,8 @@ impl Step<'_> {
         ]);
         st["hostIP"] = json!(format!("172.20.{node_idx}.10"));
         st["startTime"] = json!(now);
-        st["containerStatuses"] = json!(
-            containers(&bound)
-                .iter()
-                .map(|c| waiting_cs(c, "ContainerCreating", None, 0, &json!({})))
-                .collect::<Vec<_>>()
-        );
+        st["containerStatuses"] =
+            json!(containers(&bound).iter().map(|c| waiting_cs(c, "ContainerCreating", None, 0, &json!({}))).collect::<Vec<_>>());
         let ns = obj::namespace(&bound).unwrap_or("default");
         let msg = format!("Successfully assigned {ns}/{} to {node}", obj::name(&bound));
         bound["status"] = st;

@@ -8,10 +8,7 @@ use super::obj;
 use crate::sim::scenario::ImageVerdict;
 
 pub(super) fn hex(input: &str) -> String {
-    Sha256::digest(input.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(input.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub(super) fn cond(kind: &str, status: bool, now: &str) -> Value {
@@ -34,13 +31,7 @@ impl Step<'_> {
         self.event(k.pod, warning, reason, message, Some(k.name));
     }
 
-    pub(super) fn container_step(
-        &mut self,
-        pod: &Value,
-        c: &Value,
-        prev: &Value,
-        stage: Stage,
-    ) -> Value {
+    pub(super) fn container_step(&mut self, pod: &Value, c: &Value, prev: &Value, stage: Stage) -> Value {
         let image = c["image"].as_str().unwrap_or_default();
         let k = Ctr {
             pod,
@@ -61,24 +52,16 @@ impl Step<'_> {
             }
             (Stage::Creating, _) => {
                 self.say(&k, false, "Pulling", format!("Pulling image \"{image}\""));
-                let msg = format!(
-                    "Successfully pulled image \"{image}\" in 1.204s (1.204s including waiting). Image size: 48293012 bytes."
-                );
+                let msg =
+                    format!("Successfully pulled image \"{image}\" in 1.204s (1.204s including waiting). Image size: 48293012 bytes.");
                 self.say(&k, false, "Pulled", msg);
                 self.start(pod, c, k.restarts, &k.last)
             }
             (Stage::CrashBackOff, ImageVerdict::Crashes) => {
-                self.say(
-                    &k,
-                    false,
-                    "Pulled",
-                    format!("Container image \"{image}\" already present on machine"),
-                );
+                self.say(&k, false, "Pulled", format!("Container image \"{image}\" already present on machine"));
                 self.start(pod, c, k.restarts, &k.last)
             }
-            (Stage::Starting, ImageVerdict::Crashes) if !prev["state"]["running"].is_null() => {
-                self.crash(&k)
-            }
+            (Stage::Starting, ImageVerdict::Crashes) if !prev["state"]["running"].is_null() => self.crash(&k),
             (Stage::Starting, _) => {
                 let mut cs = prev.clone();
                 cs["ready"] = json!(!prev["state"]["running"].is_null());
@@ -92,31 +75,16 @@ impl Step<'_> {
         let image = k.image;
         self.say(k, false, "Pulling", format!("Pulling image \"{image}\""));
         let msg = format!("failed to pull and unpack image \"{image}\": not found");
-        self.say(
-            k,
-            true,
-            "Failed",
-            format!("Failed to pull image \"{image}\": {msg}"),
-        );
+        self.say(k, true, "Failed", format!("Failed to pull image \"{image}\": {msg}"));
         self.say(k, true, "Failed", "Error: ErrImagePull".into());
         let detail = format!("rpc error: code = NotFound desc = {msg}");
         waiting_cs(k.c, "ErrImagePull", Some(&detail), k.restarts, &k.last)
     }
 
     fn crash(&mut self, k: &Ctr<'_>) -> Value {
-        let pod_ref = format!(
-            "{}_{}({})",
-            obj::name(k.pod),
-            obj::namespace(k.pod).unwrap_or_default(),
-            obj::uid(k.pod)
-        );
+        let pod_ref = format!("{}_{}({})", obj::name(k.pod), obj::namespace(k.pod).unwrap_or_default(), obj::uid(k.pod));
         let cname = k.name;
-        self.say(
-            k,
-            true,
-            "BackOff",
-            format!("Back-off restarting failed container {cname} in pod {pod_ref}"),
-        );
+        self.say(k, true, "BackOff", format!("Back-off restarting failed container {cname} in pod {pod_ref}"));
         let started = k.prev["state"]["running"]["startedAt"].clone();
         let last = json!({"terminated": {"exitCode": 1, "reason": "Error", "startedAt": started,
             "finishedAt": obj::now_rfc3339(), "containerID": k.prev["containerID"]}});
@@ -129,27 +97,11 @@ impl Step<'_> {
 
     fn start(&mut self, pod: &Value, c: &Value, restarts: i64, last: &Value) -> Value {
         let cname = c["name"].as_str().unwrap_or_default();
-        self.event(
-            pod,
-            false,
-            "Created",
-            format!("Created container: {cname}"),
-            Some(cname),
-        );
-        self.event(
-            pod,
-            false,
-            "Started",
-            format!("Started container {cname}"),
-            Some(cname),
-        );
+        self.event(pod, false, "Created", format!("Created container: {cname}"), Some(cname));
+        self.event(pod, false, "Started", format!("Started container {cname}"), Some(cname));
         let image = c["image"].as_str().unwrap_or_default();
         let (repo, _) = crate::sim::scenario::split_image(image);
-        let full_repo = if repo.contains('/') {
-            repo.to_string()
-        } else {
-            format!("docker.io/library/{repo}")
-        };
+        let full_repo = if repo.contains('/') { repo.to_string() } else { format!("docker.io/library/{repo}") };
         json!({"name": cname, "image": image, "imageID": format!("{full_repo}@sha256:{}", hex(image)),
             "containerID": format!("containerd://{}", hex(&format!("{}{cname}{restarts}", obj::uid(pod)))),
             "ready": false, "started": true, "restartCount": restarts, "lastState": last,
@@ -157,13 +109,7 @@ impl Step<'_> {
     }
 }
 
-pub(super) fn waiting_cs(
-    c: &Value,
-    reason: &str,
-    message: Option<&str>,
-    restarts: i64,
-    last: &Value,
-) -> Value {
+pub(super) fn waiting_cs(c: &Value, reason: &str, message: Option<&str>, restarts: i64, last: &Value) -> Value {
     let mut waiting = json!({"reason": reason});
     if let Some(m) = message {
         waiting["message"] = json!(m);
@@ -173,16 +119,11 @@ pub(super) fn waiting_cs(
 }
 
 pub(super) fn not_ready(pod: &Value, now: &str, kind: &str) -> Value {
-    let names: Vec<&str> = pod["spec"]["containers"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|c| c["name"].as_str()).collect())
-        .unwrap_or_default();
+    let names: Vec<&str> =
+        pod["spec"]["containers"].as_array().map(|a| a.iter().filter_map(|c| c["name"].as_str()).collect()).unwrap_or_default();
     let mut c = cond(kind, false, now);
     c["reason"] = json!("ContainersNotReady");
-    c["message"] = json!(format!(
-        "containers with unready status: [{}]",
-        names.join(" ")
-    ));
+    c["message"] = json!(format!("containers with unready status: [{}]", names.join(" ")));
     c
 }
 

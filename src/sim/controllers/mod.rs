@@ -49,8 +49,7 @@ impl Wake {
         if change.event_type == "DELETED" {
             self.gc = true;
             if change.kind == kinds::NAMESPACE {
-                self.deleted_namespaces
-                    .push(obj::name(&change.object).to_string());
+                self.deleted_namespaces.push(obj::name(&change.object).to_string());
             }
         }
     }
@@ -63,13 +62,7 @@ async fn run(store: Arc<dyn SimStore>, behavior: Behavior) {
     let mut rx = store.subscribe();
     let tick = Duration::from_millis((behavior.pod_step_ms / 4).clamp(5, 100));
     let mut ctl = Controllers::new(behavior);
-    ctl.round(
-        &*store,
-        Wake {
-            gc: true,
-            ..Wake::default()
-        },
-    );
+    ctl.round(&*store, Wake { gc: true, ..Wake::default() });
     loop {
         let mut wake = Wake::default();
         tokio::select! {
@@ -128,8 +121,7 @@ impl Controllers {
         deployment::reconcile(store, &mut self.recorder);
         statefulset::reconcile(store, &mut self.recorder);
         replicaset::reconcile(store, &mut self.recorder);
-        self.kubelet
-            .reconcile(store, &self.behavior, &mut self.recorder);
+        self.kubelet.reconcile(store, &self.behavior, &mut self.recorder);
         self.velero.reconcile(store, &self.behavior);
         argocd::reconcile(store);
     }

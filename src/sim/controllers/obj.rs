@@ -46,11 +46,7 @@ pub fn is_deleting(o: &Value) -> bool {
 
 /// The uid of the object's controlling owner.
 pub fn controller_uid(o: &Value) -> Option<&str> {
-    o["metadata"]["ownerReferences"]
-        .as_array()?
-        .iter()
-        .find(|r| r["controller"] == true)
-        .and_then(|r| r["uid"].as_str())
+    o["metadata"]["ownerReferences"].as_array()?.iter().find(|r| r["controller"] == true).and_then(|r| r["uid"].as_str())
 }
 
 /// An ownerReference to `owner` with controller=true, as controllers set it.
@@ -66,9 +62,7 @@ pub fn now_rfc3339() -> String {
 }
 
 pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&chrono::Utc))
+    chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&chrono::Utc))
 }
 
 /// Whether `labels` match a LabelSelector (matchLabels and matchExpressions). An empty selector
@@ -86,10 +80,7 @@ pub fn selector_matches(selector: &Value, labels: &Value) -> bool {
 fn expression_matches(e: &Value, labels: &Value) -> bool {
     let key = e["key"].as_str().unwrap_or_default();
     let value = labels[key].as_str();
-    let values: Vec<&str> = e["values"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let values: Vec<&str> = e["values"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
     match e["operator"].as_str().unwrap_or_default() {
         "In" => value.is_some_and(|v| values.contains(&v)),
         "NotIn" => value.is_none_or(|v| !values.contains(&v)),
@@ -100,10 +91,7 @@ fn expression_matches(e: &Value, labels: &Value) -> bool {
 }
 
 pub fn pod_condition<'a>(pod: &'a Value, kind: &str) -> Option<&'a Value> {
-    pod["status"]["conditions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == kind)
+    pod["status"]["conditions"].as_array()?.iter().find(|c| c["type"] == kind)
 }
 
 pub fn is_pod_ready(pod: &Value) -> bool {
@@ -111,21 +99,14 @@ pub fn is_pod_ready(pod: &Value) -> bool {
 }
 
 /// Ready for at least `min_ready_seconds` (availability, as the ReplicaSet controller counts it).
-pub fn is_pod_available(
-    pod: &Value,
-    min_ready_seconds: i64,
-    now: chrono::DateTime<chrono::Utc>,
-) -> bool {
+pub fn is_pod_available(pod: &Value, min_ready_seconds: i64, now: chrono::DateTime<chrono::Utc>) -> bool {
     let Some(cond) = pod_condition(pod, "Ready").filter(|c| c["status"] == "True") else {
         return false;
     };
     if min_ready_seconds <= 0 {
         return true;
     }
-    cond["lastTransitionTime"]
-        .as_str()
-        .and_then(parse_time)
-        .is_some_and(|t| t + chrono::Duration::seconds(min_ready_seconds) <= now)
+    cond["lastTransitionTime"].as_str().and_then(parse_time).is_some_and(|t| t + chrono::Duration::seconds(min_ready_seconds) <= now)
 }
 
 /// Whether the pod still counts (not being deleted, not Succeeded/Failed).
@@ -158,25 +139,16 @@ pub fn pod_from_template(template: &Value, owner: &Value, name: Option<&str>) ->
 
 /// The pod's QoS class from its containers' requests and limits.
 fn qos_class(spec: &Value) -> &'static str {
-    let containers = spec["containers"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let containers = spec["containers"].as_array().map(Vec::as_slice).unwrap_or_default();
     let any = containers.iter().any(|c| {
-        c["resources"]["requests"]
-            .as_object()
-            .is_some_and(|m| !m.is_empty())
-            || c["resources"]["limits"]
-                .as_object()
-                .is_some_and(|m| !m.is_empty())
+        c["resources"]["requests"].as_object().is_some_and(|m| !m.is_empty())
+            || c["resources"]["limits"].as_object().is_some_and(|m| !m.is_empty())
     });
     let guaranteed = !containers.is_empty()
         && containers.iter().all(|c| {
             let l = &c["resources"]["limits"];
             let r = &c["resources"]["requests"];
-            ["cpu", "memory"]
-                .iter()
-                .all(|k| l[k].is_string() && (r[k].is_null() || r[k] == l[k]))
+            ["cpu", "memory"].iter().all(|k| l[k].is_string() && (r[k].is_null() || r[k] == l[k]))
         });
     if guaranteed {
         "Guaranteed"
@@ -193,10 +165,7 @@ fn qos_class(spec: &Value) -> &'static str {
 /// `creationTimestamp: null`).
 pub fn template_without_hash(template: &Value) -> Value {
     let mut t = semantic(template);
-    if let Some(labels) = t
-        .pointer_mut("/metadata/labels")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(labels) = t.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
         labels.remove("pod-template-hash");
         if labels.is_empty()
             && let Some(meta) = t["metadata"].as_object_mut()
@@ -215,12 +184,7 @@ pub fn template_without_hash(template: &Value) -> Value {
 /// A copy without nulls and empty arrays/objects (recursively).
 fn semantic(v: &Value) -> Value {
     match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), semantic(v)))
-                .filter(|(_, v)| !is_empty(v))
-                .collect(),
-        ),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), semantic(v))).filter(|(_, v)| !is_empty(v)).collect()),
         Value::Array(a) => Value::Array(a.iter().map(semantic).collect()),
         other => other.clone(),
     }
@@ -245,10 +209,7 @@ pub fn template_hash(template: &Value, collision_count: i64) -> String {
         h = h.wrapping_mul(0x0100_0193);
     }
     const ALPHA: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    h.to_string()
-        .bytes()
-        .map(|b| ALPHA[usize::from(b) % ALPHA.len()] as char)
-        .collect()
+    h.to_string().bytes().map(|b| ALPHA[usize::from(b) % ALPHA.len()] as char).collect()
 }
 
 /// JSON text with object keys sorted, so equal objects hash equally whatever their key order.
@@ -257,16 +218,10 @@ fn canonical_json(v: &Value) -> String {
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
             keys.sort();
-            let parts: Vec<String> = keys
-                .iter()
-                .map(|k| format!("{:?}:{}", k, canonical_json(&m[k.as_str()])))
-                .collect();
+            let parts: Vec<String> = keys.iter().map(|k| format!("{:?}:{}", k, canonical_json(&m[k.as_str()]))).collect();
             format!("{{{}}}", parts.join(","))
         }
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(canonical_json).collect::<Vec<_>>().join(",")
-        ),
+        Value::Array(a) => format!("[{}]", a.iter().map(canonical_json).collect::<Vec<_>>().join(",")),
         other => other.to_string(),
     }
 }

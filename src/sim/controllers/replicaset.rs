@@ -36,25 +36,9 @@ fn sync_one(store: &dyn SimStore, rec: &mut Recorder, rs: &Value, pods: &[&Value
     if want > have {
         for _ in 0..(want - have).min(BURST) {
             match store.create(obj::pod_from_template(&rs["spec"]["template"], rs, None)) {
-                Ok(p) => rec.record(
-                    store,
-                    Ev::normal(
-                        rs,
-                        COMPONENT,
-                        "SuccessfulCreate",
-                        format!("Created pod: {}", obj::name(&p)),
-                    ),
-                ),
+                Ok(p) => rec.record(store, Ev::normal(rs, COMPONENT, "SuccessfulCreate", format!("Created pod: {}", obj::name(&p)))),
                 Err(e) => {
-                    rec.record(
-                        store,
-                        Ev::warning(
-                            rs,
-                            COMPONENT,
-                            "FailedCreate",
-                            format!("Error creating: {e}"),
-                        ),
-                    );
+                    rec.record(store, Ev::warning(rs, COMPONENT, "FailedCreate", format!("Error creating: {e}")));
                     break;
                 }
             }
@@ -62,23 +46,9 @@ fn sync_one(store: &dyn SimStore, rec: &mut Recorder, rs: &Value, pods: &[&Value
     } else if want < have {
         let mut ranked: Vec<&Value> = pods.to_vec();
         ranked.sort_by_key(|p| deletion_rank(p));
-        for p in ranked
-            .iter()
-            .take(usize::try_from(have - want).unwrap_or(0))
-        {
-            if store
-                .delete(kinds::POD, obj::namespace(p), obj::name(p))
-                .is_ok()
-            {
-                rec.record(
-                    store,
-                    Ev::normal(
-                        rs,
-                        COMPONENT,
-                        "SuccessfulDelete",
-                        format!("Deleted pod: {}", obj::name(p)),
-                    ),
-                );
+        for p in ranked.iter().take(usize::try_from(have - want).unwrap_or(0)) {
+            if store.delete(kinds::POD, obj::namespace(p), obj::name(p)).is_ok() {
+                rec.record(store, Ev::normal(rs, COMPONENT, "SuccessfulDelete", format!("Deleted pod: {}", obj::name(p))));
             }
         }
     }
@@ -87,66 +57,32 @@ fn sync_one(store: &dyn SimStore, rec: &mut Recorder, rs: &Value, pods: &[&Value
 
 /// Pods deleted first sort first: unscheduled, pending, not ready, more restarts, newest.
 fn deletion_rank(p: &Value) -> (bool, u8, bool, Reverse<i64>, Reverse<String>) {
-    let assigned = p["spec"]["nodeName"]
-        .as_str()
-        .is_some_and(|n| !n.is_empty());
+    let assigned = p["spec"]["nodeName"].as_str().is_some_and(|n| !n.is_empty());
     let phase = match p["status"]["phase"].as_str() {
         Some("Pending") | None => 0,
         Some("Running") => 2,
         _ => 1,
     };
-    let restarts = p["status"]["containerStatuses"]
-        .as_array()
-        .map(|a| a.iter().map(|c| obj::int(c, "/restartCount")).sum())
-        .unwrap_or(0);
-    let created = p["metadata"]["creationTimestamp"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    (
-        assigned,
-        phase,
-        obj::is_pod_ready(p),
-        Reverse(restarts),
-        Reverse(created),
-    )
+    let restarts = p["status"]["containerStatuses"].as_array().map(|a| a.iter().map(|c| obj::int(c, "/restartCount")).sum()).unwrap_or(0);
+    let created = p["metadata"]["creationTimestamp"].as_str().unwrap_or_default().to_string();
+    (assigned, phase, obj::is_pod_ready(p), Reverse(restarts), Reverse(created))
 }
 
 fn write_status(store: &dyn SimStore, rs: &Value, pods: &[&Value]) {
     let now = chrono::Utc::now();
     let min_ready = obj::int(rs, "/spec/minReadySeconds");
-    let template_labels = rs["spec"]["template"]["metadata"]["labels"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    let labelled = pods
-        .iter()
-        .filter(|p| {
-            template_labels
-                .iter()
-                .all(|(k, v)| p["metadata"]["labels"][k] == *v)
-        })
-        .count();
+    let template_labels = rs["spec"]["template"]["metadata"]["labels"].as_object().cloned().unwrap_or_default();
+    let labelled = pods.iter().filter(|p| template_labels.iter().all(|(k, v)| p["metadata"]["labels"][k] == *v)).count();
     let ready = pods.iter().filter(|p| obj::is_pod_ready(p)).count();
-    let available = pods
-        .iter()
-        .filter(|p| obj::is_pod_available(p, min_ready, now))
-        .count();
+    let available = pods.iter().filter(|p| obj::is_pod_available(p, min_ready, now)).count();
     let mut status = Map::new();
     status.insert("replicas".into(), json!(pods.len()));
-    for (key, n) in [
-        ("fullyLabeledReplicas", labelled),
-        ("readyReplicas", ready),
-        ("availableReplicas", available),
-    ] {
+    for (key, n) in [("fullyLabeledReplicas", labelled), ("readyReplicas", ready), ("availableReplicas", available)] {
         if n > 0 {
             status.insert(key.into(), json!(n));
         }
     }
-    status.insert(
-        "observedGeneration".into(),
-        json!(obj::int(rs, "/metadata/generation")),
-    );
+    status.insert("observedGeneration".into(), json!(obj::int(rs, "/metadata/generation")));
     let status = Value::Object(status);
     if rs["status"] != status {
         let mut next = rs.clone();

@@ -29,30 +29,17 @@ pub fn reconcile(store: &dyn SimStore, rec: &mut Recorder) {
 }
 
 fn ordinal(sts: &Value, pod: &Value) -> Option<i64> {
-    obj::name(pod)
-        .strip_prefix(&format!("{}-", obj::name(sts)))?
-        .parse()
-        .ok()
+    obj::name(pod).strip_prefix(&format!("{}-", obj::name(sts)))?.parse().ok()
 }
 
 /// Ensures the ControllerRevision of the current template exists and is the newest; returns its name.
 fn update_revision(store: &dyn SimStore, sts: &Value) -> String {
-    let hash = obj::template_hash(
-        &sts["spec"]["template"],
-        obj::int(sts, "/status/collisionCount"),
-    );
+    let hash = obj::template_hash(&sts["spec"]["template"], obj::int(sts, "/status/collisionCount"));
     let name = format!("{}-{hash}", obj::name(sts));
     let ns = obj::namespace(sts);
-    let owned: Vec<Value> = store
-        .list(kinds::CONTROLLER_REVISION, ns)
-        .into_iter()
-        .filter(|r| obj::controller_uid(r) == Some(obj::uid(sts)))
-        .collect();
-    let max = owned
-        .iter()
-        .map(|r| obj::int(r, "/revision"))
-        .max()
-        .unwrap_or(0);
+    let owned: Vec<Value> =
+        store.list(kinds::CONTROLLER_REVISION, ns).into_iter().filter(|r| obj::controller_uid(r) == Some(obj::uid(sts))).collect();
+    let max = owned.iter().map(|r| obj::int(r, "/revision")).max().unwrap_or(0);
     match owned.iter().find(|r| obj::name(r) == name) {
         Some(r) if obj::int(r, "/revision") == max => {}
         Some(r) => {
@@ -102,68 +89,37 @@ fn new_pod(store: &dyn SimStore, sts: &Value, ord: i64, rev: &str) -> Value {
     pod
 }
 
-fn say(
-    store: &dyn SimStore,
-    rec: &mut Recorder,
-    sts: &Value,
-    reason: &'static str,
-    verb: &str,
-    pod: &str,
-) {
-    let msg = format!(
-        "{verb} Pod {pod} in StatefulSet {} successful",
-        obj::name(sts)
-    );
+fn say(store: &dyn SimStore, rec: &mut Recorder, sts: &Value, reason: &'static str, verb: &str, pod: &str) {
+    let msg = format!("{verb} Pod {pod} in StatefulSet {} successful", obj::name(sts));
     rec.record(store, Ev::normal(sts, COMPONENT, reason, msg));
 }
 
 fn sync_one(store: &dyn SimStore, rec: &mut Recorder, sts: &Value, pods: &[Value]) {
     let replicas = sts["spec"]["replicas"].as_i64().unwrap_or(1);
     let update_rev = update_revision(store, sts);
-    let current_rev = sts["status"]["currentRevision"]
-        .as_str()
-        .filter(|s| !s.is_empty())
-        .unwrap_or(&update_rev)
-        .to_string();
-    let by_ord: BTreeMap<i64, &Value> = pods
-        .iter()
-        .filter_map(|p| ordinal(sts, p).map(|o| (o, p)))
-        .collect();
-    let partition = sts["spec"]["updateStrategy"]["rollingUpdate"]["partition"]
-        .as_i64()
-        .unwrap_or(0);
+    let current_rev = sts["status"]["currentRevision"].as_str().filter(|s| !s.is_empty()).unwrap_or(&update_rev).to_string();
+    let by_ord: BTreeMap<i64, &Value> = pods.iter().filter_map(|p| ordinal(sts, p).map(|o| (o, p))).collect();
+    let partition = sts["spec"]["updateStrategy"]["rollingUpdate"]["partition"].as_i64().unwrap_or(0);
     let rolling = sts["spec"]["updateStrategy"]["type"] != "OnDelete";
     let all_ready = by_ord.values().all(|p| obj::is_pod_ready(p));
     let say = |rec: &mut Recorder, reason, verb, pod: &str| say(store, rec, sts, reason, verb, pod);
     if let Some(ord) = (0..replicas).find(|o| !by_ord.contains_key(o)) {
         if all_ready {
-            let rev = if ord < partition {
-                &current_rev
-            } else {
-                &update_rev
-            };
+            let rev = if ord < partition { &current_rev } else { &update_rev };
             if let Ok(p) = store.create(new_pod(store, sts, ord, rev)) {
                 say(rec, "SuccessfulCreate", "create", obj::name(&p));
             }
         }
     } else if let Some((_, p)) = by_ord.iter().rev().find(|(o, _)| **o >= replicas) {
-        if all_ready
-            && store
-                .delete(kinds::POD, obj::namespace(p), obj::name(p))
-                .is_ok()
-        {
+        if all_ready && store.delete(kinds::POD, obj::namespace(p), obj::name(p)).is_ok() {
             say(rec, "SuccessfulDelete", "delete", obj::name(p));
         }
     } else if rolling && all_ready {
-        let stale = (partition.max(0)..replicas).rev().find_map(|o| {
-            by_ord
-                .get(&o)
-                .filter(|p| p["metadata"]["labels"][REV_LABEL] != update_rev.as_str())
-        });
+        let stale = (partition.max(0)..replicas)
+            .rev()
+            .find_map(|o| by_ord.get(&o).filter(|p| p["metadata"]["labels"][REV_LABEL] != update_rev.as_str()));
         if let Some(p) = stale
-            && store
-                .delete(kinds::POD, obj::namespace(p), obj::name(p))
-                .is_ok()
+            && store.delete(kinds::POD, obj::namespace(p), obj::name(p)).is_ok()
         {
             say(rec, "SuccessfulDelete", "delete", obj::name(p));
         }
@@ -171,21 +127,13 @@ fn sync_one(store: &dyn SimStore, rec: &mut Recorder, sts: &Value, pods: &[Value
     write_status(store, sts, pods, &current_rev, &update_rev);
 }
 
-fn write_status(
-    store: &dyn SimStore,
-    sts: &Value,
-    pods: &[Value],
-    current_rev: &str,
-    update_rev: &str,
-) {
+fn write_status(store: &dyn SimStore, sts: &Value, pods: &[Value], current_rev: &str, update_rev: &str) {
     let count = |f: &dyn Fn(&Value) -> bool| pods.iter().filter(|p| f(p)).count();
     let ready = count(&obj::is_pod_ready);
     let updated = count(&|p: &Value| p["metadata"]["labels"][REV_LABEL] == update_rev);
     let mut current_rev = current_rev.to_string();
     let replicas = sts["spec"]["replicas"].as_i64().unwrap_or(1);
-    let done = i64::try_from(updated).unwrap_or(0) == replicas
-        && i64::try_from(ready).unwrap_or(0) == replicas
-        && pods.len() == updated;
+    let done = i64::try_from(updated).unwrap_or(0) == replicas && i64::try_from(ready).unwrap_or(0) == replicas && pods.len() == updated;
     if done {
         current_rev = update_rev.to_string();
     }

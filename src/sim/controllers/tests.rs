@@ -10,16 +10,11 @@ use crate::sim::store_api::{SimStore, kinds};
 
 pub(super) fn cluster() -> (FakeStore, Controllers) {
     let s = FakeStore::new();
-    s.create(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}))
-        .unwrap();
+    s.create(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})).unwrap();
     for n in ["node-1", "node-2"] {
-        s.create(json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": n}}))
-            .unwrap();
+        s.create(json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": n}})).unwrap();
     }
-    let b = Behavior {
-        bad_images: vec!["acme/crash".into()],
-        ..Behavior::fast(0)
-    };
+    let b = Behavior { bad_images: vec!["acme/crash".into()], ..Behavior::fast(0) };
     (s, Controllers::new(b))
 }
 
@@ -33,13 +28,7 @@ pub(super) fn run_until(
 ) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        c.round(
-            s,
-            Wake {
-                gc: true,
-                ..Wake::default()
-            },
-        );
+        c.round(s, Wake { gc: true, ..Wake::default() });
         each(s);
         if pred(s) {
             return;
@@ -49,12 +38,7 @@ pub(super) fn run_until(
     }
 }
 
-pub(super) fn until(
-    s: &FakeStore,
-    c: &mut Controllers,
-    what: &str,
-    pred: impl Fn(&FakeStore) -> bool,
-) {
+pub(super) fn until(s: &FakeStore, c: &mut Controllers, what: &str, pred: impl Fn(&FakeStore) -> bool) {
     run_until(s, c, what, |_| {}, pred);
 }
 
@@ -86,29 +70,19 @@ fn rollout_done(s: &FakeStore, name: &str) -> bool {
     st["observedGeneration"].as_i64() >= d["metadata"]["generation"].as_i64()
         && st["updatedReplicas"].as_i64().unwrap_or(0) >= want
         && st["replicas"].as_i64().unwrap_or(0) <= st["updatedReplicas"].as_i64().unwrap_or(0)
-        && st["availableReplicas"].as_i64().unwrap_or(0)
-            >= st["updatedReplicas"].as_i64().unwrap_or(0)
+        && st["availableReplicas"].as_i64().unwrap_or(0) >= st["updatedReplicas"].as_i64().unwrap_or(0)
 }
 
 fn cond<'a>(o: &'a Value, kind: &str) -> &'a Value {
-    o["status"]["conditions"]
-        .as_array()
-        .and_then(|a| a.iter().find(|c| c["type"] == kind))
-        .unwrap_or(&Value::Null)
+    o["status"]["conditions"].as_array().and_then(|a| a.iter().find(|c| c["type"] == kind)).unwrap_or(&Value::Null)
 }
 
 fn rs_by_rev(s: &FakeStore, rev: &str) -> Value {
-    s.list(kinds::REPLICA_SET, Some("shop"))
-        .into_iter()
-        .find(|r| obj::annotation(r, REVISION) == Some(rev))
-        .unwrap()
+    s.list(kinds::REPLICA_SET, Some("shop")).into_iter().find(|r| obj::annotation(r, REVISION) == Some(rev)).unwrap()
 }
 
 fn reasons(s: &FakeStore) -> Vec<String> {
-    s.list(kinds::EVENT, Some("shop"))
-        .iter()
-        .map(|e| e["reason"].as_str().unwrap().to_string())
-        .collect()
+    s.list(kinds::EVENT, Some("shop")).iter().map(|e| e["reason"].as_str().unwrap().to_string()).collect()
 }
 
 #[test]
@@ -116,10 +90,9 @@ fn replicaset_creates_pods_that_become_ready() {
     let (s, mut c) = cluster();
     let tpl = json!({"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}});
     s.create(json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "x-abc", "namespace": "shop"},
-        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "x"}}, "template": tpl}})).unwrap();
-    until(&s, &mut c, "3 ready", |s| {
-        s.get(kinds::REPLICA_SET, Some("shop"), "x-abc").unwrap()["status"]["readyReplicas"] == 3
-    });
+        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "x"}}, "template": tpl}}))
+        .unwrap();
+    until(&s, &mut c, "3 ready", |s| s.get(kinds::REPLICA_SET, Some("shop"), "x-abc").unwrap()["status"]["readyReplicas"] == 3);
     let ps = pods(&s);
     assert_eq!(ps.len(), 3);
     for p in &ps {
@@ -130,14 +103,7 @@ fn replicaset_creates_pods_that_become_ready() {
         assert!(p["spec"]["nodeName"].as_str().unwrap().starts_with("node-"));
     }
     let r = reasons(&s);
-    for want in [
-        "SuccessfulCreate",
-        "Scheduled",
-        "Pulling",
-        "Pulled",
-        "Created",
-        "Started",
-    ] {
+    for want in ["SuccessfulCreate", "Scheduled", "Pulling", "Pulled", "Created", "Started"] {
         assert!(r.iter().any(|x| x == want), "missing event {want}: {r:?}");
     }
     let mut rs = s.get(kinds::REPLICA_SET, Some("shop"), "x-abc").unwrap();
@@ -154,13 +120,9 @@ fn deleted_pod_is_replaced_and_gc_cascades() {
     until(&s, &mut c, "web available", |s| rollout_done(s, "web"));
     let victim = obj::name(&pods(&s)[0]).to_string();
     s.delete(kinds::POD, Some("shop"), &victim).unwrap();
-    until(&s, &mut c, "pod replaced", |s| {
-        pods(s).len() == 2 && pods(s).iter().all(|p| obj::name(p) != victim)
-    });
+    until(&s, &mut c, "pod replaced", |s| pods(s).len() == 2 && pods(s).iter().all(|p| obj::name(p) != victim));
     s.delete(kinds::DEPLOYMENT, Some("shop"), "web").unwrap();
-    until(&s, &mut c, "rs and pods gone", |s| {
-        pods(s).is_empty() && s.list(kinds::REPLICA_SET, None).is_empty()
-    });
+    until(&s, &mut c, "rs and pods gone", |s| pods(s).is_empty() && s.list(kinds::REPLICA_SET, None).is_empty());
 }
 
 #[test]
@@ -169,54 +131,28 @@ fn namespace_deletion_removes_its_objects() {
     s.create(deploy("web", "nginx:1.27", 1)).unwrap();
     until(&s, &mut c, "pod exists", |s| !pods(s).is_empty());
     let gone = s.delete(kinds::NAMESPACE, None, "shop").unwrap();
-    let wake = Wake {
-        gc: true,
-        deleted_namespaces: vec![obj::name(&gone).to_string()],
-    };
+    let wake = Wake { gc: true, deleted_namespaces: vec![obj::name(&gone).to_string()] };
     c.round(&s, wake);
-    assert!(
-        s.list(kinds::DEPLOYMENT, None).is_empty()
-            && pods(&s).is_empty()
-            && s.list(kinds::EVENT, None).is_empty()
-    );
+    assert!(s.list(kinds::DEPLOYMENT, None).is_empty() && pods(&s).is_empty() && s.list(kinds::EVENT, None).is_empty());
 }
 
 #[test]
 fn deployment_creates_hashed_replicaset_and_completes() {
     let (s, mut c) = cluster();
     s.create(deploy("web", "nginx:1.27", 3)).unwrap();
-    until(&s, &mut c, "rollout", |s| {
-        rollout_done(s, "web")
-            && cond(&get_d(s, "web"), "Progressing")["reason"] == "NewReplicaSetAvailable"
-    });
+    until(&s, &mut c, "rollout", |s| rollout_done(s, "web") && cond(&get_d(s, "web"), "Progressing")["reason"] == "NewReplicaSetAvailable");
     let rs = rs_by_rev(&s, "1");
-    let hash = rs["spec"]["template"]["metadata"]["labels"]["pod-template-hash"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let hash = rs["spec"]["template"]["metadata"]["labels"]["pod-template-hash"].as_str().unwrap().to_string();
     assert_eq!(obj::name(&rs), format!("web-{hash}"));
-    assert_eq!(
-        rs["spec"]["selector"]["matchLabels"]["pod-template-hash"],
-        hash.as_str()
-    );
+    assert_eq!(rs["spec"]["selector"]["matchLabels"]["pod-template-hash"], hash.as_str());
     let d = get_d(&s, "web");
     assert_eq!(obj::annotation(&d, REVISION), Some("1"));
     assert_eq!(d["status"]["availableReplicas"], 3);
     assert_eq!(cond(&d, "Available")["reason"], "MinimumReplicasAvailable");
     assert_eq!(cond(&d, "Available")["status"], "True");
-    assert_eq!(
-        cond(&d, "Progressing")["message"],
-        format!("ReplicaSet \"web-{hash}\" has successfully progressed.")
-    );
-    let scaled = s
-        .list(kinds::EVENT, Some("shop"))
-        .into_iter()
-        .find(|e| e["reason"] == "ScalingReplicaSet")
-        .unwrap();
-    assert_eq!(
-        scaled["message"],
-        format!("Scaled up replica set web-{hash} from 0 to 3")
-    );
+    assert_eq!(cond(&d, "Progressing")["message"], format!("ReplicaSet \"web-{hash}\" has successfully progressed."));
+    let scaled = s.list(kinds::EVENT, Some("shop")).into_iter().find(|e| e["reason"] == "ScalingReplicaSet").unwrap();
+    assert_eq!(scaled["message"], format!("Scaled up replica set web-{hash} from 0 to 3"));
     assert_eq!(scaled["source"]["component"], "deployment-controller");
 }
 
@@ -227,40 +163,22 @@ fn rolling_update_respects_surge_and_undo_restores_revision() {
     until(&s, &mut c, "v1", |s| rollout_done(s, "web"));
     set_image(&s, "web", "nginx:1.28");
     let mut max_pods = 0;
-    run_until(
-        &s,
-        &mut c,
-        "v2",
-        |s| max_pods = max_pods.max(pods(s).len()),
-        |s| rollout_done(s, "web"),
-    );
+    run_until(&s, &mut c, "v2", |s| max_pods = max_pods.max(pods(s).len()), |s| rollout_done(s, "web"));
     assert!(max_pods <= 5, "surge exceeded: {max_pods} pods");
-    assert!(
-        pods(&s)
-            .iter()
-            .all(|p| p["spec"]["containers"][0]["image"] == "nginx:1.28")
-    );
+    assert!(pods(&s).iter().all(|p| p["spec"]["containers"][0]["image"] == "nginx:1.28"));
     assert_eq!(rs_by_rev(&s, "1")["spec"]["replicas"], 0);
     assert_eq!(obj::annotation(&get_d(&s, "web"), REVISION), Some("2"));
     // what `kubectl rollout undo` does: copy revision 1's template without the hash label
     let mut tpl = rs_by_rev(&s, "1")["spec"]["template"].clone();
-    tpl["metadata"]["labels"]
-        .as_object_mut()
-        .unwrap()
-        .remove("pod-template-hash");
+    tpl["metadata"]["labels"].as_object_mut().unwrap().remove("pod-template-hash");
     let old_name = obj::name(&rs_by_rev(&s, "1")).to_string();
     let mut d = get_d(&s, "web");
     d["spec"]["template"] = tpl;
     s.update(d).unwrap();
-    until(&s, &mut c, "undo", |s| {
-        rollout_done(s, "web") && obj::annotation(&get_d(s, "web"), REVISION) == Some("3")
-    });
+    until(&s, &mut c, "undo", |s| rollout_done(s, "web") && obj::annotation(&get_d(s, "web"), REVISION) == Some("3"));
     let rs = rs_by_rev(&s, "3");
     assert_eq!(obj::name(&rs), old_name, "the old ReplicaSet is reused");
-    assert_eq!(
-        obj::annotation(&rs, "deployment.kubernetes.io/revision-history"),
-        Some("1")
-    );
+    assert_eq!(obj::annotation(&rs, "deployment.kubernetes.io/revision-history"), Some("1"));
     assert_eq!(s.list(kinds::REPLICA_SET, Some("shop")).len(), 2);
 }
 
@@ -273,23 +191,15 @@ fn paused_deployment_does_not_roll_until_resumed() {
     d["spec"]["paused"] = json!(true);
     d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:1.28");
     s.update(d).unwrap();
-    until(&s, &mut c, "paused condition", |s| {
-        cond(&get_d(s, "web"), "Progressing")["reason"] == "DeploymentPaused"
-    });
+    until(&s, &mut c, "paused condition", |s| cond(&get_d(s, "web"), "Progressing")["reason"] == "DeploymentPaused");
     for _ in 0..5 {
         c.round(&s, Wake::default());
     }
-    assert_eq!(
-        s.list(kinds::REPLICA_SET, Some("shop")).len(),
-        1,
-        "no new ReplicaSet while paused"
-    );
+    assert_eq!(s.list(kinds::REPLICA_SET, Some("shop")).len(), 1, "no new ReplicaSet while paused");
     let mut d = get_d(&s, "web");
     d["spec"]["paused"] = json!(false);
     s.update(d).unwrap();
-    until(&s, &mut c, "resumed rollout", |s| {
-        rollout_done(s, "web") && s.list(kinds::REPLICA_SET, Some("shop")).len() == 2
-    });
+    until(&s, &mut c, "resumed rollout", |s| rollout_done(s, "web") && s.list(kinds::REPLICA_SET, Some("shop")).len() == 2);
 }
 
 #[test]
@@ -306,10 +216,8 @@ fn recreate_scales_old_to_zero_first() {
         &mut c,
         "v2",
         |s| {
-            let imgs: std::collections::BTreeSet<String> = pods(s)
-                .iter()
-                .map(|p| p["spec"]["containers"][0]["image"].to_string())
-                .collect();
+            let imgs: std::collections::BTreeSet<String> =
+                pods(s).iter().map(|p| p["spec"]["containers"][0]["image"].to_string()).collect();
             mixed |= imgs.len() > 1;
         },
         |s| rollout_done(s, "db"),
@@ -326,25 +234,13 @@ fn bad_image_crash_loops_and_deadline_is_exceeded() {
     d["spec"]["progressDeadlineSeconds"] = json!(1);
     d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("acme/crash:2.0");
     s.update(d).unwrap();
-    until(&s, &mut c, "deadline exceeded", |s| {
-        cond(&get_d(s, "web"), "Progressing")["reason"] == "ProgressDeadlineExceeded"
-    });
+    until(&s, &mut c, "deadline exceeded", |s| cond(&get_d(s, "web"), "Progressing")["reason"] == "ProgressDeadlineExceeded");
     let d = get_d(&s, "web");
     assert_eq!(cond(&d, "Progressing")["status"], "False");
-    assert!(
-        cond(&d, "Progressing")["message"]
-            .as_str()
-            .unwrap()
-            .ends_with("has timed out progressing.")
-    );
+    assert!(cond(&d, "Progressing")["message"].as_str().unwrap().ends_with("has timed out progressing."));
     assert_eq!(d["status"]["availableReplicas"], 2, "old pods keep serving");
     until(&s, &mut c, "restarts grow", |s| {
-        pods(s).iter().any(|p| {
-            p["status"]["containerStatuses"][0]["restartCount"]
-                .as_i64()
-                .unwrap_or(0)
-                >= 2
-        })
+        pods(s).iter().any(|p| p["status"]["containerStatuses"][0]["restartCount"].as_i64().unwrap_or(0) >= 2)
     });
     assert!(reasons(&s).iter().any(|r| r == "BackOff"));
 }
@@ -353,15 +249,9 @@ fn bad_image_crash_loops_and_deadline_is_exceeded() {
 fn unknown_tag_alternates_pull_errors() {
     let (s, mut c) = cluster();
     s.create(deploy("web", "nginx:does-not-exist", 1)).unwrap();
-    let waiting = |s: &FakeStore, r: &str| {
-        pods(s)
-            .iter()
-            .any(|p| p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == r)
-    };
+    let waiting = |s: &FakeStore, r: &str| pods(s).iter().any(|p| p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == r);
     until(&s, &mut c, "ErrImagePull", |s| waiting(s, "ErrImagePull"));
-    until(&s, &mut c, "ImagePullBackOff", |s| {
-        waiting(s, "ImagePullBackOff")
-    });
+    until(&s, &mut c, "ImagePullBackOff", |s| waiting(s, "ImagePullBackOff"));
     assert!(pods(&s).iter().all(|p| !obj::is_pod_ready(p)));
     assert!(reasons(&s).iter().any(|r| r == "Failed"));
 }
@@ -376,14 +266,8 @@ fn history_limit_deletes_oldest_idle_replicasets() {
         until(&s, &mut c, "rollout", |s| rollout_done(s, "web"));
         set_image(&s, "web", v);
     }
-    until(&s, &mut c, "cleanup", |s| {
-        rollout_done(s, "web") && s.list(kinds::REPLICA_SET, Some("shop")).len() == 2
-    });
-    let revs: Vec<i64> = s
-        .list(kinds::REPLICA_SET, Some("shop"))
-        .iter()
-        .map(super::deployment::revision)
-        .collect();
+    until(&s, &mut c, "cleanup", |s| rollout_done(s, "web") && s.list(kinds::REPLICA_SET, Some("shop")).len() == 2);
+    let revs: Vec<i64> = s.list(kinds::REPLICA_SET, Some("shop")).iter().map(super::deployment::revision).collect();
     assert!(revs.contains(&4) && revs.contains(&3), "{revs:?}");
 }
 
@@ -404,12 +288,7 @@ fn cordoned_nodes_get_no_pods_and_no_nodes_means_failed_scheduling() {
     s.update(n1).unwrap();
     let victim = obj::name(&pods(&s)[0]).to_string();
     s.delete(kinds::POD, Some("shop"), &victim).unwrap();
-    until(&s, &mut c, "FailedScheduling", |s| {
-        reasons(s).iter().any(|r| r == "FailedScheduling")
-    });
-    let pending = pods(&s)
-        .into_iter()
-        .find(|p| p["spec"]["nodeName"].is_null())
-        .unwrap();
+    until(&s, &mut c, "FailedScheduling", |s| reasons(s).iter().any(|r| r == "FailedScheduling"));
+    let pending = pods(&s).into_iter().find(|p| p["spec"]["nodeName"].is_null()).unwrap();
     assert_eq!(pending["status"]["phase"], "Pending");
 }

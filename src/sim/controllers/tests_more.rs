@@ -9,16 +9,7 @@ use crate::sim::store_api::{SimStore, kinds};
 fn sts_pods(s: &FakeStore) -> Vec<(String, String, bool)> {
     pods(s)
         .iter()
-        .map(|p| {
-            (
-                obj::name(p).to_string(),
-                p["spec"]["containers"][0]["image"]
-                    .as_str()
-                    .unwrap()
-                    .to_string(),
-                obj::is_pod_ready(p),
-            )
-        })
+        .map(|p| (obj::name(p).to_string(), p["spec"]["containers"][0]["image"].as_str().unwrap().to_string(), obj::is_pod_ready(p)))
         .collect()
 }
 
@@ -28,7 +19,8 @@ fn statefulset_orders_pods_and_honours_partition() {
     s.create(json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "pg", "namespace": "shop"},
         "spec": {"replicas": 3, "serviceName": "pg", "selector": {"matchLabels": {"app": "pg"}},
             "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}},
-            "template": {"metadata": {"labels": {"app": "pg"}}, "spec": {"containers": [{"name": "pg", "image": "postgres:16.4"}]}}}})).unwrap();
+            "template": {"metadata": {"labels": {"app": "pg"}}, "spec": {"containers": [{"name": "pg", "image": "postgres:16.4"}]}}}}))
+        .unwrap();
     let mut order = Vec::new();
     run_until(
         &s,
@@ -45,10 +37,7 @@ fn statefulset_orders_pods_and_honours_partition() {
     );
     assert_eq!(order, ["pg-0", "pg-1", "pg-2"]);
     let sts = s.get(kinds::STATEFUL_SET, Some("shop"), "pg").unwrap();
-    assert_eq!(
-        sts["status"]["currentRevision"],
-        sts["status"]["updateRevision"]
-    );
+    assert_eq!(sts["status"]["currentRevision"], sts["status"]["updateRevision"]);
     let mut next = sts.clone();
     next["spec"]["template"]["spec"]["containers"][0]["image"] = json!("postgres:16.5");
     s.update(next).unwrap();
@@ -65,9 +54,12 @@ fn statefulset_orders_pods_and_honours_partition() {
 
 fn velero_setup(bsl_phase: &str) -> (FakeStore, Controllers) {
     let (s, c) = cluster();
-    s.create(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "velero"}}))
+    s.create(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "velero"}})).unwrap();
+    let bsl = s
+        .create(
+            json!({"apiVersion": "velero.io/v1", "kind": "BackupStorageLocation", "metadata": {"name": "default", "namespace": "velero"}}),
+        )
         .unwrap();
-    let bsl = s.create(json!({"apiVersion": "velero.io/v1", "kind": "BackupStorageLocation", "metadata": {"name": "default", "namespace": "velero"}})).unwrap();
     let mut bsl = bsl;
     bsl["status"] = json!({"phase": bsl_phase});
     s.update_status(bsl).unwrap();
@@ -75,14 +67,7 @@ fn velero_setup(bsl_phase: &str) -> (FakeStore, Controllers) {
 }
 
 fn phase(s: &FakeStore, kind: crate::sim::store_api::ObjKind, name: &str) -> String {
-    s.get(kind, Some("velero"), name)
-        .map(|o| {
-            o["status"]["phase"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        })
-        .unwrap_or_default()
+    s.get(kind, Some("velero"), name).map(|o| o["status"]["phase"].as_str().unwrap_or_default().to_string()).unwrap_or_default()
 }
 
 #[test]
@@ -91,67 +76,45 @@ fn velero_backup_completes_and_restore_recreates_deleted_objects() {
     s.create(deploy("web", "nginx:1.27", 1)).unwrap();
     s.create(json!({"apiVersion": "velero.io/v1", "kind": "Backup", "metadata": {"name": "pre-change", "namespace": "velero", "labels": {"change-id": "c1"}},
         "spec": {"includedNamespaces": ["shop"]}})).unwrap();
-    until(&s, &mut c, "backup completed", |s| {
-        phase(s, kinds::VELERO_BACKUP, "pre-change") == "Completed"
-    });
-    let b = s
-        .get(kinds::VELERO_BACKUP, Some("velero"), "pre-change")
-        .unwrap();
+    until(&s, &mut c, "backup completed", |s| phase(s, kinds::VELERO_BACKUP, "pre-change") == "Completed");
+    let b = s.get(kinds::VELERO_BACKUP, Some("velero"), "pre-change").unwrap();
     assert_eq!(b["status"]["progress"]["itemsBackedUp"], 1);
-    assert!(
-        b["status"]["startTimestamp"].is_string() && b["status"]["completionTimestamp"].is_string()
-    );
+    assert!(b["status"]["startTimestamp"].is_string() && b["status"]["completionTimestamp"].is_string());
     s.delete(kinds::DEPLOYMENT, Some("shop"), "web").unwrap();
     s.create(json!({"apiVersion": "velero.io/v1", "kind": "Restore", "metadata": {"name": "undo-c1", "namespace": "velero"},
-        "spec": {"backupName": "pre-change"}})).unwrap();
-    until(&s, &mut c, "restore completed", |s| {
-        phase(s, kinds::VELERO_RESTORE, "undo-c1") == "Completed"
-    });
-    assert!(
-        s.get(kinds::DEPLOYMENT, Some("shop"), "web").is_some(),
-        "deleted deployment restored"
-    );
+        "spec": {"backupName": "pre-change"}}))
+        .unwrap();
+    until(&s, &mut c, "restore completed", |s| phase(s, kinds::VELERO_RESTORE, "undo-c1") == "Completed");
+    assert!(s.get(kinds::DEPLOYMENT, Some("shop"), "web").is_some(), "deleted deployment restored");
 }
 
 #[test]
 fn velero_backup_fails_validation_without_available_location() {
     let (s, mut c) = velero_setup("Unavailable");
-    s.create(json!({"apiVersion": "velero.io/v1", "kind": "Backup", "metadata": {"name": "b1", "namespace": "velero"}, "spec": {}})).unwrap();
+    s.create(json!({"apiVersion": "velero.io/v1", "kind": "Backup", "metadata": {"name": "b1", "namespace": "velero"}, "spec": {}}))
+        .unwrap();
     s.create(json!({"apiVersion": "velero.io/v1", "kind": "Backup", "metadata": {"name": "b2", "namespace": "velero"}, "spec": {"storageLocation": "nope"}})).unwrap();
     until(&s, &mut c, "failed validation", |s| {
-        phase(s, kinds::VELERO_BACKUP, "b1") == "FailedValidation"
-            && phase(s, kinds::VELERO_BACKUP, "b2") == "FailedValidation"
+        phase(s, kinds::VELERO_BACKUP, "b1") == "FailedValidation" && phase(s, kinds::VELERO_BACKUP, "b2") == "FailedValidation"
     });
     let b2 = s.get(kinds::VELERO_BACKUP, Some("velero"), "b2").unwrap();
-    assert!(
-        b2["status"]["validationErrors"][0]
-            .as_str()
-            .unwrap()
-            .contains("\"nope\"")
-    );
+    assert!(b2["status"]["validationErrors"][0].as_str().unwrap().contains("\"nope\""));
     s.create(json!({"apiVersion": "velero.io/v1", "kind": "Restore", "metadata": {"name": "r1", "namespace": "velero"}, "spec": {"backupName": "b1"}})).unwrap();
-    until(&s, &mut c, "restore refused", |s| {
-        phase(s, kinds::VELERO_RESTORE, "r1") == "FailedValidation"
-    });
+    until(&s, &mut c, "restore refused", |s| phase(s, kinds::VELERO_RESTORE, "r1") == "FailedValidation");
 }
 
 #[test]
 fn argocd_application_health_follows_its_namespace() {
     let (s, mut c) = cluster();
-    s.create(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "argocd"}}))
-        .unwrap();
+    s.create(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "argocd"}})).unwrap();
     s.create(json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"name": "shop", "namespace": "argocd"},
-        "spec": {"project": "default", "destination": {"namespace": "shop"}}})).unwrap();
+        "spec": {"project": "default", "destination": {"namespace": "shop"}}}))
+        .unwrap();
     s.create(deploy("web", "nginx:1.27", 2)).unwrap();
     let health = |s: &FakeStore| {
-        s.get(kinds::APPLICATION, Some("argocd"), "shop").unwrap()["status"]["health"]["status"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        s.get(kinds::APPLICATION, Some("argocd"), "shop").unwrap()["status"]["health"]["status"].as_str().unwrap_or_default().to_string()
     };
-    until(&s, &mut c, "healthy", |s| {
-        health(s) == "Healthy" && pods(s).iter().all(obj::is_pod_ready) && pods(s).len() == 2
-    });
+    until(&s, &mut c, "healthy", |s| health(s) == "Healthy" && pods(s).iter().all(obj::is_pod_ready) && pods(s).len() == 2);
     let mut d = s.get(kinds::DEPLOYMENT, Some("shop"), "web").unwrap();
     d["spec"]["progressDeadlineSeconds"] = json!(1);
     d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("acme/crash:1");
@@ -159,10 +122,5 @@ fn argocd_application_health_follows_its_namespace() {
     until(&s, &mut c, "progressing", |s| health(s) == "Progressing");
     until(&s, &mut c, "degraded", |s| health(s) == "Degraded");
     let app = s.get(kinds::APPLICATION, Some("argocd"), "shop").unwrap();
-    assert!(
-        app["status"]["resources"][0]["health"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("exceeded its progress deadline")
-    );
+    assert!(app["status"]["resources"][0]["health"]["message"].as_str().unwrap().contains("exceeded its progress deadline"));
 }

@@ -12,14 +12,8 @@ use crate::sim::scenario::Behavior;
 use crate::sim::store_api::{ObjKind, SimStore, kinds};
 
 /// What a backup captures (workload definitions, not their pods or ReplicaSets).
-const CAPTURED: &[ObjKind] = &[
-    kinds::DEPLOYMENT,
-    kinds::STATEFUL_SET,
-    kinds::SERVICE,
-    kinds::CONFIG_MAP,
-    ObjKind::new("v1", "Secret"),
-    kinds::PDB,
-];
+const CAPTURED: &[ObjKind] =
+    &[kinds::DEPLOYMENT, kinds::STATEFUL_SET, kinds::SERVICE, kinds::CONFIG_MAP, ObjKind::new("v1", "Secret"), kinds::PDB];
 
 type Key = (String, String);
 
@@ -31,23 +25,12 @@ pub struct Velero {
 }
 
 fn key(o: &Value) -> Key {
-    (
-        obj::namespace(o).unwrap_or_default().to_string(),
-        obj::name(o).to_string(),
-    )
+    (obj::namespace(o).unwrap_or_default().to_string(), obj::name(o).to_string())
 }
 
 fn included(spec: &Value, ns: &str) -> bool {
     let list = |k: &str| {
-        spec[k]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
+        spec[k].as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect::<Vec<_>>()).unwrap_or_default()
     };
     let inc = list("includedNamespaces");
     let exc = list("excludedNamespaces");
@@ -93,19 +76,11 @@ impl Velero {
 
     fn due(&mut self, what: &'static str, o: &Value, step: std::time::Duration) -> bool {
         self.in_progress = true;
-        self.started
-            .entry((what, key(o)))
-            .or_insert_with(Instant::now)
-            .elapsed()
-            >= step
+        self.started.entry((what, key(o))).or_insert_with(Instant::now).elapsed() >= step
     }
 
     fn captured(store: &dyn SimStore, spec: &Value) -> Vec<Value> {
-        CAPTURED
-            .iter()
-            .flat_map(|k| store.list(*k, None))
-            .filter(|o| included(spec, obj::namespace(o).unwrap_or_default()))
-            .collect()
+        CAPTURED.iter().flat_map(|k| store.list(*k, None)).filter(|o| included(spec, obj::namespace(o).unwrap_or_default())).collect()
     }
 
     fn start_backup(&mut self, store: &dyn SimStore, b: &Value) {
@@ -116,23 +91,18 @@ impl Velero {
                 "a BackupStorageLocation named \"{bsl_name}\" does not exist in namespace {}",
                 obj::namespace(b).unwrap_or_default()
             )),
-            Some(l) if l["status"]["phase"] != "Available" => Some(format!(
-                "backup can't be created because BackupStorageLocation {bsl_name} is in Unavailable status."
-            )),
+            Some(l) if l["status"]["phase"] != "Available" => {
+                Some(format!("backup can't be created because BackupStorageLocation {bsl_name} is in Unavailable status."))
+            }
             Some(_) => None,
         };
         let now = obj::now_rfc3339();
         if let Some(p) = problem {
-            set_status(
-                store,
-                b,
-                json!({"phase": "FailedValidation", "validationErrors": [p], "version": 1, "formatVersion": "1.1.0"}),
-            );
+            set_status(store, b, json!({"phase": "FailedValidation", "validationErrors": [p], "version": 1, "formatVersion": "1.1.0"}));
             return;
         }
         let total = Self::captured(store, &b["spec"]).len();
-        let expiration = (chrono::Utc::now() + chrono::Duration::days(30))
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let expiration = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         set_status(
             store,
             b,
@@ -157,33 +127,18 @@ impl Velero {
         let name = r["spec"]["backupName"].as_str().unwrap_or_default();
         let problem = match store.get(kinds::VELERO_BACKUP, obj::namespace(r), name) {
             None => Some(format!("backup \"{name}\" not found")),
-            Some(b) if b["status"]["phase"] != "Completed" => {
-                Some(format!("backup \"{name}\" is not in phase Completed"))
-            }
+            Some(b) if b["status"]["phase"] != "Completed" => Some(format!("backup \"{name}\" is not in phase Completed")),
             Some(_) => None,
         };
         match problem {
-            Some(p) => set_status(
-                store,
-                r,
-                json!({"phase": "FailedValidation", "validationErrors": [p]}),
-            ),
-            None => set_status(
-                store,
-                r,
-                json!({"phase": "InProgress", "startTimestamp": obj::now_rfc3339()}),
-            ),
+            Some(p) => set_status(store, r, json!({"phase": "FailedValidation", "validationErrors": [p]})),
+            None => set_status(store, r, json!({"phase": "InProgress", "startTimestamp": obj::now_rfc3339()})),
         }
     }
 
     fn finish_restore(&mut self, store: &dyn SimStore, r: &Value) {
-        let backup_key = (
-            obj::namespace(r).unwrap_or_default().to_string(),
-            r["spec"]["backupName"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        );
+        let backup_key =
+            (obj::namespace(r).unwrap_or_default().to_string(), r["spec"]["backupName"].as_str().unwrap_or_default().to_string());
         let Some(items) = self.snapshots.get(&backup_key) else {
             set_status(
                 store,
@@ -195,21 +150,14 @@ impl Velero {
         };
         let overwrite = r["spec"]["existingResourcePolicy"] == "update";
         let (mut restored, mut warnings) = (0, 0);
-        for item in items
-            .iter()
-            .filter(|o| included(&r["spec"], obj::namespace(o).unwrap_or_default()))
-        {
-            let kind = CAPTURED
-                .iter()
-                .copied()
-                .find(|k| item["kind"] == k.kind && item["apiVersion"] == k.api_version);
+        for item in items.iter().filter(|o| included(&r["spec"], obj::namespace(o).unwrap_or_default())) {
+            let kind = CAPTURED.iter().copied().find(|k| item["kind"] == k.kind && item["apiVersion"] == k.api_version);
             let Some(kind) = kind else { continue };
             match store.get(kind, obj::namespace(item), obj::name(item)) {
                 None => restored += usize::from(store.create(fresh(item, obj::name(r))).is_ok()),
                 Some(live) if overwrite => {
                     let mut next = fresh(item, obj::name(r));
-                    next["metadata"]["resourceVersion"] =
-                        live["metadata"]["resourceVersion"].clone();
+                    next["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"].clone();
                     restored += usize::from(store.update(next).is_ok());
                 }
                 Some(_) => warnings += 1,
@@ -228,14 +176,7 @@ impl Velero {
 fn fresh(item: &Value, restore: &str) -> Value {
     let mut o = item.clone();
     if let Some(meta) = o["metadata"].as_object_mut() {
-        for k in [
-            "uid",
-            "resourceVersion",
-            "creationTimestamp",
-            "generation",
-            "managedFields",
-            "ownerReferences",
-        ] {
+        for k in ["uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "ownerReferences"] {
             meta.remove(k);
         }
     }

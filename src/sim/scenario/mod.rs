@@ -9,10 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-const DEMO: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/assets/scenarios/demo.yaml"
-));
+const DEMO: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/demo.yaml"));
 
 /// Names of the built-in scenarios, for help texts.
 pub const BUILT_IN: &[&str] = &["demo"];
@@ -89,23 +86,13 @@ impl Behavior {
         if tag.contains("does-not-exist") || self.unknown_tags.iter().any(|t| t == tag) {
             return ImageVerdict::Unknown;
         }
-        let bad = self
-            .bad_images
-            .iter()
-            .any(|b| b == image || (!has_tag(b) && b == repo));
-        if bad {
-            ImageVerdict::Crashes
-        } else {
-            ImageVerdict::Good
-        }
+        let bad = self.bad_images.iter().any(|b| b == image || (!has_tag(b) && b == repo));
+        if bad { ImageVerdict::Crashes } else { ImageVerdict::Good }
     }
 }
 
 fn has_tag(image: &str) -> bool {
-    image
-        .rsplit('/')
-        .next()
-        .is_some_and(|last| last.contains(':') || last.contains('@'))
+    image.rsplit('/').next().is_some_and(|last| last.contains(':') || last.contains('@'))
 }
 
 /// `repo:tag` → (repo, tag); no tag → "latest". A registry port (`host:5000/x`) is not a tag.
@@ -120,18 +107,11 @@ pub fn split_image(image: &str) -> (&str, &str) {
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     #[error("cannot read scenario file \"{file}\": {source} (built-in scenarios: {builtin})", builtin = BUILT_IN.join(", "))]
-    Read {
-        file: String,
-        source: std::io::Error,
-    },
+    Read { file: String, source: std::io::Error },
     #[error("scenario file \"{file}\": {message}")]
     Parse { file: String, message: String },
     #[error("scenario file \"{file}\": field {field}: {message}")]
-    Field {
-        file: String,
-        field: String,
-        message: String,
-    },
+    Field { file: String, field: String, message: String },
 }
 
 #[derive(Deserialize)]
@@ -148,19 +128,14 @@ pub fn load(spec: &str) -> Result<Scenario, ScenarioError> {
     if spec == "demo" {
         return parse("demo", DEMO);
     }
-    let text = std::fs::read_to_string(Path::new(spec)).map_err(|source| ScenarioError::Read {
-        file: spec.to_string(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(Path::new(spec)).map_err(|source| ScenarioError::Read { file: spec.to_string(), source })?;
     parse(spec, &text)
 }
 
 /// Parses scenario text; `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
-    let parsed: ScenarioFile = yaml_serde::from_str(text).map_err(|e| ScenarioError::Parse {
-        file: file.to_string(),
-        message: e.to_string(),
-    })?;
+    let parsed: ScenarioFile =
+        yaml_serde::from_str(text).map_err(|e| ScenarioError::Parse { file: file.to_string(), message: e.to_string() })?;
     for (i, obj) in parsed.objects.iter().enumerate() {
         validate_object(obj).map_err(|(field, message)| ScenarioError::Field {
             file: file.to_string(),
@@ -168,10 +143,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
             message,
         })?;
     }
-    Ok(Scenario {
-        objects: parsed.objects,
-        behavior: parsed.behavior,
-    })
+    Ok(Scenario { objects: parsed.objects, behavior: parsed.behavior })
 }
 
 fn validate_object(obj: &Value) -> Result<(), (String, String)> {
@@ -187,10 +159,9 @@ fn validate_object(obj: &Value) -> Result<(), (String, String)> {
     }
     match obj.pointer("/metadata/name") {
         Some(Value::String(s)) if is_dns_name(s) => Ok(()),
-        Some(Value::String(s)) => Err((
-            ".metadata.name".into(),
-            format!("\"{s}\" is not a valid name (lowercase letters, digits, '-' and '.')"),
-        )),
+        Some(Value::String(s)) => {
+            Err((".metadata.name".into(), format!("\"{s}\" is not a valid name (lowercase letters, digits, '-' and '.')")))
+        }
         Some(_) => Err((".metadata.name".into(), "must be a string".into())),
         None => Err((".metadata.name".into(), "is required".into())),
     }
@@ -199,8 +170,7 @@ fn validate_object(obj: &Value) -> Result<(), (String, String)> {
 fn is_dns_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -223,20 +193,9 @@ pub fn generate(pods: usize) -> Scenario {
         let replicas = remaining.min(replicas_per_deploy);
         remaining -= replicas;
         let ns = format!("team-{:03}", d % namespaces);
-        objects.push(deployment(
-            &ns,
-            &format!("svc-{d:04}"),
-            "nginx:1.27",
-            replicas,
-        ));
+        objects.push(deployment(&ns, &format!("svc-{d:04}"), "nginx:1.27", replicas));
     }
-    Scenario {
-        objects,
-        behavior: Behavior {
-            events: pods <= 2_000,
-            ..Behavior::default()
-        },
-    }
+    Scenario { objects, behavior: Behavior { events: pods <= 2_000, ..Behavior::default() } }
 }
 
 fn node(name: &str) -> Value {

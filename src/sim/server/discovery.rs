@@ -9,8 +9,11 @@ use super::{Resp, error_resp, json_resp, status};
 pub fn serve(d: &Discovery, _accept: &str) -> Resp {
     match d {
         Discovery::Version => json_resp(200, &version()),
-        Discovery::Api => json_resp(200, &json!({"kind": "APIVersions", "versions": ["v1"],
-            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]})),
+        Discovery::Api => json_resp(
+            200,
+            &json!({"kind": "APIVersions", "versions": ["v1"],
+            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}),
+        ),
         Discovery::CoreV1 => json_resp(200, &resource_list("", "v1")),
         Discovery::Apis => json_resp(200, &group_list()),
         Discovery::Group(g) => match registry::groups().into_iter().find(|(name, _)| name == g) {

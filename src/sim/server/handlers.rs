@@ -66,8 +66,8 @@ fn get(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
 pub fn select(ctx: &Ctx<'_>, r: &ResRoute) -> Result<(Vec<Value>, u64), ApiError> {
     let labels = LabelSelector::parse(r.query.get("labelSelector").map(String::as_str).unwrap_or_default())
         .map_err(|e| status::bad_request(&format!("unable to parse requirement: {e}")))?;
-    let fields = FieldSelector::parse(r.query.get("fieldSelector").map(String::as_str).unwrap_or_default())
-        .map_err(|e| status::bad_request(&e))?;
+    let fields =
+        FieldSelector::parse(r.query.get("fieldSelector").map(String::as_str).unwrap_or_default()).map_err(|e| status::bad_request(&e))?;
     let (items, rv) = ctx.state.store.list_at(r.res.obj_kind(), r.ns.as_deref());
     Ok((items.into_iter().filter(|o| labels.matches(o) && fields.matches(o)).collect(), rv))
 }
@@ -174,7 +174,11 @@ fn create(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     }
     if dry_run(r) {
         if ctx.state.store.get(r.res.obj_kind(), r.ns.as_deref(), &name).is_some() {
-            return Err(status::from_store(r.res, &name, crate::sim::store_api::StoreError::AlreadyExists { kind: String::new(), name: name.clone() }));
+            return Err(status::from_store(
+                r.res,
+                &name,
+                crate::sim::store_api::StoreError::AlreadyExists { kind: String::new(), name: name.clone() },
+            ));
         }
         return Ok(json_resp(201, &obj));
     }
@@ -194,7 +198,11 @@ fn update(ctx: &Ctx<'_>, r: &ResRoute, obj: Value, status_only: bool) -> Result<
     if dry_run(r) {
         let current = fetch(ctx, r)?;
         if obj["metadata"]["resourceVersion"].is_string() && obj["metadata"]["resourceVersion"] != current["metadata"]["resourceVersion"] {
-            return Err(status::from_store(r.res, name, crate::sim::store_api::StoreError::Conflict { kind: String::new(), name: name.to_string() }));
+            return Err(status::from_store(
+                r.res,
+                name,
+                crate::sim::store_api::StoreError::Conflict { kind: String::new(), name: name.to_string() },
+            ));
         }
         return Ok(json_resp(200, &obj));
     }
@@ -232,7 +240,8 @@ fn patch_obj(ctx: &Ctx<'_>, r: &ResRoute, status_only: bool) -> Result<Resp, Api
 }
 
 fn yaml_to_json(body: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let v: Value = yaml_serde::from_slice(body).map_err(|e| status::bad_request(&format!("the applied configuration is not valid YAML: {e}")))?;
+    let v: Value =
+        yaml_serde::from_slice(body).map_err(|e| status::bad_request(&format!("the applied configuration is not valid YAML: {e}")))?;
     serde_json::to_vec(&v).map_err(|e| status::bad_request(&e.to_string()))
 }
 

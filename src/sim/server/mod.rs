@@ -6,8 +6,8 @@ pub mod discovery;
 pub mod handlers;
 pub mod openapi;
 pub mod proto;
-pub mod reqlog;
 pub mod registry;
+pub mod reqlog;
 pub mod route;
 pub mod select;
 pub mod status;
@@ -67,7 +67,12 @@ pub fn error_resp(e: &ApiError) -> Resp {
 }
 
 /// Serve TLS connections from `listener` until `stop` fires.
-pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, state: Arc<ServerState>, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn serve(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    state: Arc<ServerState>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     loop {
         let accepted = tokio::select! {

@@ -34,7 +34,7 @@ fn fields(buf: &[u8]) -> Option<Vec<(u64, Field<'_>)>> {
             0 => {
                 varint(buf, &mut pos)?;
                 Field::Varint
-            },
+            }
             2 => {
                 let len = usize::try_from(varint(buf, &mut pos)?).ok()?;
                 let bytes = buf.get(pos..pos.checked_add(len)?)?;

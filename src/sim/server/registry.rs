@@ -42,9 +42,27 @@ pub static RESOURCES: &[Resource] = &[
     res!("apps", "v1", "controllerrevisions", "controllerrevision", "ControllerRevision", true, [], []),
     res!("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true, ["pdb"], ["status"]),
     res!("coordination.k8s.io", "v1", "leases", "lease", "Lease", true, [], []),
-    Resource { create_only: true, ..res!("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview", false, [], []) },
-    Resource { create_only: true, ..res!("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "selfsubjectrulesreview", "SelfSubjectRulesReview", false, [], []) },
-    Resource { create_only: true, ..res!("authentication.k8s.io", "v1", "selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview", false, [], []) },
+    Resource {
+        create_only: true,
+        ..res!(
+            "authorization.k8s.io",
+            "v1",
+            "selfsubjectaccessreviews",
+            "selfsubjectaccessreview",
+            "SelfSubjectAccessReview",
+            false,
+            [],
+            []
+        )
+    },
+    Resource {
+        create_only: true,
+        ..res!("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "selfsubjectrulesreview", "SelfSubjectRulesReview", false, [], [])
+    },
+    Resource {
+        create_only: true,
+        ..res!("authentication.k8s.io", "v1", "selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview", false, [], [])
+    },
     res!("velero.io", "v1", "backups", "backup", "Backup", true, [], ["status"]),
     res!("velero.io", "v1", "restores", "restore", "Restore", true, [], ["status"]),
     res!("velero.io", "v1", "backupstoragelocations", "backupstoragelocation", "BackupStorageLocation", true, ["bsl"], ["status"]),
@@ -69,11 +87,7 @@ impl Resource {
     }
 
     pub fn verbs(&self) -> &'static [&'static str] {
-        if self.create_only {
-            &["create"]
-        } else {
-            &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
-        }
+        if self.create_only { &["create"] } else { &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"] }
     }
 }
 

@@ -132,13 +132,11 @@ pub fn parse(method: &str, path: &str, query: &str) -> Route {
         _ => return Route::NotFound(path.to_string()),
     };
     let (ns, rest) = match rest {
-        ["namespaces", ns, plural, tail @ ..] if registry::lookup(group, version, plural).is_some() => {
-            (Some(ns.to_string()), {
-                let mut v = vec![*plural];
-                v.extend_from_slice(tail);
-                v
-            })
-        }
+        ["namespaces", ns, plural, tail @ ..] if registry::lookup(group, version, plural).is_some() => (Some(ns.to_string()), {
+            let mut v = vec![*plural];
+            v.extend_from_slice(tail);
+            v
+        }),
         other => (None, other.to_vec()),
     };
     let Some((plural, tail)) = rest.split_first() else { return Route::NotFound(path.to_string()) };
@@ -174,7 +172,10 @@ mod tests {
     #[test]
     fn parses_paths() {
         let Route::Resource(r) = parse("GET", "/apis/apps/v1/namespaces/p/deployments/api/scale", "") else { panic!() };
-        assert_eq!((r.res.plural, r.ns.as_deref(), r.name.as_deref(), r.sub.as_deref(), r.verb), ("deployments", Some("p"), Some("api"), Some("scale"), Verb::Get));
+        assert_eq!(
+            (r.res.plural, r.ns.as_deref(), r.name.as_deref(), r.sub.as_deref(), r.verb),
+            ("deployments", Some("p"), Some("api"), Some("scale"), Verb::Get)
+        );
         let Route::Resource(r) = parse("GET", "/api/v1/namespaces/payments", "") else { panic!() };
         assert_eq!((r.res.plural, r.name.as_deref()), ("namespaces", Some("payments")));
         let Route::Resource(r) = parse("GET", "/api/v1/pods", "watch=1&labelSelector=app%3Dapi") else { panic!() };

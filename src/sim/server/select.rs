@@ -102,7 +102,13 @@ impl FieldSelector {
                 return Err(format!("invalid field selector: {p:?}"));
             };
             let k = k.trim();
-            if !k.starts_with("metadata.") && !k.starts_with("status.") && !k.starts_with("spec.") && !k.starts_with("involvedObject.") && k != "type" && k != "reason" {
+            if !k.starts_with("metadata.")
+                && !k.starts_with("status.")
+                && !k.starts_with("spec.")
+                && !k.starts_with("involvedObject.")
+                && k != "type"
+                && k != "reason"
+            {
                 return Err(format!("field label not supported: {k}"));
             }
             out.push((k.to_string(), eq, v.trim().to_string()));

@@ -57,7 +57,8 @@ pub fn unsupported_media(ct: &str, accepted: &str) -> ApiError {
     status(415, "UnsupportedMediaType", &msg, None)
 }
 
-pub const PATCH_TYPES: &str = "application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml";
+pub const PATCH_TYPES: &str =
+    "application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml";
 pub const BODY_TYPES: &str = "application/json, application/yaml";
 
 /// 403 in the apiserver's wording, e.g. `deployments.apps "api" is forbidden: User "viewer"
@@ -75,10 +76,8 @@ pub fn forbidden(user: &str, verb: &str, res: &Resource, sub: Option<&str>, ns: 
         Some(n) => format!(" in the namespace \"{n}\""),
         None => " at the cluster scope".to_string(),
     };
-    let msg = format!(
-        "{subject} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{}\"{scope}",
-        res.group
-    );
+    let msg =
+        format!("{subject} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{}\"{scope}", res.group);
     status(403, "Forbidden", &msg, Some(details(res, name.unwrap_or_default())))
 }
 
@@ -87,8 +86,7 @@ pub fn invalid(res: &Resource, name: &str, causes: &[(&str, &str, String)]) -> A
     let parts: Vec<String> = causes.iter().map(|(_, f, m)| format!("{f}: {m}")).collect();
     let subject = if res.group.is_empty() { res.kind.to_string() } else { format!("{}.{}", res.kind, res.group) };
     let msg = format!("{subject} \"{name}\" is invalid: {}", parts.join(", "));
-    let causes: Vec<Value> =
-        causes.iter().map(|(reason, field, m)| json!({"reason": reason, "message": m, "field": field})).collect();
+    let causes: Vec<Value> = causes.iter().map(|(reason, field, m)| json!({"reason": reason, "message": m, "field": field})).collect();
     let mut d = details(res, name);
     d["kind"] = json!(res.kind);
     d["causes"] = json!(causes);

@@ -32,7 +32,8 @@ pub fn scale(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
         Verb::Get => return Ok(json_resp(200, &current)),
         Verb::Update => serde_json::from_slice::<Value>(ctx.body).map_err(|e| status::bad_request(&e.to_string()))?,
         Verb::Patch => {
-            let pt = patch::PatchType::from_content_type(ctx.ctype).ok_or_else(|| status::unsupported_media(ctx.ctype, status::PATCH_TYPES))?;
+            let pt =
+                patch::PatchType::from_content_type(ctx.ctype).ok_or_else(|| status::unsupported_media(ctx.ctype, status::PATCH_TYPES))?;
             patch::apply(pt, &current, ctx.body).map_err(|e| status::bad_request(&e.to_string()))?
         }
         _ => return Err(status::method_not_allowed()),

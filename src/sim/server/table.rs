@@ -15,8 +15,12 @@ fn columns(res: &Resource) -> Vec<Value> {
     let int = |n: &str| col(n, "integer", 0);
     match res.plural {
         "pods" => vec![s("Name"), s("Ready"), s("Status"), col("Restarts", "string", 0), s("Age"), wide("IP"), wide("Node")],
-        "deployments" => vec![s("Name"), s("Ready"), int("Up-to-date"), int("Available"), s("Age"), wide("Containers"), wide("Images"), wide("Selector")],
-        "replicasets" => vec![s("Name"), int("Desired"), int("Current"), int("Ready"), s("Age"), wide("Containers"), wide("Images"), wide("Selector")],
+        "deployments" => {
+            vec![s("Name"), s("Ready"), int("Up-to-date"), int("Available"), s("Age"), wide("Containers"), wide("Images"), wide("Selector")]
+        }
+        "replicasets" => {
+            vec![s("Name"), int("Desired"), int("Current"), int("Ready"), s("Age"), wide("Containers"), wide("Images"), wide("Selector")]
+        }
         "statefulsets" => vec![s("Name"), s("Ready"), s("Age"), wide("Containers"), wide("Images")],
         "namespaces" => vec![s("Name"), s("Status"), s("Age")],
         "events" => vec![s("Last Seen"), s("Type"), s("Reason"), s("Object"), s("Message")],
@@ -88,13 +92,35 @@ fn cells(res: &Resource, o: &Value, age_s: String) -> Vec<Value> {
     let (cn, im) = containers(o);
     let mut row = match res.plural {
         "pods" => [vec![name], pod_cells(o)].concat(),
-        "deployments" => vec![name, json!(format!("{}/{}", i(&st["readyReplicas"]), i(&o["spec"]["replicas"]))), json!(i(&st["updatedReplicas"])), json!(i(&st["availableReplicas"])), Value::Null, json!(cn), json!(im), json!(selector(o))],
-        "replicasets" => vec![name, json!(i(&o["spec"]["replicas"])), json!(i(&st["replicas"])), json!(i(&st["readyReplicas"])), Value::Null, json!(cn), json!(im), json!(selector(o))],
-        "statefulsets" => vec![name, json!(format!("{}/{}", i(&st["readyReplicas"]), i(&o["spec"]["replicas"]))), Value::Null, json!(cn), json!(im)],
+        "deployments" => vec![
+            name,
+            json!(format!("{}/{}", i(&st["readyReplicas"]), i(&o["spec"]["replicas"]))),
+            json!(i(&st["updatedReplicas"])),
+            json!(i(&st["availableReplicas"])),
+            Value::Null,
+            json!(cn),
+            json!(im),
+            json!(selector(o)),
+        ],
+        "replicasets" => vec![
+            name,
+            json!(i(&o["spec"]["replicas"])),
+            json!(i(&st["replicas"])),
+            json!(i(&st["readyReplicas"])),
+            Value::Null,
+            json!(cn),
+            json!(im),
+            json!(selector(o)),
+        ],
+        "statefulsets" => {
+            vec![name, json!(format!("{}/{}", i(&st["readyReplicas"]), i(&o["spec"]["replicas"]))), Value::Null, json!(cn), json!(im)]
+        }
         "namespaces" => vec![name, json!(st["phase"].as_str().unwrap_or("Active")), Value::Null],
         "events" => event_cells(o),
         "services" => service_cells(name, o),
-        "nodes" => vec![name, json!("Ready"), json!("<none>"), Value::Null, json!(st["nodeInfo"]["kubeletVersion"].as_str().unwrap_or("v1.32.0"))],
+        "nodes" => {
+            vec![name, json!("Ready"), json!("<none>"), Value::Null, json!(st["nodeInfo"]["kubeletVersion"].as_str().unwrap_or("v1.32.0"))]
+        }
         _ => other_cells(res, name, o),
     };
     for c in row.iter_mut().filter(|c| c.is_null()) {
@@ -115,11 +141,27 @@ fn other_cells(res: &Resource, name: Value, o: &Value) -> Vec<Value> {
     let st = &o["status"];
     let count = |v: &Value| json!(v.as_object().map(|m| m.len()).unwrap_or(0));
     match res.plural {
-        "configmaps" => vec![name, json!(o["data"].as_object().map_or(0, |m| m.len()) + o["binaryData"].as_object().map_or(0, |m| m.len())), Value::Null],
+        "configmaps" => vec![
+            name,
+            json!(o["data"].as_object().map_or(0, |m| m.len()) + o["binaryData"].as_object().map_or(0, |m| m.len())),
+            Value::Null,
+        ],
         "secrets" => vec![name, text_or(&o["type"], "Opaque"), count(&o["data"]), Value::Null],
-        "poddisruptionbudgets" => vec![name, text_or(&o["spec"]["minAvailable"], "N/A"), text_or(&o["spec"]["maxUnavailable"], "N/A"), json!(i(&st["disruptionsAllowed"])), Value::Null],
+        "poddisruptionbudgets" => vec![
+            name,
+            text_or(&o["spec"]["minAvailable"], "N/A"),
+            text_or(&o["spec"]["maxUnavailable"], "N/A"),
+            json!(i(&st["disruptionsAllowed"])),
+            Value::Null,
+        ],
         "applications" => vec![name, text_or(&st["sync"]["status"], ""), text_or(&st["health"]["status"], ""), Value::Null],
-        "backupstoragelocations" => vec![name, text_or(&st["phase"], ""), text_or(&st["lastValidationTime"], ""), Value::Null, json!(o["spec"]["default"].as_bool().unwrap_or(false).to_string())],
+        "backupstoragelocations" => vec![
+            name,
+            text_or(&st["phase"], ""),
+            text_or(&st["lastValidationTime"], ""),
+            Value::Null,
+            json!(o["spec"]["default"].as_bool().unwrap_or(false).to_string()),
+        ],
         "backups" | "restores" => vec![name, text_or(&st["phase"], ""), Value::Null],
         _ => vec![name, Value::Null],
     }
@@ -128,13 +170,31 @@ fn other_cells(res: &Resource, name: Value, o: &Value) -> Vec<Value> {
 fn event_cells(o: &Value) -> Vec<Value> {
     let inv = &o["involvedObject"];
     let object = format!("{}/{}", inv["kind"].as_str().unwrap_or_default().to_lowercase(), inv["name"].as_str().unwrap_or_default());
-    vec![Value::Null, json!(o["type"].as_str().unwrap_or("Normal")), json!(o["reason"].as_str().unwrap_or_default()), json!(object), json!(o["message"].as_str().unwrap_or_default())]
+    vec![
+        Value::Null,
+        json!(o["type"].as_str().unwrap_or("Normal")),
+        json!(o["reason"].as_str().unwrap_or_default()),
+        json!(object),
+        json!(o["message"].as_str().unwrap_or_default()),
+    ]
 }
 
 fn service_cells(name: Value, o: &Value) -> Vec<Value> {
-    let ports: Vec<String> = o["spec"]["ports"].as_array().cloned().unwrap_or_default().iter()
-        .map(|p| format!("{}/{}", i(&p["port"]), p["protocol"].as_str().unwrap_or("TCP"))).collect();
-    vec![name, json!(o["spec"]["type"].as_str().unwrap_or("ClusterIP")), json!(o["spec"]["clusterIP"].as_str().unwrap_or("<none>")), json!("<none>"), json!(if ports.is_empty() { "<none>".to_string() } else { ports.join(",") }), Value::Null]
+    let ports: Vec<String> = o["spec"]["ports"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| format!("{}/{}", i(&p["port"]), p["protocol"].as_str().unwrap_or("TCP")))
+        .collect();
+    vec![
+        name,
+        json!(o["spec"]["type"].as_str().unwrap_or("ClusterIP")),
+        json!(o["spec"]["clusterIP"].as_str().unwrap_or("<none>")),
+        json!("<none>"),
+        json!(if ports.is_empty() { "<none>".to_string() } else { ports.join(",") }),
+        Value::Null,
+    ]
 }
 
 fn timestamp_for(res: &Resource, o: &Value) -> String {
@@ -150,10 +210,7 @@ fn timestamp_for(res: &Resource, o: &Value) -> String {
 /// A Table of `items`; each row carries the full object (kubectl reads namespace from it).
 pub fn table(res: &Resource, items: &[Value], rv: &str, with_columns: bool) -> Value {
     let now = chrono::Utc::now();
-    let rows: Vec<Value> = items
-        .iter()
-        .map(|o| json!({"cells": cells(res, o, age(&timestamp_for(res, o), now)), "object": o}))
-        .collect();
+    let rows: Vec<Value> = items.iter().map(|o| json!({"cells": cells(res, o, age(&timestamp_for(res, o), now)), "object": o})).collect();
     let mut t = json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv}, "rows": rows});
     if with_columns {
         t["columnDefinitions"] = json!(columns(res));

@@ -32,7 +32,11 @@ fn workload(obj: &Value, causes: &mut Vec<Cause>) {
         let expr: Vec<String> = m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect();
         let matches = LabelSelector::parse(&expr.join(",")).is_ok_and(|s| s.matches(&spec["template"]));
         if !matches {
-            causes.push(("FieldValueInvalid", "spec.template.metadata.labels", "Invalid value: `selector` does not match template `labels`".into()));
+            causes.push((
+                "FieldValueInvalid",
+                "spec.template.metadata.labels",
+                "Invalid value: `selector` does not match template `labels`".into(),
+            ));
         }
     }
     containers(&spec["template"]["spec"], "spec.template.spec.containers", causes);

@@ -112,7 +112,15 @@ pub fn start(state: &Arc<ServerState>, r: &ResRoute, accept: &str) -> Result<Res
     Ok(resp)
 }
 
-async fn run(state: Arc<ServerState>, f: Filter, rv_param: String, initial: bool, bookmarks: bool, timeout: Duration, tx: mpsc::Sender<Bytes>) {
+async fn run(
+    state: Arc<ServerState>,
+    f: Filter,
+    rv_param: String,
+    initial: bool,
+    bookmarks: bool,
+    timeout: Duration,
+    tx: mpsc::Sender<Bytes>,
+) {
     let store = &state.store;
     let from_list = rv_param.is_empty() || rv_param == "0" || initial;
     let (items, list_rv) = store.list_at(f.route.res.obj_kind(), f.route.ns.as_deref());
@@ -150,7 +158,15 @@ async fn run(state: Arc<ServerState>, f: Filter, rv_param: String, initial: bool
     live(&state, &f, ws.rx, (last_rv, seen), bookmarks, timeout, &tx).await;
 }
 
-async fn live(state: &ServerState, f: &Filter, mut rx: broadcast::Receiver<StoreChange>, pos: (u64, BTreeSet<Key>), bookmarks: bool, timeout: Duration, tx: &mpsc::Sender<Bytes>) {
+async fn live(
+    state: &ServerState,
+    f: &Filter,
+    mut rx: broadcast::Receiver<StoreChange>,
+    pos: (u64, BTreeSet<Key>),
+    bookmarks: bool,
+    timeout: Duration,
+    tx: &mpsc::Sender<Bytes>,
+) {
     let (mut last_rv, mut seen) = pos;
     let deadline = tokio::time::Instant::now() + timeout;
     let mut drop_rx = state.drop_watches.subscribe();

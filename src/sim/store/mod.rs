@@ -113,12 +113,7 @@ impl MemStore {
         let kind = kind_of(&obj)?;
         let key = ns_name(&obj);
         let mut inner = self.lock();
-        let stored = inner
-            .objects
-            .get(&kind)
-            .and_then(|m| m.get(&key))
-            .cloned()
-            .ok_or_else(|| not_found(kind, &key.1))?;
+        let stored = inner.objects.get(&kind).and_then(|m| m.get(&key)).cloned().ok_or_else(|| not_found(kind, &key.1))?;
         let asked = object_rv(&obj);
         if obj["metadata"]["resourceVersion"].is_string() && asked != object_rv(&stored) {
             return Err(StoreError::Conflict { kind: plural_hint(kind), name: key.1 });
@@ -181,11 +176,7 @@ fn merge_update(stored: &Value, mut obj: Value) -> Value {
 fn list_locked(inner: &Inner, kind: ObjKind, namespace: Option<&str>) -> Vec<Value> {
     let Some(m) = inner.objects.get(&kind) else { return Vec::new() };
     match namespace {
-        Some(ns) => m
-            .range((ns.to_string(), String::new())..)
-            .take_while(|((n, _), _)| n == ns)
-            .map(|(_, v)| v.clone())
-            .collect(),
+        Some(ns) => m.range((ns.to_string(), String::new())..).take_while(|((n, _), _)| n == ns).map(|(_, v)| v.clone()).collect(),
         None => m.values().cloned().collect(),
     }
 }
@@ -196,9 +187,7 @@ fn not_found(kind: ObjKind, name: &str) -> StoreError {
 
 /// The resource name the real apiserver puts in messages ("deployments.apps", "pods").
 pub fn plural_hint(kind: ObjKind) -> String {
-    super::server::registry::by_kind(kind)
-        .map(|r| r.qualified_name())
-        .unwrap_or_else(|| kind.kind.to_lowercase())
+    super::server::registry::by_kind(kind).map(|r| r.qualified_name()).unwrap_or_else(|| kind.kind.to_lowercase())
 }
 
 /// The ObjKind for an object's apiVersion + kind, if the simulator serves it.
@@ -226,10 +215,8 @@ impl SimStore for MemStore {
         let mut inner = self.lock();
         inner.uid_seq += 1;
         let seq = inner.uid_seq;
-        let meta = obj
-            .get_mut("metadata")
-            .and_then(Value::as_object_mut)
-            .ok_or_else(|| StoreError::Invalid("metadata: Required value".into()))?;
+        let meta =
+            obj.get_mut("metadata").and_then(Value::as_object_mut).ok_or_else(|| StoreError::Invalid("metadata: Required value".into()))?;
         fill_name(meta, seq)?;
         let mut key = (String::new(), String::new());
         key.0 = meta.get("namespace").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -259,11 +246,7 @@ impl SimStore for MemStore {
     fn delete(&self, kind: ObjKind, namespace: Option<&str>, name: &str) -> Result<Value, StoreError> {
         let mut inner = self.lock();
         let key = (namespace.unwrap_or_default().to_string(), name.to_string());
-        let mut obj = inner
-            .objects
-            .get_mut(&kind)
-            .and_then(|m| m.remove(&key))
-            .ok_or_else(|| not_found(kind, name))?;
+        let mut obj = inner.objects.get_mut(&kind).and_then(|m| m.remove(&key)).ok_or_else(|| not_found(kind, name))?;
         inner.rv += 1;
         let rv = inner.rv;
         if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {

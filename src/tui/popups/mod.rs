@@ -22,7 +22,10 @@ pub enum Awaiting {
 pub enum PopupKind {
     Help,
     /// YAML or logs: `body` is None until the engine answers.
-    Text { awaiting: Awaiting, body: Option<String> },
+    Text {
+        awaiting: Awaiting,
+        body: Option<String>,
+    },
     /// Config warnings, errors that need reading.
     Messages(Vec<String>),
 }
@@ -73,7 +76,10 @@ pub fn help_lines<'a>(keymap: &KeyMap, read_only: bool, theme: &Theme) -> Vec<Li
     let mut lines = vec![Line::styled("KEYS", theme.fg(Slot::Title).add_modifier(Modifier::BOLD))];
     for (action, keys) in keymap.visible(read_only) {
         let keys: Vec<String> = keys.iter().map(|k| format!("<{k}>")).collect();
-        lines.push(Line::from(vec![Span::styled(format!("{:<18}", keys.join(" ")), key_style), Span::raw(action.description().to_string())]));
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<18}", keys.join(" ")), key_style),
+            Span::raw(action.description().to_string()),
+        ]));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("COMMANDS", theme.fg(Slot::Title).add_modifier(Modifier::BOLD)));

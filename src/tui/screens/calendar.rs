@@ -15,8 +15,8 @@ pub mod view;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::domain::windows::{AppTarget, SyncWindow, WindowError};
 use crate::domain::windows::agenda::{OccurrenceKind, window_intervals};
+use crate::domain::windows::{AppTarget, SyncWindow, WindowError};
 use crate::engine::windows_feed::WindowsFeed;
 
 pub use clock::header_clock;

@@ -17,13 +17,7 @@ use crate::engine::windows_feed::WindowsFeed;
 /// `project`: the AppProject of the change's Application; `None` (clusters without Argo CD)
 /// = the windows of every project in the feed together.
 /// `local_tz`: the user's zone, shown next to UTC when its offset is not zero.
-pub fn header_clock(
-    feed: &WindowsFeed,
-    project: Option<&str>,
-    change: &ChangeTarget,
-    now: DateTime<Utc>,
-    local_tz: Option<Tz>,
-) -> String {
+pub fn header_clock(feed: &WindowsFeed, project: Option<&str>, change: &ChangeTarget, now: DateTime<Utc>, local_tz: Option<Tz>) -> String {
     let (windows, names) = windows_for(feed, project);
     let state = change_clock(&windows, &feed.freezes, change, now);
     let at = |t: DateTime<Utc>| when(t, now, local_tz);
@@ -73,12 +67,7 @@ fn windows_for(feed: &WindowsFeed, project: Option<&str>) -> (Vec<SyncWindow>, V
 
 /// ` · emergency or security-* passes`, or "" when the freeze has no exception.
 fn passes(f: &Freeze) -> String {
-    let names: Vec<&str> = f
-        .exceptions
-        .iter()
-        .flat_map(|x| x.labels.iter().chain(x.applications.iter()))
-        .map(String::as_str)
-        .collect();
+    let names: Vec<&str> = f.exceptions.iter().flat_map(|x| x.labels.iter().chain(x.applications.iter())).map(String::as_str).collect();
     if names.is_empty() { String::new() } else { format!(" · {} passes", names.join(" or ")) }
 }
 

@@ -69,10 +69,7 @@ fn active_end(state: &CalendarState, source: ItemSource) -> Option<DateTime<Utc>
 }
 
 fn field(out: &mut Lines, theme: &Theme, name: &str, value: String) {
-    out.push(Line::from(vec![
-        Span::styled(format!("{name:<9} "), theme.fg(Slot::Muted)),
-        Span::styled(value, theme.fg(Slot::Fg)),
-    ]));
+    out.push(Line::from(vec![Span::styled(format!("{name:<9} "), theme.fg(Slot::Muted)), Span::styled(value, theme.fg(Slot::Fg))]));
 }
 
 fn list(v: &[String]) -> String {
@@ -172,12 +169,7 @@ fn window_lines(out: &mut Lines, ctx: &Ctx, w: &SyncWindow, all: &[SyncWindow], 
         out,
         theme,
         "Applies",
-        format!(
-            "apps {} · namespaces {} · clusters {} ({join})",
-            list(&w.applications),
-            list(&w.namespaces),
-            list(&w.clusters)
-        ),
+        format!("apps {} · namespaces {} · clusters {} ({join})", list(&w.applications), list(&w.namespaces), list(&w.clusters)),
     );
     let yn = |b: bool| if b { "yes" } else { "no" };
     field(out, theme, "Options", format!("manualSync: {} · syncOverrun: {}", yn(w.manual_sync), yn(w.sync_overrun)));

@@ -237,7 +237,9 @@ fn agenda_line(s: &CalendarState, t: &Theme, row: AgendaRow) -> Line<'static> {
     match row {
         AgendaRow::Problems => Line::styled("Problems", t.danger()),
         AgendaRow::Error(i) => Line::styled(format!("  ! {}", s.feed.errors.get(i).cloned().unwrap_or_default()), t.danger()),
-        AgendaRow::Now => Line::styled(format!("  ── now {} UTC ──────────", s.now.format("%H:%M")), t.fg(Slot::Accent).add_modifier(Modifier::BOLD)),
+        AgendaRow::Now => {
+            Line::styled(format!("  ── now {} UTC ──────────", s.now.format("%H:%M")), t.fg(Slot::Accent).add_modifier(Modifier::BOLD))
+        }
         AgendaRow::Day(d) => {
             let empty = !s.rows().iter().any(|r| matches!(r, AgendaRow::Item(i) if s.item_day(*i) == Some(d)));
             let mark = if d == s.cursor { "▸ " } else { "  " };

@@ -6,9 +6,9 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
+use super::Screen;
 use super::rows::{self, Row, Target};
 use super::table::{POD_WIDTHS, WORKLOAD_NARROW, WORKLOAD_WIDTHS, narrow_columns, title_with_filter};
-use super::Screen;
 use crate::config::{Slot, Theme};
 use crate::model::{ClusterSnapshot, Scope};
 use crate::tui::state::AppState;
@@ -17,7 +17,8 @@ use crate::tui::widgets::table::TableView;
 /// (workloads, pods, events, budget) areas of the dashboard body.
 pub fn areas(body: Rect) -> [Rect; 4] {
     if body.width < 120 {
-        let [top, pods, bottom] = Layout::vertical([Constraint::Percentage(42), Constraint::Percentage(30), Constraint::Fill(1)]).areas(body);
+        let [top, pods, bottom] =
+            Layout::vertical([Constraint::Percentage(42), Constraint::Percentage(30), Constraint::Fill(1)]).areas(body);
         let [events, budget] = Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)]).areas(bottom);
         return [top, pods, events, budget];
     }
@@ -129,7 +130,9 @@ impl Widget for BudgetView<'_> {
             Some(ns) => format!(" budgets({ns}) "),
             None => " budgets ".to_string(),
         };
-        let block = Block::bordered().border_style(t.fg(Slot::Border)).title(Line::styled(title, t.fg(Slot::Title).add_modifier(Modifier::BOLD)).centered());
+        let block = Block::bordered()
+            .border_style(t.fg(Slot::Border))
+            .title(Line::styled(title, t.fg(Slot::Title).add_modifier(Modifier::BOLD)).centered());
         let mut lines = Vec::new();
         if let Some(ns) = self.namespace {
             for p in self.snap.pdbs.iter().filter(|p| p.namespace == ns) {
@@ -141,7 +144,10 @@ impl Widget for BudgetView<'_> {
             }
             for q in self.snap.quotas.iter().filter(|q| q.namespace == ns) {
                 let used: Vec<String> = q.resources.iter().map(|(r, u, h)| format!("{r} {u}/{h}")).collect();
-                lines.push(Line::from(vec![Span::styled(format!("quota {} ", q.name), t.fg(Slot::Fg)), Span::styled(used.join("  "), t.fg(Slot::Muted))]));
+                lines.push(Line::from(vec![
+                    Span::styled(format!("quota {} ", q.name), t.fg(Slot::Fg)),
+                    Span::styled(used.join("  "), t.fg(Slot::Muted)),
+                ]));
             }
         }
         if lines.is_empty() {

@@ -5,9 +5,9 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
+use super::Screen;
 use super::rows::{self, Row};
 use super::table::{POD_WIDTHS, title_with_filter};
-use super::Screen;
 use crate::config::{ActionId, Slot, Theme};
 use crate::model::{ObjectKey, PodView, WorkloadView};
 use crate::tui::state::AppState;
@@ -34,7 +34,9 @@ fn label<'a>(t: &Theme, k: &'a str) -> Span<'a> {
 }
 
 fn summary_block<'a>(t: &Theme, title: String) -> Block<'a> {
-    Block::bordered().border_style(t.fg(Slot::Border)).title(Line::styled(format!(" {title} "), t.fg(Slot::Title).add_modifier(Modifier::BOLD)).centered())
+    Block::bordered()
+        .border_style(t.fg(Slot::Border))
+        .title(Line::styled(format!(" {title} "), t.fg(Slot::Title).add_modifier(Modifier::BOLD)).centered())
 }
 
 pub struct WorkloadScreenView<'a> {
@@ -59,8 +61,18 @@ impl Widget for WorkloadScreenView<'_> {
         let w = rows::find_workload(snap, self.key);
         workload_summary(t, self.key, w).render(summary, buf);
         if !rs.is_empty() {
-            TableView { title: "replicasets".into(), headers: &rows::RS_HEADERS, widths: &RS_WIDTHS, rows: &rs, selected: None, offset: 0, theme: t, empty_text: "", columns: None }
-                .render(rs_area, buf);
+            TableView {
+                title: "replicasets".into(),
+                headers: &rows::RS_HEADERS,
+                widths: &RS_WIDTHS,
+                rows: &rs,
+                selected: None,
+                offset: 0,
+                theme: t,
+                empty_text: "",
+                columns: None,
+            }
+            .render(rs_area, buf);
         }
         let pods = self.screen.visible_rows(&state.cluster, now);
         TableView {
@@ -119,7 +131,8 @@ impl Widget for PodScreenView<'_> {
         let pod = state.cluster.snapshot.pods.iter().find(|p| p.namespace == self.namespace && p.name == self.name);
         let km = &state.ui.keymap;
         let key = |a: ActionId| km.keys(a).first().map(|k| format!("<{k}>")).unwrap_or_else(|| "(unbound)".into());
-        let hint = format!("{} YAML   {} logs of the selected container   {} back", key(ActionId::Yaml), key(ActionId::Logs), key(ActionId::Back));
+        let hint =
+            format!("{} YAML   {} logs of the selected container   {} back", key(ActionId::Yaml), key(ActionId::Logs), key(ActionId::Back));
         pod_summary(t, self.namespace, self.name, pod, hint).render(summary, buf);
         let rows = self.screen.visible_rows(&state.cluster, state.ui.now);
         TableView {

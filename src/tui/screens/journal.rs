@@ -108,9 +108,8 @@ impl JournalState {
         let filter = &self.filter;
         self.visible = self.entries.iter().enumerate().filter(|(_, e)| filter.matches(e)).map(|(i, _)| i).collect();
         let last = self.visible.len().saturating_sub(1);
-        let row = keep_seq
-            .and_then(|seq| self.visible.iter().position(|&i| self.entries.get(i).is_some_and(|e| e.seq >= seq)))
-            .unwrap_or(last);
+        let row =
+            keep_seq.and_then(|seq| self.visible.iter().position(|&i| self.entries.get(i).is_some_and(|e| e.seq >= seq))).unwrap_or(last);
         self.list.offset = 0;
         self.select(row, page);
     }

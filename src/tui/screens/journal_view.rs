@@ -91,7 +91,11 @@ impl JournalScreenView<'_> {
         let header = TRow::new(keep.iter().filter_map(|i| HEADERS.get(*i).map(|h| Cell::from(*h)))).style(header_style);
         if j.visible.is_empty() {
             Table::new(Vec::<TRow>::new(), widths).header(header).render(inner, buf);
-            let msg = if j.entries.is_empty() { "no journal entries (yet)" } else { "no entries match the filter (esc clears the search, :journal clears all)" };
+            let msg = if j.entries.is_empty() {
+                "no journal entries (yet)"
+            } else {
+                "no entries match the filter (esc clears the search, :journal clears all)"
+            };
             let at = Rect { y: inner.y.saturating_add(1), height: inner.height.saturating_sub(1), ..inner };
             Paragraph::new(msg).style(t.fg(Slot::Muted)).centered().render(at, buf);
             return;

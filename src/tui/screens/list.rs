@@ -38,7 +38,11 @@ impl Filter {
 #[derive(Debug, Clone)]
 pub enum ListMsg {
     /// Move within `len` rows, `page` rows per page.
-    Nav { msg: NavMsg, len: usize, page: usize },
+    Nav {
+        msg: NavMsg,
+        len: usize,
+        page: usize,
+    },
     Sort(SortKey),
     /// Set (Some) or clear (None) the filter; the selection goes back to the top.
     Filter(Option<Filter>),

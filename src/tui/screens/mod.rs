@@ -35,7 +35,10 @@ pub enum ScreenKind {
     Dashboard,
     List(ListKind),
     Workload(ObjectKey),
-    Pod { namespace: String, name: String },
+    Pod {
+        namespace: String,
+        name: String,
+    },
     /// The audit journal (its state lives in `AppState::journal`).
     Journal,
     /// The sync-window calendar (its state lives in `AppState::calendar`).

@@ -2,8 +2,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::model::{
-    ClusterSnapshot, ContainerView, EventView, NamespaceView, ObjectKey, PodView, ReplicaSetView, RolloutState,
-    WorkloadKind, WorkloadView,
+    ClusterSnapshot, ContainerView, EventView, NamespaceView, ObjectKey, PodView, ReplicaSetView, RolloutState, WorkloadKind, WorkloadView,
 };
 
 /// How a row is coloured (the theme maps it to a colour).
@@ -21,8 +20,15 @@ pub enum Tone {
 pub enum Target {
     None,
     Workload(ObjectKey),
-    Pod { namespace: String, name: String },
-    Container { namespace: String, pod: String, container: String },
+    Pod {
+        namespace: String,
+        name: String,
+    },
+    Container {
+        namespace: String,
+        pod: String,
+        container: String,
+    },
     Namespace(String),
     /// A kubeconfig context (`:ctx` list).
     Context(String),
@@ -146,15 +152,15 @@ pub fn event_row(e: &EventView, now: DateTime<Utc>) -> Row {
 pub const RS_HEADERS: [&str; 6] = ["NAME", "REVISION", "DESIRED", "READY", "IMAGES", "AGE"];
 
 pub fn rs_row(r: &ReplicaSetView, now: DateTime<Utc>) -> Row {
-    let tone = if r.desired == 0 { Tone::Muted } else if r.ready < r.desired { Tone::Warn } else { Tone::Normal };
-    let cells = vec![
-        r.name.clone(),
-        r.revision.clone(),
-        r.desired.to_string(),
-        r.ready.to_string(),
-        r.images.join(","),
-        age(r.created, now),
-    ];
+    let tone = if r.desired == 0 {
+        Tone::Muted
+    } else if r.ready < r.desired {
+        Tone::Warn
+    } else {
+        Tone::Normal
+    };
+    let cells =
+        vec![r.name.clone(), r.revision.clone(), r.desired.to_string(), r.ready.to_string(), r.images.join(","), age(r.created, now)];
     let target = Target::Object(ObjectKey { kind: "ReplicaSet".into(), namespace: r.namespace.clone(), name: r.name.clone() });
     Row { cells, tone, target, name: r.name.clone(), status: r.revision.clone(), created: r.created }
 }
@@ -162,7 +168,13 @@ pub fn rs_row(r: &ReplicaSetView, now: DateTime<Utc>) -> Row {
 pub const CONTAINER_HEADERS: [&str; 5] = ["NAME", "IMAGE", "READY", "STATE", "RESTARTS"];
 
 pub fn container_row(namespace: &str, pod: &str, c: &ContainerView) -> Row {
-    let tone = if c.ready { Tone::Normal } else if c.state.starts_with("Waiting") || c.state.starts_with("Terminated") { Tone::Danger } else { Tone::Warn };
+    let tone = if c.ready {
+        Tone::Normal
+    } else if c.state.starts_with("Waiting") || c.state.starts_with("Terminated") {
+        Tone::Danger
+    } else {
+        Tone::Warn
+    };
     let cells = vec![c.name.clone(), c.image.clone(), c.ready.to_string(), c.state.clone(), c.restarts.to_string()];
     let target = Target::Container { namespace: namespace.into(), pod: pod.into(), container: c.name.clone() };
     Row { cells, tone, target, name: c.name.clone(), status: c.state.clone(), created: None }

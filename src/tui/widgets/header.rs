@@ -67,8 +67,12 @@ impl Widget for HeaderView<'_> {
         let (conn, conn_style) = conn_span(t, &self.data.conn);
         let snap = &self.data.snapshot;
         let counts = format!("{} workloads, {} pods", snap.workloads.len(), snap.pods.len());
-        Paragraph::new(vec![kv(t, "Scope:", scope, t.fg(Slot::Accent)), kv(t, "Conn:", conn, conn_style), kv(t, "Objects:", counts, t.fg(Slot::Muted))])
-            .render(mid, buf);
+        Paragraph::new(vec![
+            kv(t, "Scope:", scope, t.fg(Slot::Accent)),
+            kv(t, "Conn:", conn, conn_style),
+            kv(t, "Objects:", counts, t.fg(Slot::Muted)),
+        ])
+        .render(mid, buf);
         // A long extra (the change clock on a narrow terminal) wraps at its ` · ` separators
         // onto the free first row, or (read-only) in place of the `cabin` mark.
         let extra = self.extra.map(|e| wrap_at_dots(e, usize::from(right.width))).unwrap_or_default();

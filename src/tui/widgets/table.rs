@@ -43,9 +43,9 @@ impl Widget for TableView<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let theme = self.theme;
         let border = if self.selected.is_some() { Slot::Accent } else { Slot::Border };
-        let block = Block::bordered()
-            .border_style(theme.fg(border))
-            .title(Line::styled(format!(" {}[{}] ", self.title, self.rows.len()), theme.fg(Slot::Title).add_modifier(Modifier::BOLD)).centered());
+        let block = Block::bordered().border_style(theme.fg(border)).title(
+            Line::styled(format!(" {}[{}] ", self.title, self.rows.len()), theme.fg(Slot::Title).add_modifier(Modifier::BOLD)).centered(),
+        );
         let inner = block.inner(area);
         block.render(area, buf);
         let headers = pick(self.headers, self.columns);
