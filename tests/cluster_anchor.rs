@@ -85,7 +85,14 @@ async fn seal_to_cluster_then_verify_against_cluster_detects_a_rewritten_journal
     assert!(sealed.starts_with("seq 3 hash "), "{sealed}");
     let o = cabin(home, &["journal", "verify", "--against-cluster", "--journal", j, "--kubeconfig", kc]).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).starts_with("ok: 4 entries"), "{}", text(&o));
+    // The anchor write itself went through the journalled writer: intent and outcome follow.
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("ok: 6 entries"), "{}", text(&o));
+    let entries = cabin::journal::read_entries(&journal).unwrap();
+    let anchor: Vec<_> = entries.iter().filter(|e| e.kind == "journal-anchor").collect();
+    assert_eq!(anchor.len(), 2, "{anchor:#?}");
+    assert_eq!(anchor[0].outcome.as_deref(), Some("intent"));
+    assert_eq!(anchor[1].outcome.as_deref(), Some("ok"));
+    assert_eq!(anchor[1].details["intent"]["seq"], anchor[0].seq);
 
     // Appending after the seal is fine; sealing again updates the anchor (a merge patch).
     write_journal(&journal, 1);
@@ -93,7 +100,7 @@ async fn seal_to_cluster_then_verify_against_cluster_detects_a_rewritten_journal
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let o = cabin(home, &["journal", "seal", "--to-cluster", "--journal", j, "--kubeconfig", kc]).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).starts_with("seq 4 hash "), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("seq 6 hash "), "{}", text(&o));
 
     // Tail entries deleted (a self-consistent shorter journal): detected.
     let full = std::fs::read_to_string(&journal).unwrap();
@@ -102,11 +109,11 @@ async fn seal_to_cluster_then_verify_against_cluster_detects_a_rewritten_journal
     assert!(cabin::journal::verify_path(&journal, None).unwrap().to_string().starts_with("ok:"));
     let o = cabin(home, &["journal", "verify", "--against-cluster", "--journal", j, "--kubeconfig", kc]).await;
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("broken at seq 4"), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("broken at seq 6"), "{}", text(&o));
 
     // Rewritten from the start (a fresh genesis, as many entries): detected.
     std::fs::remove_file(&journal).unwrap();
-    write_journal(&journal, 4);
+    write_journal(&journal, 6);
     let o = cabin(home, &["journal", "verify", "--against-cluster", "--journal", j, "--kubeconfig", kc]).await;
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("rewritten"), "{}", text(&o));

@@ -2,7 +2,7 @@
 #[path = "support/cluster.rs"]
 mod support;
 
-use cabin::cluster::{ClusterError, ops};
+use cabin::cluster::ClusterError;
 use cabin::model::{Command, ConnState, EngineEvent, ObjectKey, RolloutState, Scope};
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
@@ -41,7 +41,7 @@ async fn snapshot_shows_the_demo_and_a_rollout_to_completion() {
     assert!(ui.snapshot.pods.iter().any(|p| p.namespace == "payments" && p.status == "Running"));
 
     let image = "ghcr.io/acme/payments-api:1.15.0";
-    ops::set_image(&c, "payments", "payments-api", "app", image).await.unwrap();
+    support::set_image(&c, "payments", "payments-api", "app", image).await.unwrap();
     let mut saw_progress = false;
     ui.wait(30, "rollout complete on the new image", |ui| {
         let Some(w) = ui.workload("payments", "payments-api") else { return false };
@@ -64,7 +64,7 @@ async fn a_bad_image_shows_a_crash_looping_pod() {
     })
     .await;
     let image = format!("{}:2.0.0", support::CRASHING_IMAGE_REPO);
-    ops::set_image(&c, "payments", "payments-worker", "app", &image).await.unwrap();
+    support::set_image(&c, "payments", "payments-worker", "app", &image).await.unwrap();
     ui.wait(30, "a CrashLoopBackOff pod on the bad image", |ui| {
         ui.snapshot.pods.iter().any(|p| p.status == "CrashLoopBackOff" && p.containers.iter().any(|c| c.image == image && c.restarts > 0))
     })
@@ -79,7 +79,7 @@ async fn deleted_namespace_disappears() {
     let c = conn(&sim, None, false).await;
     let mut ui = Ui::start(c.clone(), Scope::All);
     ui.wait(20, "search namespace", |ui| ui.snapshot.namespaces.iter().any(|n| n.name == "search")).await;
-    let api: Api<Namespace> = Api::all(c.client());
+    let api: Api<Namespace> = Api::all(support::other_actor(&sim).await);
     api.delete("search", &DeleteParams::default()).await.unwrap();
     ui.wait(30, "search namespace gone", |ui| {
         !ui.snapshot.namespaces.iter().any(|n| n.name == "search") && !ui.snapshot.workloads.iter().any(|w| w.namespace == "search")
@@ -136,8 +136,8 @@ async fn viewer_write_gets_a_clear_forbidden() {
     let sim = start_sim().await;
     let viewer = conn(&sim, Some("sim-viewer"), false).await;
     assert_eq!(viewer.info().context, "sim-viewer");
-    let err = ops::set_image(&viewer, "payments", "payments-api", "app", "x:1").await.unwrap_err();
-    assert!(matches!(err, ClusterError::Forbidden { .. }), "{err:?}");
+    let err = support::set_image(&viewer, "payments", "payments-api", "app", "x:1").await.unwrap_err();
+    assert!(matches!(err, cabin::cluster::write::WriteError::Cluster(ClusterError::Forbidden { .. })), "{err:?}");
     let text = err.to_string();
     assert!(text.contains("forbidden (403)") && text.contains("sim-viewer"), "{text}");
 }

@@ -3,7 +3,7 @@
 #[path = "support/cluster.rs"]
 mod support;
 
-use cabin::cluster::{ClusterError, ops};
+use cabin::cluster::ClusterError;
 use cabin::model::{Command, ConnState, ObjectKey, Scope};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, PostParams};
@@ -21,8 +21,8 @@ async fn read_only_sends_no_mutating_request() {
     let mut ui = Ui::start(c.clone(), Scope::All);
     ui.wait(20, "live", |ui| ui.conn == ConnState::Live && !ui.snapshot.workloads.is_empty()).await;
 
-    let err = ops::set_image(&c, "payments", "payments-api", "app", "x:2").await.unwrap_err();
-    assert!(matches!(err, ClusterError::ReadOnly(_)), "{err:?}");
+    let err = support::set_image(&c, "payments", "payments-api", "app", "x:2").await.unwrap_err();
+    assert!(matches!(err, cabin::cluster::write::WriteError::Cluster(ClusterError::ReadOnly(_))), "{err:?}");
     assert!(err.to_string().contains("cabin is read-only: refused PATCH"), "{err}");
 
     let namespaces: Api<Namespace> = Api::all(c.client());
@@ -56,6 +56,6 @@ async fn without_read_only_the_same_write_reaches_the_server() {
     let sim = start_sim().await;
     let c = conn(&sim, None, false).await;
     assert!(!c.info().read_only);
-    ops::set_image(&c, "payments", "payments-api", "app", "ghcr.io/acme/payments-api:1.15.0").await.unwrap();
+    support::set_image(&c, "payments", "payments-api", "app", "ghcr.io/acme/payments-api:1.15.0").await.unwrap();
     assert!(sim.handle.requests().iter().any(|r| r.method == "PATCH" && r.path.ends_with("/deployments/payments-api")));
 }

@@ -27,8 +27,9 @@ fn app_project() -> ApiResource {
     ApiResource::from_gvk_with_plural(&gvk, "appprojects")
 }
 
-fn projects_api(conn: &Connection) -> Api<DynamicObject> {
-    Api::namespaced_with(conn.client(), "argocd", &app_project())
+/// The AppProjects as "someone else" (not through cabin) changes them.
+async fn projects_api(sim: &Sim) -> Api<DynamicObject> {
+    Api::namespaced_with(support::other_actor(sim).await, "argocd", &app_project())
 }
 
 /// Receives engine events until the latest windows feed satisfies `done` (deadline `secs`).
@@ -71,8 +72,8 @@ fn file_feed(dir: &std::path::Path) -> WindowsFeed {
 async fn engine_sends_the_merged_windows_feed_and_follows_appproject_changes() {
     let sim = start_sim().await;
     let c = conn(&sim).await;
-    let api = projects_api(&c);
-    let opts = EngineOptions { file_windows: file_feed(sim.dir.path()), journal: None };
+    let api = projects_api(&sim).await;
+    let opts = EngineOptions { file_windows: file_feed(sim.dir.path()), journal: None, read_only: None };
     let (_commands, mut events) = spawn_with(c.clone(), Scope::All, opts);
 
     // The file source goes out at once, whatever the cluster holds.
@@ -113,7 +114,7 @@ async fn engine_feeds_the_journal_including_the_session_start() {
     let c = conn(&sim).await;
     let path = sim.dir.path().join("journal.jsonl");
     let written = journal_session_start(&path, c.info(), &Scope::All, false).unwrap();
-    let opts = EngineOptions { file_windows: WindowsFeed::default(), journal: Some(path.clone()) };
+    let opts = EngineOptions { file_windows: WindowsFeed::default(), journal: Some(path.clone()), read_only: None };
     let (commands, mut events) = spawn_with(c.clone(), Scope::All, opts);
     let feed = wait_journal(&mut events, 20).await;
     assert!(feed.reset);
@@ -145,6 +146,7 @@ fn session_start_entries_name_the_actor_cluster_and_mode() {
         cluster_url: "https://10.0.0.1:6443".into(),
         user: "alice@example.com".into(),
         read_only: true,
+        read_only_reason: Some("contexts.prod-eu.readOnly: true in the config".into()),
         contexts: vec!["prod-eu".into()],
     };
     journal_session_start(&path, &info, &Scope::Namespace("payments".into()), true).unwrap();

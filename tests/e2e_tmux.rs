@@ -11,11 +11,15 @@ struct Tmux {
 
 impl Tmux {
     fn start(cmd: &str) -> Tmux {
+        Self::start_named(cmd, "main")
+    }
+
+    fn start_named(cmd: &str, name: &str) -> Tmux {
         assert!(
             Command::new("tmux").arg("-V").output().is_ok(),
             "tmux is required for the end-to-end tests (apt-get install tmux; .ci/run does it)"
         );
-        let session = format!("cabin-e2e-{}", std::process::id());
+        let session = format!("cabin-e2e-{}-{name}", std::process::id());
         let status = Command::new("tmux")
             .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "40"])
             .args(["sh", "-c", cmd])
@@ -99,12 +103,66 @@ fn demo_shows_workloads_and_q_exits_cleanly() {
 fn wait_file(path: &Path, timeout: Duration) -> String {
     let deadline = Instant::now() + timeout;
     loop {
-        if let Ok(s) = std::fs::read_to_string(path) {
-            if !s.is_empty() {
-                return s;
-            }
+        if let Ok(s) = std::fs::read_to_string(path)
+            && !s.is_empty()
+        {
+            return s;
         }
         assert!(Instant::now() < deadline, "{} never written", path.display());
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// A private HOME/XDG prefix, so a test never reads or writes the user's config and journal.
+fn private_env(home: &Path) -> String {
+    format!(
+        "HOME={home} XDG_CONFIG_HOME={home}/.config XDG_DATA_HOME={home}/.local/share XDG_STATE_HOME={home}/.local/state",
+        home = home.display()
+    )
+}
+
+/// Opens `cabin ARGS` in tmux and returns the first screen showing the demo's workloads.
+fn demo_screen(args: &str, config: Option<&str>, name: &str) -> String {
+    demo_screen_until(args, config, name, |s| s.contains("payments") && ready_count_rows(s) >= 3)
+}
+
+/// Opens `cabin ARGS` in tmux and returns the first screen that satisfies `done`.
+fn demo_screen_until(args: &str, config: Option<&str>, name: &str, done: impl Fn(&str) -> bool) -> String {
+    let bin = env!("CARGO_BIN_EXE_cabin");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(home.join(".config/cabin")).expect("home");
+    if let Some(text) = config {
+        std::fs::write(home.join(".config/cabin/config.yaml"), text).expect("config");
+    }
+    let cmd = format!("{} {bin} {args}; echo CABIN-EXITED; sleep 30", private_env(&home));
+    let tmux = Tmux::start_named(&cmd, name);
+    let screen = tmux.wait_for("the expected screen", Duration::from_secs(60), done);
+    if screen.contains("did you mean") {
+        // Close the warnings popup first (esc and q in one burst would read as alt-q).
+        tmux.keys(&["Escape"]);
+        tmux.wait_for("the warnings popup to close", Duration::from_secs(10), |s| !s.contains("did you mean"));
+    }
+    tmux.keys(&["q"]);
+    tmux.wait_for("cabin to exit", Duration::from_secs(20), |s| s.contains("CABIN-EXITED"));
+    screen
+}
+
+#[test]
+fn read_only_before_the_subcommand_is_honoured() {
+    let screen = demo_screen("--read-only demo", None, "ro-flag");
+    assert!(screen.lines().take(3).any(|l| l.contains("READ-ONLY")), "no READ-ONLY badge:\n{screen}");
+}
+
+#[test]
+fn a_misspelt_read_only_in_the_config_fails_closed() {
+    let screen = demo_screen_until("demo", Some("readonly: false\ntheme: light\n"), "ro-typo", |s| s.contains("did you mean"));
+    assert!(screen.lines().take(3).any(|l| l.contains("READ-ONLY")), "a config whose readOnly cannot be read must be read-only:\n{screen}");
+    assert!(screen.contains("did you mean"), "the reason is on screen:\n{screen}");
+}
+
+#[test]
+fn a_writable_demo_has_no_badge() {
+    let screen = demo_screen("demo", None, "rw");
+    assert!(!screen.lines().take(3).any(|l| l.contains("READ-ONLY")), "{screen}");
 }

@@ -3,49 +3,35 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::Globals;
 use crate::cluster::{self, ConnectOptions};
-use crate::config::{LoadOptions, Settings};
+use crate::config::Settings;
 use crate::engine::EngineOptions;
 pub use crate::engine::session::journal_session_start;
 use crate::engine::windows_feed::{self, WindowsFeed};
 use crate::model::Scope;
 
+/// The cockpit's own flags (top level; `demo` honours them too).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CockpitArgs {
-    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
-    #[arg(long, value_name = "PATH")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context (default: the current context).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
     /// Only this namespace.
     #[arg(short = 'n', long, value_name = "NS", conflicts_with = "all_namespaces")]
     pub namespace: Option<String>,
     /// All namespaces (the default).
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
-    /// Refuse every request that could change the cluster (enforced in the HTTP client).
-    #[arg(long)]
-    pub read_only: bool,
-    /// Theme name (dark, light, high-contrast) or path to a theme file.
-    #[arg(long, value_name = "NAME")]
-    pub theme: Option<String>,
-    /// Config file (default: the XDG config dir's cabin/config.yaml).
-    #[arg(long, value_name = "PATH")]
-    pub config: Option<PathBuf>,
-    #[command(flatten)]
-    pub local: LocalArgs,
-}
-
-/// Local files the cockpit uses (shared by `cabin` and `cabin demo`).
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct LocalArgs {
-    /// Audit journal file [default: $XDG_DATA_HOME/cabin/journal.jsonl].
-    #[arg(long, env = "CABIN_JOURNAL", value_name = "PATH")]
-    pub journal: Option<PathBuf>,
     /// Argo CD AppProject manifest with sync windows (repeatable), besides the cluster's.
     #[arg(long = "project", value_name = "FILE")]
     pub projects: Vec<PathBuf>,
+}
+
+impl CockpitArgs {
+    fn scope(&self) -> Scope {
+        match &self.namespace {
+            Some(ns) if !self.all_namespaces => Scope::Namespace(ns.clone()),
+            _ => Scope::All,
+        }
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -53,34 +39,25 @@ pub struct DemoArgs {
     /// Scenario name (built in) or path to a scenario file.
     #[arg(long, value_name = "NAME", default_value = "demo")]
     pub scenario: String,
-    /// Refuse every request that could change the cluster (enforced in the HTTP client).
-    #[arg(long)]
-    pub read_only: bool,
-    /// Theme name (dark, light, high-contrast) or path to a theme file.
-    #[arg(long, value_name = "NAME")]
-    pub theme: Option<String>,
-    #[command(flatten)]
-    pub local: LocalArgs,
+    /// Argo CD AppProject manifest with sync windows (repeatable), besides the cluster's.
+    #[arg(long = "project", value_name = "FILE")]
+    pub projects: Vec<PathBuf>,
 }
 
-pub async fn run(args: CockpitArgs) -> ExitCode {
-    let mut settings = load_settings(args.config.clone(), args.theme.clone());
+pub async fn run(args: CockpitArgs, g: Globals) -> ExitCode {
+    let mut settings = g.settings();
     let _log = start_logging(&mut settings);
-    let context = match cluster::resolve_context(args.kubeconfig.as_ref(), args.context.as_deref()) {
+    let context = match cluster::resolve_context(g.kubeconfig.as_ref(), g.context.as_deref()) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    let read_only = args.read_only || settings.config.read_only_for(&context);
-    let opts = ConnectOptions { kubeconfig: args.kubeconfig, context: Some(context), read_only };
-    let scope = match args.namespace {
-        Some(ns) if !args.all_namespaces => Scope::Namespace(ns),
-        _ => Scope::All,
-    };
-    open(opts, scope, &settings, &args.local).await
+    let decision = settings.config.read_only_decision(g.read_only, &context);
+    let opts = ConnectOptions { kubeconfig: g.kubeconfig.clone(), context: Some(context), read_only: decision.read_only };
+    open(opts, decision.reason, args.scope(), &settings, &g, &args.projects).await
 }
 
-pub async fn run_demo(args: DemoArgs) -> ExitCode {
-    let mut settings = load_settings(None, args.theme.clone());
+pub async fn run_demo(args: DemoArgs, cockpit: CockpitArgs, g: Globals) -> ExitCode {
+    let mut settings = g.settings();
     let _log = start_logging(&mut settings);
     let scenario = match crate::sim::scenario::load(&args.scenario) {
         Ok(s) => s,
@@ -105,17 +82,13 @@ pub async fn run_demo(args: DemoArgs) -> ExitCode {
     if let Err(e) = std::fs::write(&kubeconfig, handle.kubeconfig_yaml()) {
         return fail(&format!("cannot write the demo kubeconfig {}: {e}", kubeconfig.display()));
     }
-    let read_only = args.read_only || settings.config.read_only_for("sim");
-    let opts = ConnectOptions { kubeconfig: Some(kubeconfig), context: None, read_only };
-    let code = open(opts, Scope::All, &settings, &args.local).await;
+    let decision = settings.config.read_only_decision(g.read_only, "sim");
+    let opts = ConnectOptions { kubeconfig: Some(kubeconfig), context: None, read_only: decision.read_only };
+    let projects: Vec<PathBuf> = cockpit.projects.iter().chain(&args.projects).cloned().collect();
+    let code = open(opts, decision.reason, cockpit.scope(), &settings, &g, &projects).await;
     handle.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
     code
-}
-
-fn load_settings(config_path: Option<PathBuf>, theme: Option<String>) -> Settings {
-    let opts = LoadOptions { config_path, theme, config_dir: None, no_color: crate::config::no_color_from_env() };
-    crate::config::load(&opts)
 }
 
 /// Logs go to a file (the terminal belongs to the TUI); a failure is a warning on screen.
@@ -132,15 +105,22 @@ fn start_logging(settings: &mut Settings) -> Option<tracing_appender::non_blocki
 
 /// Connects (printing a clear error before the terminal is touched), journals the session
 /// start, starts the engine and hands the terminal to the TUI.
-async fn open(opts: ConnectOptions, scope: Scope, settings: &Settings, local: &LocalArgs) -> ExitCode {
+async fn open(
+    opts: ConnectOptions,
+    reason: Option<String>,
+    scope: Scope,
+    settings: &Settings,
+    g: &Globals,
+    projects: &[PathBuf],
+) -> ExitCode {
     let read_only = opts.read_only;
     let conn = match cluster::connect(opts).await {
-        Ok(c) => c,
+        Ok(c) => c.with_read_only_reason(reason),
         Err(e) => return fail(&e),
     };
     tracing::info!(context = %conn.info().context, url = %conn.info().cluster_url, read_only, "connected");
     let mut warnings = Vec::new();
-    let journal = match crate::config::journal_path(local.journal.clone(), &settings.config) {
+    let journal = match crate::config::journal_path(g.journal.clone(), &settings.config) {
         Ok(path) => {
             let (p, info, s) = (path.clone(), conn.info().clone(), scope.clone());
             let written = tokio::task::spawn_blocking(move || journal_session_start(&p, &info, &s, read_only)).await;
@@ -156,8 +136,12 @@ async fn open(opts: ConnectOptions, scope: Scope, settings: &Settings, local: &L
             None
         }
     };
-    let feed = load_windows(&local.projects, &mut warnings);
-    let engine = EngineOptions { file_windows: feed.clone(), journal };
+    let feed = load_windows(projects, &mut warnings);
+    if let Some(why) = &conn.info().read_only_reason {
+        tracing::info!("read-only: {why}");
+    }
+    let policy = crate::config::ReadOnlyPolicy { flag: g.read_only, config: settings.config.clone() };
+    let engine = EngineOptions { file_windows: feed.clone(), journal, read_only: Some(policy) };
     let (commands, events) = crate::engine::spawn_with(conn, scope.clone(), engine);
     let mut tui = crate::tui::TuiOptions::from_settings(settings, read_only, scope).with_windows_feed(feed);
     tui.config_warnings.extend(warnings);

@@ -19,9 +19,6 @@ use crate::journal::{
 /// The audit journal: verify, export, append, tail, seal.
 #[derive(Debug, clap::Args)]
 pub struct JournalArgs {
-    /// Journal file [default: $XDG_DATA_HOME/cabin/journal.jsonl].
-    #[arg(long, global = true, env = "CABIN_JOURNAL", value_name = "PATH")]
-    pub journal: Option<PathBuf>,
     #[command(subcommand)]
     pub command: JournalCmd,
 }
@@ -91,12 +88,6 @@ pub enum JournalCmd {
 /// Where the anchor lives, for `seal --to-cluster` and `verify --against-cluster`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ClusterArgs {
-    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
-    #[arg(long, value_name = "PATH")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context (default: the current context).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
     /// Namespace of the anchor ConfigMap (cabin-journal-anchor).
     #[arg(long, value_name = "NS", default_value = anchor::DEFAULT_NAMESPACE)]
     pub namespace: String,
@@ -109,19 +100,32 @@ pub enum ExportFormat {
     Json,
 }
 
-pub fn run(args: JournalArgs) -> ExitCode {
-    let settings = crate::config::load(&crate::config::LoadOptions::default());
-    let path = match crate::config::journal_path(args.journal, &settings.config) {
+/// Which global flags `cabin journal …` honours: the journal and config everywhere; the
+/// cluster flags only where a cluster is involved (`seal --to-cluster`,
+/// `verify --against-cluster`).
+pub fn honoured(args: &JournalArgs) -> (&'static str, &'static [&'static str], &'static str) {
+    let with_cluster = matches!(args.command, JournalCmd::Seal { to_cluster: true, .. } | JournalCmd::Verify { against_cluster: true, .. });
+    if with_cluster {
+        ("journal", &["journal", "config", "kubeconfig", "context", "read_only"], "")
+    } else {
+        ("journal", &["journal", "config"], "only `seal --to-cluster` and `verify --against-cluster` talk to a cluster")
+    }
+}
+
+pub fn run(args: JournalArgs, g: &super::Globals) -> ExitCode {
+    let settings = g.settings();
+    let path = match crate::config::journal_path(g.journal.clone(), &settings.config) {
         Ok(p) => p,
         Err(e) => return fail(&e.to_string()),
     };
+    let target = Target { kubeconfig: g.kubeconfig.clone(), context: g.context.clone(), flag: g.read_only, config: settings.config };
     let result = match args.command {
-        JournalCmd::Verify { against_cluster: true, cluster, .. } => verify_against_cluster(&path, &cluster),
+        JournalCmd::Verify { against_cluster: true, cluster, .. } => verify_against_cluster(&path, &cluster, &target),
         JournalCmd::Verify { expect_head, .. } => verify(&path, expect_head.as_deref()),
         JournalCmd::Export { format, change, since, until } => export(&path, format, change, since.as_deref(), until.as_deref()),
         JournalCmd::Append { change, kind, message, outcome } => append(&path, change, &kind, &message, outcome),
         JournalCmd::Tail { follow, lines } => tail(&path, follow, lines),
-        JournalCmd::Seal { to_cluster, cluster } => seal(&path, to_cluster.then_some(&cluster)),
+        JournalCmd::Seal { to_cluster, cluster } => seal(&path, to_cluster.then_some((&cluster, &target))),
         JournalCmd::Stress { count } => stress(&path, count),
     };
     result.unwrap_or_else(|msg| fail(&msg))
@@ -142,8 +146,8 @@ fn verify(path: &Path, expect: Option<&str>) -> CmdResult {
 }
 
 /// `verify --against-cluster`: the journal must contain the head sealed in the cluster.
-fn verify_against_cluster(path: &Path, c: &ClusterArgs) -> CmdResult {
-    let found = with_cluster(c, true, |conn| async move { anchor::read_anchor(&conn, &c.namespace).await })?;
+fn verify_against_cluster(path: &Path, c: &ClusterArgs, t: &Target) -> CmdResult {
+    let found = with_cluster(t, true, |conn| async move { anchor::read_anchor(&conn, &c.namespace).await })?;
     let head = parse_head(&found.head).map_err(|_| {
         format!(
             "the anchor in ConfigMap {}/{} is not SEQ:HASH ({:?}); seal again with `cabin journal seal --to-cluster`",
@@ -159,13 +163,29 @@ fn verify_against_cluster(path: &Path, c: &ClusterArgs) -> CmdResult {
     Ok(status_code(&status))
 }
 
+/// The cluster the global flags name, and what decides read-only there.
+struct Target {
+    kubeconfig: Option<PathBuf>,
+    context: Option<String>,
+    flag: bool,
+    config: crate::config::Config,
+}
+
+impl Target {
+    /// Read-only for the context these flags select (flag, config, fail closed).
+    fn decide(&self) -> Result<crate::config::ReadOnlyDecision, String> {
+        let context = crate::cluster::resolve_context(self.kubeconfig.as_ref(), self.context.as_deref()).map_err(|e| e.to_string())?;
+        Ok(self.config.read_only_decision(self.flag, &context))
+    }
+}
+
 /// Connects (read-only when `read_only`) and runs `f` on a small runtime of its own.
-fn with_cluster<'a, T, F, Fut>(c: &'a ClusterArgs, read_only: bool, f: F) -> Result<T, String>
+fn with_cluster<'a, T, F, Fut>(t: &Target, read_only: bool, f: F) -> Result<T, String>
 where
     F: FnOnce(Connection) -> Fut,
     Fut: std::future::Future<Output = Result<T, AnchorError>> + 'a,
 {
-    let opts = ConnectOptions { kubeconfig: c.kubeconfig.clone(), context: c.context.clone(), read_only };
+    let opts = ConnectOptions { kubeconfig: t.kubeconfig.clone(), context: t.context.clone(), read_only };
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("cannot start the async runtime: {e}"))?;
     runtime
@@ -277,15 +297,22 @@ fn tail(path: &Path, follow: bool, lines: usize) -> CmdResult {
     }
 }
 
-fn seal(path: &Path, cluster: Option<&ClusterArgs>) -> CmdResult {
+fn seal(path: &Path, cluster: Option<(&ClusterArgs, &Target)>) -> CmdResult {
     match verify_path(path, None).map_err(|e| e.to_string())? {
         VerifyStatus::Verified { head, .. } => {
             let value = format!("{}:{}", head.seq, head.hash);
-            if let Some(c) = cluster {
+            if let Some((c, t)) = cluster {
+                let decision = t.decide()?;
+                if let Some(why) = decision.reason.filter(|_| decision.read_only) {
+                    eprintln!("cabin journal: refusing to write the anchor: the session is read-only ({why}); nothing was sent");
+                    return Ok(ExitCode::from(1));
+                }
                 let sealed_at = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                let context = with_cluster(c, false, |conn| async move {
-                    anchor::write_anchor(&conn, &c.namespace, &value, &sealed_at).await?;
-                    Ok(conn.info().context.clone())
+                let journal = std::sync::Arc::new(open_journal(path)?);
+                let context = with_cluster(t, false, |conn| async move {
+                    let writer = crate::cluster::write::Writer::new(conn, journal);
+                    anchor::write_anchor(&writer, &c.namespace, &value, &sealed_at).await?;
+                    Ok(writer.connection().info().context.clone())
                 })?;
                 println!("{head}");
                 eprintln!(

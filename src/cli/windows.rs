@@ -68,23 +68,26 @@ pub struct ListArgs {
     /// Read the AppProjects from the current cluster (argoproj.io/v1alpha1).
     #[arg(long = "from-cluster")]
     pub from_cluster: bool,
-    /// Kubeconfig file for --from-cluster (default: $KUBECONFIG, then ~/.kube/config).
-    #[arg(long, value_name = "PATH", requires = "from_cluster")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context for --from-cluster (default: the current context).
-    #[arg(long, value_name = "NAME", requires = "from_cluster")]
-    pub context: Option<String>,
     /// Number of days to show.
     #[arg(long, default_value_t = 14)]
     pub days: u32,
 }
 
+/// Which global flags `cabin windows …` honours: the cluster flags with `list --from-cluster`
+/// (always read-only, so `--read-only` is honoured trivially).
+pub fn honoured(args: &WindowsArgs) -> (&'static str, &'static [&'static str], &'static str) {
+    match &args.command {
+        WindowsCommand::List(l) if l.from_cluster => ("windows", &["kubeconfig", "context", "read_only", "config"], ""),
+        _ => ("windows", &["read_only", "config"], "only `windows list --from-cluster` talks to a cluster"),
+    }
+}
+
 /// Entry point: prints its own errors and returns the exit code.
-pub fn run(args: WindowsArgs) -> ExitCode {
+pub fn run(args: WindowsArgs, g: &super::Globals) -> ExitCode {
     let result = match args.command {
         WindowsCommand::Check(a) => run_check(&a),
         WindowsCommand::Validate(a) => run_validate(&a),
-        WindowsCommand::List(a) => run_list(&a),
+        WindowsCommand::List(a) => run_list(&a, g),
     };
     match result {
         Ok(code) => code,
@@ -142,9 +145,9 @@ fn run_validate(a: &ValidateArgs) -> Result<ExitCode, String> {
     }
 }
 
-fn run_list(a: &ListArgs) -> Result<ExitCode, String> {
+fn run_list(a: &ListArgs, g: &super::Globals) -> Result<ExitCode, String> {
     if a.from_cluster {
-        return list_from_cluster(a);
+        return list_from_cluster(a, g);
     }
     let Some(path) = &a.project else {
         return Err("pass --project FILE (an Argo CD AppProject manifest)".into());
@@ -157,8 +160,8 @@ fn run_list(a: &ListArgs) -> Result<ExitCode, String> {
 
 /// `windows list --from-cluster`: the AppProjects of all namespaces, read through a read-only
 /// connection. Projects whose windows cannot be read are named on stderr; the rest is listed.
-fn list_from_cluster(a: &ListArgs) -> Result<ExitCode, String> {
-    let opts = ConnectOptions { kubeconfig: a.kubeconfig.clone(), context: a.context.clone(), read_only: true };
+fn list_from_cluster(a: &ListArgs, g: &super::Globals) -> Result<ExitCode, String> {
+    let opts = ConnectOptions { kubeconfig: g.kubeconfig.clone(), context: g.context.clone(), read_only: true };
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let listed = runtime.block_on(async {

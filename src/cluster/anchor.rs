@@ -6,10 +6,11 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
-use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
+use kube::api::Api;
 
 use super::connect::Connection;
 use super::error::ClusterError;
+use super::write::{CONFIGMAP, Mutation, ObjRef, PatchBody, Precondition, WriteError, WriteStep, Writer};
 
 /// cabin's namespace by default.
 pub const DEFAULT_NAMESPACE: &str = "cabin";
@@ -31,8 +32,12 @@ pub enum AnchorError {
         "no journal anchor in the cluster (ConfigMap {namespace}/{ANCHOR_NAME} with annotation {HEAD_ANNOTATION}); record one with `cabin journal seal --to-cluster`"
     )]
     NoAnchor { namespace: String },
+    #[error("the anchor ConfigMap {namespace}/{ANCHOR_NAME} kept changing while it was written; run the seal again")]
+    Busy { namespace: String },
     #[error(transparent)]
     Cluster(#[from] ClusterError),
+    #[error(transparent)]
+    Write(WriteError),
 }
 
 /// The anchor as read from the cluster.
@@ -59,37 +64,50 @@ async fn check_namespace(conn: &Connection, namespace: &str) -> Result<(), Ancho
     }
 }
 
-/// Records `head` (`<seq>:<hash>`) and `sealed_at` on the anchor ConfigMap: a merge patch of
-/// its annotations when it exists, else a create.
-pub async fn write_anchor(conn: &Connection, namespace: &str, head: &str, sealed_at: &str) -> Result<(), AnchorError> {
+/// Records `head` (`<seq>:<hash>`) and `sealed_at` on the anchor ConfigMap through the
+/// journalled writer: a merge patch of its annotations (with the resourceVersion just read)
+/// when it exists, else a create.
+pub async fn write_anchor(writer: &Writer, namespace: &str, head: &str, sealed_at: &str) -> Result<(), AnchorError> {
+    let conn = writer.connection();
     check_namespace(conn, namespace).await?;
-    let api = configmaps(conn, namespace);
     let annotations =
         BTreeMap::from([(HEAD_ANNOTATION.to_string(), head.to_string()), (SEALED_AT_ANNOTATION.to_string(), sealed_at.to_string())]);
-    let patch = serde_json::json!({ "metadata": { "annotations": annotations } });
-    match api.patch(ANCHOR_NAME, &PatchParams::default(), &Patch::Merge(&patch)).await {
-        Ok(_) => return Ok(()),
-        Err(kube::Error::Api(s)) if s.code == 404 => {}
-        Err(e) => return Err(conn.error(e).into()),
-    }
-    let cm = ConfigMap {
-        metadata: ObjectMeta {
-            name: Some(ANCHOR_NAME.to_string()),
-            namespace: Some(namespace.to_string()),
-            annotations: Some(annotations),
-            ..ObjectMeta::default()
-        },
-        ..ConfigMap::default()
+    let step = WriteStep {
+        change: None,
+        step: "seal".to_string(),
+        kind: "journal-anchor".to_string(),
+        action: "record-head".to_string(),
+        params: serde_json::json!({ "head": head, "sealedAt": sealed_at }),
     };
-    match api.create(&PostParams::default(), &cm).await {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(s)) if s.code == 404 => Err(AnchorError::NoNamespace { namespace: namespace.to_string() }),
-        // Created concurrently by another seal: patch it after all.
-        Err(kube::Error::Api(s)) if s.code == 409 => {
-            api.patch(ANCHOR_NAME, &PatchParams::default(), &Patch::Merge(&patch)).await.map(|_| ()).map_err(|e| conn.error(e).into())
+    let target = ObjRef::new(CONFIGMAP, namespace, ANCHOR_NAME);
+    let patch = serde_json::json!({ "metadata": { "annotations": annotations } });
+    for _ in 0..3 {
+        let mutation = match configmaps(conn, namespace).get_opt(ANCHOR_NAME).await.map_err(|e| conn.error(e))? {
+            Some(cm) => Mutation::Patch {
+                target: target.clone(),
+                patch: PatchBody::Merge(patch.clone()),
+                pre: Precondition::exact(cm.metadata.resource_version.unwrap_or_default()),
+            },
+            None => Mutation::Create {
+                target: target.clone(),
+                body: serde_json::json!({
+                    "apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": { "name": ANCHOR_NAME, "namespace": namespace, "annotations": annotations },
+                }),
+            },
+        };
+        match writer.apply(&step, mutation).await {
+            Ok(_) => return Ok(()),
+            // Created or changed concurrently by another seal: read again and retry.
+            Err(WriteError::Conflict { .. }) => continue,
+            Err(WriteError::Cluster(ClusterError::Api { code: 409, .. })) => continue,
+            Err(WriteError::Cluster(ClusterError::NotFound { .. })) => {
+                return Err(AnchorError::NoNamespace { namespace: namespace.to_string() });
+            }
+            Err(e) => return Err(AnchorError::Write(e)),
         }
-        Err(e) => Err(conn.error(e).into()),
     }
+    Err(AnchorError::Busy { namespace: namespace.to_string() })
 }
 
 /// Reads the anchor back; a missing ConfigMap or annotation → [`AnchorError::NoAnchor`].

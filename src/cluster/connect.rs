@@ -44,6 +44,11 @@ impl Connection {
     pub fn info(&self) -> &ContextInfo {
         &self.info
     }
+    /// Records why this connection is read-only (for the header and the journal).
+    pub fn with_read_only_reason(mut self, reason: Option<String>) -> Self {
+        self.info.read_only_reason = reason.filter(|_| self.opts.read_only);
+        self
+    }
     pub fn options(&self) -> &ConnectOptions {
         &self.opts
     }
@@ -72,7 +77,7 @@ pub async fn connect(opts: ConnectOptions) -> Result<Connection, ClusterError> {
     let url = config.cluster_url.to_string().trim_end_matches('/').to_string();
     let client = build_client(config, opts.read_only).map_err(|e| ClusterError::BadKubeconfig { path: source, detail: chain(&e) })?;
     let user = probe_user(&client, &context, &url).await?.unwrap_or(kube_user);
-    let info = ContextInfo { context, cluster_url: url, user, read_only: opts.read_only, contexts };
+    let info = ContextInfo { context, cluster_url: url, user, read_only: opts.read_only, read_only_reason: None, contexts };
     Ok(Connection { client, info, opts })
 }
 

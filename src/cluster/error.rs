@@ -1,7 +1,7 @@
 //! Typed errors of the cluster layer: each message says what happened and what to do next.
 use std::path::PathBuf;
 
-use super::guard::ReadOnlyRefused;
+use super::guard::{ReadOnlyRefused, Refused};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
@@ -25,6 +25,8 @@ pub enum ClusterError {
     Forbidden { context: String, detail: String },
     #[error("{0}")]
     ReadOnly(ReadOnlyRefused),
+    #[error("{0}")]
+    Unjournalled(Refused),
     #[error("not found: {detail}")]
     NotFound { detail: String },
     #[error("the API server answered {code} {reason}: {detail}")]
@@ -53,7 +55,10 @@ impl ClusterError {
             }
             kube::Error::Service(e) => match e.downcast::<ReadOnlyRefused>() {
                 Ok(refused) => Self::ReadOnly(*refused),
-                Err(e) => Self::Unreachable { context, url: url.to_string(), detail: chain(e.as_ref()) },
+                Err(e) => match e.downcast::<Refused>() {
+                    Ok(refused) => Self::Unjournalled(*refused),
+                    Err(e) => Self::Unreachable { context, url: url.to_string(), detail: chain(e.as_ref()) },
+                },
             },
             kube::Error::HyperError(e) => Self::Unreachable { context, url: url.to_string(), detail: chain(&e) },
             kube::Error::Auth(e) => Self::Unauthorized { context, detail: chain(&e) },
@@ -63,7 +68,7 @@ impl ClusterError {
 
     /// True when the problem needs the user (credentials, permissions) rather than a retry.
     pub fn needs_user(&self) -> bool {
-        matches!(self, Self::Unauthorized { .. } | Self::Forbidden { .. } | Self::ReadOnly(_))
+        matches!(self, Self::Unauthorized { .. } | Self::Forbidden { .. } | Self::ReadOnly(_) | Self::Unjournalled(_))
     }
 }
 

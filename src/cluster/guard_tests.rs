@@ -22,10 +22,18 @@ impl Service<Request<()>> for Counting {
 }
 
 const METHODS: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"];
-const PATHS: [&str; 10] = [
+const PATHS: [&str; 18] = [
     "/api/v1/namespaces",
     "/api/v1/namespaces/payments/pods/web-1",
     "/api/v1/namespaces/payments/pods/web-1/exec",
+    "/api/v1/namespaces/payments/pods/web-1/attach",
+    "/api/v1/namespaces/payments/pods/web-1/portforward",
+    "/api/v1/namespaces/payments/pods/web-1/proxy/metrics",
+    "/api/v1/namespaces/payments/services/web/proxy",
+    "/api/v1/namespaces/payments/services/https:web:443/proxy/",
+    "/api/v1/nodes/node-1/proxy/logs/",
+    "/api/v1/proxy/namespaces/payments/pods/web-1",
+    "/api/v1/namespaces/proxy/pods/exec",
     "/apis/apps/v1/namespaces/payments/deployments/web/scale",
     "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
     "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
@@ -37,16 +45,27 @@ const PATHS: [&str; 10] = [
 
 fn expected(method: &str, path: &str) -> bool {
     match method {
-        "GET" | "HEAD" => true,
+        "GET" | "HEAD" => {
+            !path.contains("/exec") && !path.contains("/attach") && !path.contains("/portforward") && !path.contains("/proxy")
+                || path == "/api/v1/namespaces/proxy/pods/exec"
+        }
         "POST" => path.contains("/selfsubject"),
         _ => false,
     }
 }
 
 async fn send(enabled: bool, method: &str, path: &str) -> (Result<Response<()>, BoxError>, usize) {
+    send_with(enabled, method, path, None, false).await
+}
+
+async fn send_with(enabled: bool, method: &str, path: &str, query: Option<&str>, upgrade: bool) -> (Result<Response<()>, BoxError>, usize) {
     let count = Arc::new(AtomicUsize::new(0));
     let mut svc = ReadOnlyLayer { enabled }.layer(Counting(count.clone()));
-    let req = Request::builder().method(method).uri(format!("https://k8s.example{path}?x=1")).body(()).unwrap();
+    let mut req = Request::builder().method(method).uri(format!("https://k8s.example{path}?{}", query.unwrap_or("x=1")));
+    if upgrade {
+        req = req.header(http::header::UPGRADE, "websocket");
+    }
+    let req = req.body(()).unwrap();
     std::future::poll_fn(|cx| svc.poll_ready(cx)).await.unwrap();
     let res = svc.call(req).await;
     (res, count.load(Ordering::SeqCst))
@@ -73,14 +92,39 @@ async fn every_method_and_path_is_decided_before_sending() {
 }
 
 #[tokio::test]
-async fn disabled_guard_passes_everything() {
+async fn without_read_only_reads_pass_and_nothing_mutates_without_the_writer() {
     for method in METHODS {
         for path in PATHS {
             let (res, sent) = send(false, method, path).await;
-            assert!(res.is_ok());
-            assert_eq!(sent, 1);
+            if expected(method, path) {
+                assert!(res.is_ok(), "{method} {path} should pass");
+                assert_eq!(sent, 1);
+            } else {
+                let err = res.expect_err("must be refused");
+                assert!(matches!(err.downcast_ref::<Refused>(), Some(Refused::NotJournalled { .. })), "{method} {path}: {err}");
+                assert_eq!(sent, 0, "{method} {path} must not reach the server");
+            }
         }
     }
+}
+
+#[tokio::test]
+async fn an_upgrade_is_refused_even_on_a_plain_path() {
+    for enabled in [true, false] {
+        let (res, sent) = send_with(enabled, "GET", "/api/v1/namespaces/payments/pods/web-1", None, true).await;
+        assert!(res.is_err(), "an Upgrade request opens a channel: refused (read-only {enabled})");
+        assert_eq!(sent, 0);
+    }
+}
+
+#[test]
+fn a_dry_run_permit_covers_dry_runs_only() {
+    // The permit itself can only be made by the writer; its rule is checked through `judge`
+    // in tests/cluster_write.rs (a real dry run passes, a real write without permit does not).
+    assert!(!is_connect("/api/v1/namespaces/proxy/pods"));
+    assert!(!is_connect("/apis/apps/v1/namespaces/exec/deployments/proxy"));
+    assert!(is_connect("/api/v1/namespaces/a/pods/b/exec"));
+    assert!(is_connect("/apis/example.io/v1/namespaces/a/widgets/b/proxy"));
 }
 
 #[test]

@@ -6,8 +6,10 @@ pub mod connect;
 pub mod convert;
 pub mod error;
 pub mod guard;
+pub mod mutate;
 pub mod ops;
 pub mod watch;
+pub mod write;
 
 pub use connect::{ConnectOptions, Connection, connect, resolve_context};
 pub use error::ClusterError;

@@ -1,9 +1,9 @@
-//! Direct requests: an object's YAML, a pod's logs, and the one mutating operation the
-//! cockpit has so far (set a container image), all through the guarded client.
+//! Direct reads: an object's YAML and a pod's logs, through the guarded client. Writes live
+//! in `write.rs` (the journalled writer) and `mutate.rs`.
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Event, Namespace, Pod, ResourceQuota};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use kube::api::{Api, LogParams, Patch, PatchParams};
+use kube::api::{Api, LogParams};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -56,24 +56,4 @@ pub async fn fetch_yaml(conn: &Connection, key: &ObjectKey) -> Result<String, Cl
 pub async fn fetch_logs(conn: &Connection, namespace: &str, pod: &str, container: Option<&str>) -> Result<String, ClusterError> {
     let params = LogParams { container: container.map(str::to_string), tail_lines: Some(LOG_TAIL_LINES), ..LogParams::default() };
     api::<Pod>(conn, namespace).logs(pod, &params).await.map_err(|e| conn.error(e))
-}
-
-/// `kubectl set image deployment/NAME CONTAINER=IMAGE` as a strategic merge patch.
-/// Sets one container's image (a strategic merge patch, as `kubectl set image` sends).
-/// Returns the Deployment's resourceVersion after the change.
-pub async fn set_image(
-    conn: &Connection,
-    namespace: &str,
-    deployment: &str,
-    container: &str,
-    image: &str,
-) -> Result<Option<String>, ClusterError> {
-    let patch = serde_json::json!({
-        "spec": { "template": { "spec": { "containers": [ { "name": container, "image": image } ] } } }
-    });
-    api::<Deployment>(conn, namespace)
-        .patch(deployment, &PatchParams::default(), &Patch::Strategic(&patch))
-        .await
-        .map(|d| d.metadata.resource_version)
-        .map_err(|e| conn.error(e))
 }

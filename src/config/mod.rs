@@ -6,6 +6,7 @@ pub mod keymap;
 pub mod logging;
 pub mod merge;
 pub mod theme;
+mod user;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,13 @@ pub struct Config {
     /// data dir's `cabin/journal.jsonl`.
     #[serde(default)]
     pub journal: Option<PathBuf>,
+    /// Directories of change requests (besides `--changes` and `CABIN_CHANGES`).
+    #[serde(default)]
+    pub changes: Vec<PathBuf>,
+    /// Set when the user's file was meant to say something about `readOnly` but cannot be
+    /// read: the session is then read-only, and this says why (fail closed).
+    #[serde(skip)]
+    pub read_only_unknown: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -37,43 +45,96 @@ pub struct Config {
 pub struct ContextConfig {
     #[serde(default)]
     pub read_only: bool,
+    /// As [`Config::read_only_unknown`], for this context only.
+    #[serde(skip)]
+    pub read_only_unknown: Option<String>,
+}
+
+/// Whether a session is read-only, and why (shown on screen and journalled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadOnlyDecision {
+    pub read_only: bool,
+    /// None when writable; otherwise what made it read-only.
+    pub reason: Option<String>,
+}
+
+impl ReadOnlyDecision {
+    pub fn writable() -> Self {
+        Self { read_only: false, reason: None }
+    }
+    pub fn read_only(reason: impl Into<String>) -> Self {
+        Self { read_only: true, reason: Some(reason.into()) }
+    }
+}
+
+/// What decides read-only for any context: the `--read-only` flag and the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadOnlyPolicy {
+    pub flag: bool,
+    pub config: Config,
+}
+
+impl ReadOnlyPolicy {
+    pub fn decide(&self, context: &str) -> ReadOnlyDecision {
+        self.config.read_only_decision(self.flag, context)
+    }
 }
 
 impl Config {
-    /// Read-only if set globally or for this context.
+    /// Read-only if set globally or for this context; a setting that could not be read counts
+    /// as read-only (fail closed).
     pub fn read_only_for(&self, context: &str) -> bool {
-        self.read_only || self.contexts.get(context).is_some_and(|c| c.read_only)
+        self.read_only_decision(false, context).read_only
+    }
+
+    /// The decision for `context`, given the `--read-only` flag; the first reason wins.
+    pub fn read_only_decision(&self, flag: bool, context: &str) -> ReadOnlyDecision {
+        let ctx = self.contexts.get(context);
+        if flag {
+            return ReadOnlyDecision::read_only("--read-only was given");
+        }
+        if let Some(why) = &self.read_only_unknown {
+            return ReadOnlyDecision::read_only(format!("{why}: readOnly cannot be determined, so cabin fails closed"));
+        }
+        if let Some(why) = ctx.and_then(|c| c.read_only_unknown.as_ref()) {
+            return ReadOnlyDecision::read_only(format!(
+                "{why}: readOnly for context {context:?} cannot be determined, so cabin fails closed"
+            ));
+        }
+        if self.read_only {
+            return ReadOnlyDecision::read_only("readOnly: true in the config");
+        }
+        if ctx.is_some_and(|c| c.read_only) {
+            return ReadOnlyDecision::read_only(format!("contexts.{context}.readOnly: true in the config"));
+        }
+        ReadOnlyDecision::writable()
     }
 
     /// The embedded defaults.
     pub fn defaults() -> Config {
         match yaml_serde::from_str(DEFAULT_CONFIG) {
             Ok(c) => c,
-            // The embedded file is tested; this arm exists only to avoid a panic path.
-            Err(_) => Config {
-                read_only: false,
+            // The embedded file is tested; this arm exists only to avoid a panic path (and
+            // fails closed).
+            Err(e) => Config {
+                read_only: true,
                 theme: "dark".into(),
                 log_level: "info".into(),
                 max_events: 50,
                 contexts: BTreeMap::new(),
                 journal: None,
+                changes: Vec::new(),
+                read_only_unknown: Some(format!("the built-in defaults do not parse: {e}")),
             },
         }
     }
 
-    /// Defaults patched by `user_yaml`. On any error: the defaults and a warning naming `origin`.
-    pub fn from_user_yaml(user_yaml: &str, origin: &str) -> (Config, Option<String>) {
-        match Self::try_from_user_yaml(user_yaml) {
-            Ok(c) => (c, None),
-            Err(e) => (Self::defaults(), Some(format!("config {origin}: {e}; using the defaults (fix the file and restart)"))),
-        }
-    }
-
-    fn try_from_user_yaml(user_yaml: &str) -> Result<Config, String> {
-        let mut base: yaml_serde::Value = yaml_serde::from_str(DEFAULT_CONFIG).map_err(|e| e.to_string())?;
-        let patch: yaml_serde::Value = yaml_serde::from_str(user_yaml).map_err(|e| e.to_string())?;
-        merge::deep_merge(&mut base, patch);
-        yaml_serde::from_value(base).map_err(|e| e.to_string())
+    /// Defaults patched by `user_yaml`, key by key: a bad key is a warning naming `origin` and
+    /// keeps its default; the rest of the file still applies.
+    pub fn from_user_yaml(user_yaml: &str, origin: &str) -> (Config, Vec<String>) {
+        let mut config = Self::defaults();
+        let warnings = user::patch(&mut config, user_yaml, origin);
+        (config, warnings)
     }
 }
 
@@ -124,10 +185,19 @@ pub fn load(opts: &LoadOptions) -> Settings {
     let mut warnings = Vec::new();
     let dir = opts.config_dir.clone().or_else(config_dir);
     let config_path = opts.config_path.clone().or_else(|| dir.as_ref().map(|d| d.join("config.yaml")));
-    let config = match config_path.as_deref().and_then(|p| read_optional(p, opts.config_path.is_some(), &mut warnings)) {
+    let before = warnings.len();
+    let read = config_path.as_deref().and_then(|p| read_optional(p, opts.config_path.is_some(), &mut warnings));
+    // A config file that exists (or was named) but cannot be read: readOnly is unknown.
+    let unreadable = (warnings.len() > before).then(|| warnings[before..].join("; "));
+    let config = match read {
         Some((text, origin)) => {
             let (c, w) = Config::from_user_yaml(&text, &origin);
             warnings.extend(w);
+            c
+        }
+        None if unreadable.is_some() => {
+            let mut c = Config::defaults();
+            c.read_only_unknown = unreadable;
             c
         }
         None => Config::defaults(),
@@ -153,7 +223,7 @@ fn read_optional(path: &Path, required: bool, warnings: &mut Vec<String>) -> Opt
         Ok(t) => Some((t, path.display().to_string())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => None,
         Err(e) => {
-            warnings.push(format!("cannot read {}: {e}; using the defaults", path.display()));
+            warnings.push(format!("cannot read {}: {e}; using the defaults and read-only", path.display()));
             None
         }
     }

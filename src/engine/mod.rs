@@ -5,7 +5,6 @@ mod health;
 pub mod journal_feed;
 pub mod session;
 pub mod windows_feed;
-pub mod write;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -31,6 +30,9 @@ pub struct EngineOptions {
     pub file_windows: WindowsFeed,
     /// The journal to feed to the UI (read, verified, tailed); None: no journal feed.
     pub journal: Option<PathBuf>,
+    /// Decides read-only for each context switched to; None: a switch keeps the current
+    /// connection's setting.
+    pub read_only: Option<crate::config::ReadOnlyPolicy>,
 }
 
 /// Starts the engine on `conn` for `scope` with default options (no file windows, no
@@ -66,6 +68,7 @@ struct Engine {
     windows: WindowsState,
     /// Where context switches are journalled.
     journal: Option<PathBuf>,
+    read_only: Option<crate::config::ReadOnlyPolicy>,
 }
 
 /// The AppProject watch and what the UI last needs to hear about windows.
@@ -120,6 +123,7 @@ impl Engine {
             switched,
             windows,
             journal: opts.journal,
+            read_only: opts.read_only,
         }
     }
 
@@ -253,10 +257,19 @@ impl Engine {
     /// Connects to another context of the same kubeconfig in the background; on failure the
     /// current connection stays.
     async fn switch_context(&mut self, name: String) {
-        let opts = ConnectOptions { context: Some(name.clone()), ..self.conn.options().clone() };
+        let mut opts = ConnectOptions { context: Some(name.clone()), ..self.conn.options().clone() };
+        // The target context's own readOnly (flag, global or per-context config, fail closed).
+        let decision = self.read_only.as_ref().map(|p| p.decide(&name));
+        if let Some(d) = &decision {
+            opts.read_only = d.read_only;
+        }
+        let reason = decision.and_then(|d| d.reason);
         let tx = self.switched_tx.clone();
         tokio::spawn(async move {
-            let result = crate::cluster::connect(opts).await.map_err(|e| failure(&format!("cannot switch to context {name:?}"), &e));
+            let result = crate::cluster::connect(opts)
+                .await
+                .map(|c| c.with_read_only_reason(reason))
+                .map_err(|e| failure(&format!("cannot switch to context {name:?}"), &e));
             let _ = tx.send(result).await;
         });
     }

@@ -44,6 +44,9 @@ fn append_session(
         "cabinVersion": env!("CARGO_PKG_VERSION"),
     });
     if let Some(map) = details.as_object_mut() {
+        if let Some(why) = &info.read_only_reason {
+            map.insert("readOnlyReason".to_string(), Value::from(why.clone()));
+        }
         map.extend(extra);
     }
     journal.append(NewEntry::new(None, kind, details))

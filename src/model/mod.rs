@@ -17,6 +17,8 @@ pub struct ContextInfo {
     /// From SelfSubjectReview when the server offers it, else the kubeconfig user name.
     pub user: String,
     pub read_only: bool,
+    /// Why the session is read-only (flag, config, or a setting that could not be read).
+    pub read_only_reason: Option<String>,
     /// Every context of the kubeconfig, in file order (`:ctx` lists them).
     pub contexts: Vec<String>,
 }

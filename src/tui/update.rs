@@ -48,7 +48,7 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
             Vec::new()
         }
         Action::Sort(key) => {
-            state.screen_mut().list.update(ListMsg::Sort(key));
+            list_msg(state, ListMsg::Sort(key));
             Vec::new()
         }
         Action::Yaml => yaml(state),
@@ -142,11 +142,11 @@ fn set_filter(state: &mut AppState, text: &str) {
         return;
     }
     if text.is_empty() {
-        state.screen_mut().list.update(ListMsg::Filter(None));
+        list_msg(state, ListMsg::Filter(None));
         return;
     }
     match Filter::parse(text) {
-        Ok(f) => state.screen_mut().list.update(ListMsg::Filter(Some(f))),
+        Ok(f) => list_msg(state, ListMsg::Filter(Some(f))),
         Err(e) => state.status = Some(message(MessageLevel::Error, e, Some("fix the regex with / (esc clears)"))),
     }
 }
@@ -203,7 +203,7 @@ fn back(state: &mut AppState) {
         return;
     }
     if state.screen().list.filter.is_some() {
-        state.screen_mut().list.update(ListMsg::Filter(None));
+        list_msg(state, ListMsg::Filter(None));
     } else if state.screens.len() > 1 {
         state.screens.pop();
     } else {
@@ -245,7 +245,17 @@ fn nav(state: &mut AppState, msg: NavMsg) {
     }
     let page = data_height(main_table_area(state, screen_area(state)));
     let len = state.screen().visible_rows(&state.cluster, state.ui.now).len();
-    state.screen_mut().list.update(ListMsg::Nav { msg, len, page });
+    list_msg(state, ListMsg::Nav { msg, len, page });
+}
+
+/// Applies a list message to the current screen and keeps the selection's identity: a move
+/// anchors the object now selected; a re-sort finds the anchored object again.
+fn list_msg(state: &mut AppState, msg: ListMsg) {
+    let resort = matches!(msg, ListMsg::Sort(_));
+    state.screen_mut().list.update(msg);
+    let targets: Vec<Target> = state.screen().visible_rows(&state.cluster, state.ui.now).into_iter().map(|r| r.target).collect();
+    let list = &mut state.screen_mut().list;
+    if resort { list.follow(&targets) } else { list.anchor_at(&targets) }
 }
 
 fn yaml(state: &mut AppState) -> Vec<Command> {
@@ -290,20 +300,25 @@ fn click(state: &mut AppState, column: u16, row: u16) {
     let index = offset + usize::from(row - first);
     let len = state.screen().visible_rows(&state.cluster, state.ui.now).len();
     if index < len {
-        state.screen_mut().list.update(ListMsg::Nav { msg: NavMsg::Select(index), len, page: height });
+        list_msg(state, ListMsg::Nav { msg: NavMsg::Select(index), len, page: height });
     }
 }
 
 fn apply_engine(state: &mut AppState, ev: EngineEvent) {
     match ev {
-        EngineEvent::Context(info) => state.cluster.context = info,
+        EngineEvent::Context(info) => {
+            // The connection's guard is what enforces read-only: the badge and the keys follow it.
+            state.ui.read_only = info.read_only;
+            state.cluster.context = info;
+        }
         EngineEvent::Connection(c) => state.cluster.conn = c,
         EngineEvent::Snapshot(snap) => {
             state.cluster.snapshot = *snap;
             let (data, now) = (&state.cluster, state.ui.now);
-            let lens: Vec<usize> = state.screens.iter().map(|s| s.visible_rows(data, now).len()).collect();
-            for (s, len) in state.screens.iter_mut().zip(lens) {
-                s.list.update(ListMsg::Clamp(len));
+            let targets: Vec<Vec<Target>> =
+                state.screens.iter().map(|s| s.visible_rows(data, now).into_iter().map(|r| r.target).collect()).collect();
+            for (s, targets) in state.screens.iter_mut().zip(targets) {
+                s.list.follow(&targets);
             }
         }
         EngineEvent::Yaml { key, yaml } => fill(state, &Awaiting::Yaml(key), yaml),

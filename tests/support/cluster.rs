@@ -84,3 +84,38 @@ impl Ui {
         self.snapshot.workloads.iter().find(|w| w.namespace == ns && w.name == name)
     }
 }
+
+/// `kubectl set image` through the journalled writer, with a throwaway journal.
+pub async fn set_image(
+    c: &Connection,
+    ns: &str,
+    name: &str,
+    container: &str,
+    image: &str,
+) -> Result<cabin::cluster::write::Written, cabin::cluster::write::WriteError> {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = cabin::journal::Journal::open(
+        dir.path().join("journal.jsonl"),
+        cabin::journal::JournalContext::local(),
+        Box::new(cabin::journal::SystemClock),
+    )
+    .unwrap()
+    .0;
+    let writer = cabin::cluster::write::Writer::new(c.clone(), std::sync::Arc::new(journal));
+    let step = cabin::cluster::write::WriteStep {
+        change: None,
+        step: "test".into(),
+        kind: "rollout-step".into(),
+        action: "set-image".into(),
+        params: serde_json::json!({ "container": container, "image": image }),
+    };
+    cabin::cluster::mutate::set_image(&writer, &step, ns, name, container, image).await
+}
+
+/// A plain kube client on the simulator, without cabin's guard: "someone else" changing the
+/// cluster under cabin (kubectl, a controller, a colleague).
+pub async fn other_actor(sim: &Sim) -> kube::Client {
+    let kubeconfig = kube::config::Kubeconfig::read_from(&sim.kubeconfig).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.unwrap();
+    kube::Client::try_from(config).unwrap()
+}

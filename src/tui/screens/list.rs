@@ -2,7 +2,7 @@
 use chrono::{DateTime, Utc};
 use regex::Regex;
 
-use super::rows::Row;
+use super::rows::{Row, Target};
 use crate::tui::action::{NavMsg, SortKey};
 
 /// `/` filter: a regex over the row's text; a leading `!` keeps the rows that do NOT match.
@@ -59,6 +59,9 @@ pub struct ListState {
     pub filter: Option<Filter>,
     /// (key, descending)
     pub sort: Option<(SortKey, bool)>,
+    /// The selected object's identity: when rows come and go (a rollout adds and removes
+    /// pods), the selection follows the object, never the row index.
+    pub anchor: Option<Target>,
 }
 
 impl ListState {
@@ -75,6 +78,7 @@ impl ListState {
             ListMsg::Reset => {
                 self.selected = 0;
                 self.offset = 0;
+                self.anchor = None;
             }
         }
     }
@@ -125,6 +129,23 @@ impl ListState {
     /// Clamp after the rows changed (new snapshot, new filter).
     pub fn clamp(&mut self, len: usize) {
         self.selected = self.selected.min(len.saturating_sub(1));
+    }
+
+    /// Remember the object at the selected row (after the user moved the selection).
+    pub fn anchor_at(&mut self, targets: &[Target]) {
+        self.anchor = targets.get(self.selected).cloned();
+    }
+
+    /// The rows changed under the selection: select the anchored object where it is now; if it
+    /// is gone, stay at the same position (clamped) and anchor the object found there.
+    pub fn follow(&mut self, targets: &[Target]) {
+        match self.anchor.as_ref().and_then(|a| targets.iter().position(|t| t == a)) {
+            Some(i) => self.selected = i,
+            None => {
+                self.clamp(targets.len());
+                self.anchor_at(targets);
+            }
+        }
     }
 }
 
