@@ -78,3 +78,53 @@ async fn the_binary_honours_kubeconfig_and_exits_non_zero_with_a_clear_message()
     assert_ne!(code, 0);
     assert!(stderr.contains("unknown context \"prod\"") && stderr.contains("sim, sim-viewer"), "{stderr}");
 }
+
+/// A cluster older than 1.28 has no SelfSubjectReview (404): connect falls back to a namespace
+/// list, as for 403/405. A minimal plain-HTTP API server answers exactly that.
+#[tokio::test]
+async fn a_cluster_without_self_subject_review_still_connects() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                let n = sock.read(&mut buf).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).to_string();
+                let line = head.lines().next().unwrap_or_default().to_string();
+                log.lock().unwrap().push(line.clone());
+                let (code, body) = if line.contains("selfsubjectreviews") {
+                    (
+                        "404 Not Found",
+                        r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","code":404}"#,
+                    )
+                } else {
+                    ("200 OK", r#"{"kind":"NamespaceList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}"#)
+                };
+                let reply = format!(
+                    "HTTP/1.1 {code}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kc,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: old\n  cluster:\n    server: http://{addr}\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: old\n  context:\n    cluster: old\n    user: u\ncurrent-context: old\n"
+        ),
+    )
+    .unwrap();
+    let c = connect(ConnectOptions { kubeconfig: Some(kc), context: None, read_only: true }).await.unwrap();
+    assert_eq!(c.info().user, "u", "the kubeconfig user name stands in for the unknown identity");
+    let lines = seen.lock().unwrap().clone();
+    assert!(lines.iter().any(|l| l.contains("/api/v1/namespaces")), "the fallback probe ran: {lines:?}");
+}

@@ -167,3 +167,32 @@ async fn a_large_cluster_becomes_live() {
     let mut ui = Ui::start(conn(&sim, None, true).await, Scope::All);
     ui.wait(90, "live with all pods", |ui| ui.conn == ConnState::Live && ui.snapshot.pods.len() >= 1800).await;
 }
+
+/// `:ctx` re-applies the target context's readOnly (flag, per-context config, fail closed),
+/// in both directions, and says why.
+#[tokio::test]
+async fn switching_context_re_applies_its_read_only_setting() {
+    let sim = start_sim().await;
+    let (config, warnings) = cabin::config::Config::from_user_yaml("contexts:\n  sim-viewer:\n    readOnly: true\n", "test");
+    assert!(warnings.is_empty());
+    let policy = cabin::config::ReadOnlyPolicy { flag: false, config };
+    let opts = cabin::engine::EngineOptions { read_only: Some(policy), ..Default::default() };
+    let (commands, events) = cabin::engine::spawn_with(conn(&sim, None, false).await, Scope::All, opts);
+    let mut ui = Ui { events, commands, snapshot: Default::default(), conn: ConnState::Connecting, seen: Vec::new() };
+    let context = |ui: &Ui, name: &str| {
+        ui.seen.iter().rev().find_map(|e| match e {
+            EngineEvent::Context(i) if i.context == name => Some(i.clone()),
+            _ => None,
+        })
+    };
+    ui.commands.send(Command::SwitchContext("sim-viewer".into())).await.unwrap();
+    ui.wait(10, "viewer context", |ui| context(ui, "sim-viewer").is_some()).await;
+    let viewer = context(&ui, "sim-viewer").unwrap();
+    assert!(viewer.read_only, "the target context's readOnly: true applies");
+    assert!(viewer.read_only_reason.as_deref().unwrap_or_default().contains("contexts.sim-viewer.readOnly"), "{viewer:?}");
+    ui.seen.clear();
+    ui.commands.send(Command::SwitchContext("sim".into())).await.unwrap();
+    ui.wait(10, "back to sim", |ui| context(ui, "sim").is_some()).await;
+    let back = context(&ui, "sim").unwrap();
+    assert!(!back.read_only && back.read_only_reason.is_none(), "{back:?}");
+}

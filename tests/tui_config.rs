@@ -245,6 +245,16 @@ fn logging_goes_to_the_file() {
 }
 
 #[test]
+fn a_log_file_that_cannot_be_opened_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory where the log file should be: cannot be opened for append, by root either.
+    let path = dir.path().join("cabin.log");
+    std::fs::create_dir(&path).unwrap();
+    let err = config::logging::init(&path, "info").unwrap_err();
+    assert!(err.to_string().starts_with(&format!("cannot open the log file {}", path.display())), "{err}");
+}
+
+#[test]
 fn journal_path_from_flag_then_config_then_xdg() {
     use cabin::config::{Config, journal_path};
     use std::path::PathBuf;

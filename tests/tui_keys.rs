@@ -267,3 +267,47 @@ async fn ctx_lists_the_kubeconfig_contexts_and_enter_switches() {
     assert_eq!(sent, vec![Command::SwitchContext("prod".into())]);
     assert_eq!(app.state().screens.len(), 1, "back on the first screen after switching");
 }
+
+fn selected(app: &App<TestBackend>) -> cabin::tui::screens::rows::Target {
+    let s = app.state();
+    s.screen().selected_target(&s.cluster, s.ui.now)
+}
+
+#[tokio::test]
+async fn the_selection_stays_on_its_object_when_rows_shift() {
+    let mut app = app(false);
+    run(&mut app, keys(":pods\njjj")).await;
+    let before = selected(&app);
+    assert!(matches!(&before, cabin::tui::screens::rows::Target::Pod { name, .. } if name == "checkout-5f7c-bbbb1"), "{before:?}");
+    // A rollout adds pods that sort before the selected one and removes others.
+    let mut snap = cluster::snapshot();
+    let mut new_pod = snap.pods[0].clone();
+    new_pod.name = "api-0000-new01".into();
+    snap.pods.insert(0, new_pod.clone());
+    new_pod.name = "api-0000-new02".into();
+    snap.pods.insert(0, new_pod);
+    snap.pods.retain(|p| p.name != "api-7d9c-aaaa3");
+    app.dispatch(Action::Engine(EngineEvent::Snapshot(Box::new(snap.clone()))));
+    assert_eq!(selected(&app), before, "the highlighted object must not change under the cursor");
+    // The object goes away: the selection stays at its place, on the row now there.
+    snap.pods.retain(|p| p.name != "checkout-5f7c-bbbb1");
+    app.dispatch(Action::Engine(EngineEvent::Snapshot(Box::new(snap))));
+    let after = selected(&app);
+    assert!(matches!(&after, cabin::tui::screens::rows::Target::Pod { name, .. } if name == "checkout-7d9c-bbbb2"), "{after:?}");
+}
+
+#[tokio::test]
+async fn a_context_event_sets_the_badge_both_ways() {
+    let mut app = app(false);
+    let mut info = cluster::context();
+    info.read_only = true;
+    info.read_only_reason = Some("contexts.prod.readOnly: true in the config".into());
+    app.dispatch(Action::Engine(EngineEvent::Context(info.clone())));
+    app.draw().unwrap();
+    assert!(screen_text(&app).contains("READ-ONLY"));
+    assert!(app.state().read_only());
+    info.read_only = false;
+    app.dispatch(Action::Engine(EngineEvent::Context(info)));
+    app.draw().unwrap();
+    assert!(!screen_text(&app).contains("READ-ONLY"), "a writable context after a read-only one drops the badge");
+}

@@ -13,27 +13,41 @@ pub(crate) struct Tail {
     pub last_line: Option<Vec<u8>>,
 }
 
-/// Reads backwards from `len` until the last complete line is found.
+/// The longest line (entry, or torn bytes after the last one) a journal may have; anything
+/// longer is not a cabin journal, and reading on would only exhaust memory.
+pub(crate) const MAX_LINE: u64 = 4 * 1024 * 1024;
+
+/// Reads backwards from `len` until the last complete line is found. The window doubles each
+/// round (linear work overall) and stops at [`MAX_LINE`] plus a chunk: a file without a line
+/// end in that span is reported as damaged (`InvalidData`), never read whole.
 pub(crate) fn read_tail(file: &File, len: u64) -> std::io::Result<Tail> {
-    let mut buf: Vec<u8> = Vec::new();
-    let mut start = len;
-    while start > 0 {
-        let n = CHUNK.min(start);
-        start -= n;
-        let mut chunk = vec![0u8; usize::try_from(n).unwrap_or(usize::MAX)];
-        file.read_exact_at(&mut chunk, start)?;
-        chunk.extend_from_slice(&buf);
-        buf = chunk;
-        let Some(last_nl) = buf.iter().rposition(|&b| b == b'\n') else { continue };
-        let begin = match buf[..last_nl].iter().rposition(|&b| b == b'\n') {
-            Some(p) => p + 1,
-            None if start == 0 => 0,
-            None => continue,
-        };
-        let good_end = start + last_nl as u64 + 1;
-        return Ok(Tail { good_end, last_line: Some(buf[begin..last_nl].to_vec()) });
+    let mut window = CHUNK;
+    loop {
+        let start = len.saturating_sub(window);
+        let mut buf = vec![0u8; usize::try_from(len - start).unwrap_or(usize::MAX)];
+        file.read_exact_at(&mut buf, start)?;
+        if let Some(last_nl) = buf.iter().rposition(|&b| b == b'\n') {
+            let begin = match buf[..last_nl].iter().rposition(|&b| b == b'\n') {
+                Some(p) => Some(p + 1),
+                None if start == 0 => Some(0),
+                None => None,
+            };
+            if let Some(begin) = begin {
+                let good_end = start + last_nl as u64 + 1;
+                return Ok(Tail { good_end, last_line: Some(buf[begin..last_nl].to_vec()) });
+            }
+        }
+        if start == 0 {
+            return Ok(Tail { good_end: 0, last_line: None });
+        }
+        if window > MAX_LINE {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("no complete entry in its last {} bytes: the file is damaged or not a cabin journal", len - start),
+            ));
+        }
+        window = window.saturating_mul(2);
     }
-    Ok(Tail { good_end: 0, last_line: None })
 }
 
 /// True when `cut` (bytes after the last newline) can be what a crash mid-append leaves: a
@@ -73,6 +87,22 @@ mod tests {
         let t = tail_of(&bytes);
         assert_eq!(t.last_line, Some(long));
         assert_eq!(t.good_end, 40_003);
+    }
+
+    #[test]
+    fn a_huge_file_without_newlines_is_damaged_not_read_whole() {
+        let mut f = tempfile::tempfile().unwrap();
+        let junk = vec![b'x'; usize::try_from(MAX_LINE * 3).unwrap()];
+        f.write_all(&junk).unwrap();
+        let err = read_tail(&f, MAX_LINE * 3).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("damaged or not a cabin journal"), "{err}");
+        // A huge last line after good ones: the same.
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(b"{\"seq\":0}\n").unwrap();
+        f.write_all(&junk).unwrap();
+        f.write_all(b"\n").unwrap();
+        assert!(read_tail(&f, f.metadata().unwrap().len()).is_err());
     }
 
     #[test]
