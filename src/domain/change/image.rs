@@ -65,13 +65,15 @@ pub fn parse_image(text: &str) -> Result<ImageRef, String> {
     })
 }
 
-/// Splits off the registry: the first component is a domain when it cannot be a path
-/// component or when more components follow and it is a valid domain.
+/// Splits off the registry as Docker does: the first of several components is the registry
+/// when it contains `.` or `:`, is `localhost`, or has an upper-case letter (and is a valid
+/// host); otherwise the whole name is the repository path.
 fn split_domain(name: &str) -> Result<(Option<&str>, &str), String> {
     let Some((first, rest)) = name.split_once('/') else {
         return Ok((None, name));
     };
-    if is_domain(first) {
+    let looks_like_host = first.contains(['.', ':', '[']) || first == "localhost" || first.chars().any(|c| c.is_ascii_uppercase());
+    if looks_like_host && is_domain(first) {
         return Ok((Some(first), rest));
     }
     if first.contains(':') || first.contains('[') {
