@@ -1,0 +1,29 @@
+//! Change requests: the `ChangeRequest` file contract and its rules, the approval policy, the
+//! derived status, the rollout plan, health verdicts and preflight verdicts.
+//!
+//! Pure: no I/O and no clock. The caller reads the files (`ChangeSet::parse` takes
+//! `(display name, text)` pairs), gathers cluster evidence, and passes `now`.
+
+pub mod approval;
+pub mod checks;
+pub mod duration;
+pub mod health;
+pub mod image;
+pub mod locate;
+pub mod model;
+pub mod parse;
+pub mod plan;
+pub mod preflight;
+mod raw;
+pub mod rules;
+pub mod status;
+
+pub use approval::{ApprovalPolicy, ApprovalVerdict};
+pub use checks::{LiveContainers, TargetWindow, check_approvals, check_containers, check_freeze, check_images, check_window};
+pub use health::{HealthEvidence, HealthReport, HealthVerdict, PodHealth, PodWarning, health_verdict};
+pub use image::{ImageRef, parse_image};
+pub use model::*;
+pub use parse::{ChangeSet, InvalidFile, Problem, parse_change};
+pub use plan::{IntOrPercent, PlanError, PlannedHold, RolloutPlan, WorkloadShape, plan_rollout, resolve_surge_unavailable, step_target};
+pub use preflight::{Check, CheckId, CheckStatus, Preflight, WaiveError, Waiver};
+pub use status::{ChangeStatus, RunHistory, SlotFit, StatusVerdict, WindowVerdict, change_status, slot_fit};
