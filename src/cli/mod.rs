@@ -12,6 +12,8 @@ use std::process::ExitCode;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+pub mod change;
+pub mod change_run;
 pub mod cockpit;
 pub mod journal;
 pub mod sim;
@@ -80,6 +82,10 @@ pub enum Cmd {
     Windows(windows::WindowsArgs),
     /// The audit journal: verify, export, append, tail, seal.
     Journal(journal::JournalArgs),
+    /// Change requests: validate, list, preflight, report, run, rollback, status, resume.
+    Change(change::ChangeArgs),
+    /// The agenda of pending changes for the change-advisory board.
+    Cab(change::CabArgs),
 }
 
 /// The global flags' ids (clap's argument ids: field names).
@@ -107,6 +113,7 @@ fn honoured(cmd: &Cmd) -> (&'static str, &'static [&'static str], &'static str) 
         Cmd::Sim(_) => ("sim", &[], "the simulator serves a cluster; use its contexts `sim`/`sim-viewer` from the kubeconfig it writes"),
         Cmd::Windows(w) => windows::honoured(w),
         Cmd::Journal(j) => journal::honoured(j),
+        Cmd::Change(_) | Cmd::Cab(_) => ("change", &["kubeconfig", "context", "read_only", "journal", "config", "theme", "changes"], ""),
     }
 }
 
@@ -140,6 +147,8 @@ pub fn main() -> ExitCode {
     match cli.command {
         Some(Cmd::Windows(args)) => windows::run(args, &g),
         Some(Cmd::Journal(args)) => journal::run(args, &g),
+        Some(Cmd::Change(args)) => change::run(args, &g),
+        Some(Cmd::Cab(args)) => change::cab(args, &g),
         Some(Cmd::Demo(args)) => block_on(cockpit::run_demo(args, cli.cockpit, g)),
         Some(Cmd::Sim(args)) => block_on(sim::run(args)),
         None => block_on(cockpit::run(cli.cockpit, g)),

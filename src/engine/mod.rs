@@ -1,6 +1,8 @@
 //! The engine owns the cluster tasks: it turns watch notices into coalesced snapshots for the
 //! UI, answers the UI's commands, and reports only through `EngineEvent` messages, so the UI
 //! never waits on the network.
+pub mod change_windows;
+pub mod changes;
 mod health;
 pub mod journal_feed;
 pub mod session;

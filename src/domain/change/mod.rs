@@ -16,6 +16,7 @@ pub mod plan;
 pub mod preflight;
 mod raw;
 pub mod rules;
+pub mod run;
 pub mod status;
 
 pub use approval::{ApprovalPolicy, ApprovalVerdict};
