@@ -349,5 +349,11 @@ fn velero(cx: &mut Ctx<'_>, v: &RawVelero, targets: &[Target], f: &FieldPath) ->
             }
         },
     };
-    VeleroBackup { included_namespaces: included, snapshot_volumes: v.snapshot_volumes, ttl }
+    let storage_location = v.storage_location.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    if let Some(l) = &storage_location
+        && !is_dns_subdomain(l)
+    {
+        cx.report(&f.key("storageLocation"), format!("\"{l}\" is not a valid object name (lowercase RFC 1123 subdomain)"));
+    }
+    VeleroBackup { included_namespaces: included, snapshot_volumes: v.snapshot_volumes, ttl, storage_location }
 }
