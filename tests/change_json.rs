@@ -63,3 +63,23 @@ fn ids_differing_only_in_case_are_duplicates() {
     assert!(set.valid.is_empty());
     assert_eq!(set.invalid[1].messages, vec!["b.yaml:6: metadata.name: duplicate change id \"chg-2003\" (also in a.yaml)"]);
 }
+
+#[test]
+fn long_lists_and_many_problems_are_bounded() {
+    let base = demo_text("chg-2003-search-api.yaml");
+    let many_labels = format!("[{}]", (0..101).map(|i| format!("l{i}")).collect::<Vec<_>>().join(", "));
+    let text = base.replace("labels: [search]", &format!("labels: {many_labels}"));
+    let msgs: Vec<String> = parse_change("c.yaml", &text).expect_err("invalid").iter().map(|p| p.render("c.yaml")).collect();
+    assert_eq!(msgs, vec!["c.yaml:13: spec.labels: at most 100 entries"]);
+
+    let images: String = (0..80).map(|i| format!("        c{i}: Bad{i}\n")).collect();
+    let text = base.replace("      images: {app: ghcr.io/acme/search-api:5.0.4}\n", &format!("      images:\n{images}"));
+    let problems = parse_change("c.yaml", &text).expect_err("invalid");
+    assert_eq!(problems.len(), 51);
+    assert_eq!(
+        problems[0].render("c.yaml"),
+        "c.yaml:22: spec.targets[0].images.c0: image \"Bad0\" is not a valid reference: repository name (Bad0) must be lowercase"
+    );
+    assert_eq!(problems[49].line, 71);
+    assert_eq!(problems[50].render("c.yaml"), "c.yaml:71: 30 more problem(s) not shown");
+}
