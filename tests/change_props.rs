@@ -1,14 +1,14 @@
 //! Properties of the change-request parser: no input makes it panic, every problem points at a
 //! line of the file, no file is dropped, and the line locator finds every key of any block YAML.
 
-use cabin::domain::change::locate::{FieldPath, locate, locate_nth};
+use cabin::domain::change::locate::{FieldPath, locate, locate_nth, split_lines};
 use cabin::domain::change::*;
 use proptest::prelude::*;
 
 const GOOD: &str = include_str!("../assets/changes/demo/chg-2001-payments-api.yaml");
 
 fn lines_of(text: &str) -> usize {
-    text.split('\n').count()
+    split_lines(text).len()
 }
 
 proptest! {
@@ -145,6 +145,19 @@ proptest! {
             prop_assert_eq!(locate(&text, path), *line, "{} in\n{}", path, text);
         }
     }
+}
+
+#[test]
+fn lines_end_as_the_yaml_parser_counts_them() {
+    assert_eq!(split_lines("a\r\nb\rc\nd\u{2028}e"), vec!["a", "b", "c", "d", "e"]);
+    assert_eq!(split_lines(""), vec![""]);
+    let text = "spec:\r\n  title: a\r\n  title: b\r\n";
+    let p = parse_change("c.yaml", text).expect_err("duplicate");
+    assert_eq!(p[0].render("c.yaml"), "c.yaml:3: spec.title: duplicate field `title`");
+    let old_mac = "apiVersion: x\rkind: ChangeRequest\r";
+    let p = parse_change("c.yaml", old_mac).expect_err("invalid");
+    assert_eq!(p[0].render("c.yaml"), "c.yaml:1: apiVersion: unsupported apiVersion \"x\" (expected cabin.dev/v1alpha1)");
+    assert_eq!(locate(old_mac, &FieldPath::parse("kind")), 2);
 }
 
 #[test]

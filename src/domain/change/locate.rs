@@ -92,7 +92,7 @@ pub fn locate(text: &str, path: &FieldPath) -> usize {
 /// Like `locate`, but the last segment is the `nth` (0-based) occurrence of its key: the
 /// line of a repeated key (`nth = 1`).
 pub fn locate_nth(text: &str, path: &FieldPath, nth: usize) -> usize {
-    let lines: Vec<Option<Line<'_>>> = text.split('\n').map(content_line).collect();
+    let lines: Vec<Option<Line<'_>>> = split_lines(text).into_iter().map(content_line).collect();
     let Some(first) = lines.iter().position(|l| l.is_some()) else { return 1 };
     let mut node = Node { line: first, inline_col: None, end: lines.len() };
     let mut found = first;
@@ -111,8 +111,27 @@ pub fn locate_nth(text: &str, path: &FieldPath, nth: usize) -> usize {
     found + 1
 }
 
+/// The file's lines as the YAML parser counts them: `\r\n`, `\r`, `\n`, NEL, LS and PS all
+/// end a line.
+pub fn split_lines(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}') {
+            out.push(&text[start..i]);
+            start = i + c.len_utf8();
+            if c == '\r' && chars.peek().is_some_and(|(_, n)| *n == '\n') {
+                chars.next();
+                start += 1;
+            }
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
 fn content_line(raw: &str) -> Option<Line<'_>> {
-    let raw = raw.strip_suffix('\r').unwrap_or(raw);
     let text = raw.trim_start_matches(' ');
     if text.is_empty() || text.starts_with('#') || text == "---" || text.starts_with("--- ") || text.starts_with('%') {
         return None;

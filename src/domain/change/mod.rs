@@ -4,6 +4,7 @@
 //! Pure: no I/O and no clock. The caller reads the files (`ChangeSet::parse` takes
 //! `(display name, text)` pairs), gathers cluster evidence, and passes `now`.
 
+pub mod access_checks;
 pub mod approval;
 pub mod checks;
 pub mod duration;
@@ -14,11 +15,17 @@ pub mod model;
 pub mod parse;
 pub mod plan;
 pub mod preflight;
+pub mod quantity;
 mod raw;
 pub mod rules;
 pub mod run;
 pub mod status;
+pub mod workload_checks;
 
+pub use access_checks::{
+    AccessRequest, AccessResult, ArgoAppEvidence, BslEvidence, DryRunOutcome, LeaseEvidence, backup_name, check_argocd_autosync,
+    check_backup_location, check_dry_run, check_lock, check_rbac, lock_lease_name, required_access,
+};
 pub use approval::{ApprovalPolicy, ApprovalVerdict};
 pub use checks::{LiveContainers, TargetWindow, check_approvals, check_containers, check_freeze, check_images, check_window};
 pub use health::{HealthEvidence, HealthReport, HealthVerdict, PodHealth, PodWarning, health_verdict};
@@ -28,3 +35,7 @@ pub use parse::{ChangeSet, InvalidFile, Problem, parse_change};
 pub use plan::{IntOrPercent, PlanError, PlannedHold, RolloutPlan, WorkloadShape, plan_rollout, resolve_surge_unavailable, step_target};
 pub use preflight::{Check, CheckId, CheckStatus, Preflight, WaiveError, Waiver};
 pub use status::{ChangeStatus, RunHistory, SlotFit, StatusVerdict, WindowVerdict, change_status, slot_fit};
+pub use workload_checks::{
+    PdbEvidence, QuotaEvidence, SurgeEvidence, WorkloadEvidence, check_pdb, check_quota, check_rollout_complete, check_target,
+    planned_disruptions, rollout_incomplete,
+};

@@ -132,12 +132,23 @@ impl fmt::Display for TargetRef {
     }
 }
 
-/// One target: a workload and its new images, container name -> image (file order kept).
+/// One target: a workload and its new images, container name -> image (file order kept;
+/// serialized as a mapping).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Target {
     #[serde(flatten)]
     pub workload: TargetRef,
+    #[serde(serialize_with = "ordered_map")]
     pub images: Vec<(String, String)>,
+}
+
+fn ordered_map<S: serde::Serializer>(pairs: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(pairs.len()))?;
+    for (k, v) in pairs {
+        m.serialize_entry(k, v)?;
+    }
+    m.end()
 }
 
 /// How many updated pods a step asks for.
@@ -222,4 +233,6 @@ pub struct VeleroBackup {
     /// Default 720h (Velero's default).
     #[serde(with = "serde_go_duration")]
     pub ttl: Duration,
+    /// The BackupStorageLocation to use; None: Velero's default location.
+    pub storage_location: Option<String>,
 }

@@ -53,7 +53,9 @@ pub struct ChangeSet {
 
 impl ChangeSet {
     /// Parses `(display name, text)` pairs. A change id defined by more than one file makes
-    /// every one of those files invalid (which one is meant cannot be known).
+    /// every one of those files invalid (which one is meant cannot be known). Ids compare
+    /// case-insensitively: objects are named with the lowercased id (`CHG-1` and `chg-1`
+    /// would share a Lease and backup names).
     pub fn parse<N: AsRef<str>, T: AsRef<str>>(files: &[(N, T)]) -> ChangeSet {
         let parsed: Vec<Parsed<'_>> = files
             .iter()
@@ -69,7 +71,7 @@ impl ChangeSet {
                     let others: Vec<&str> = parsed
                         .iter()
                         .enumerate()
-                        .filter(|(j, (_, _, r))| *j != i && r.as_ref().is_ok_and(|c| c.id == change.id))
+                        .filter(|(j, (_, _, r))| *j != i && r.as_ref().is_ok_and(|c| c.id.eq_ignore_ascii_case(&change.id)))
                         .map(|(_, (f, _, _))| *f)
                         .collect();
                     if others.is_empty() {

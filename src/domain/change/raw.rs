@@ -85,6 +85,7 @@ pub struct RawVelero {
     pub included_namespaces: Option<Vec<String>>,
     pub snapshot_volumes: Option<bool>,
     pub ttl: Option<String>,
+    pub storage_location: Option<String>,
 }
 
 /// A string -> string mapping in file order; a repeated key is an error (YAML forbids it,

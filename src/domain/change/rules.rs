@@ -14,16 +14,42 @@ pub const MAX_HOLD: Duration = Duration::from_secs(24 * 3600);
 pub const MAX_TTL: Duration = Duration::from_secs(87_600 * 3600);
 /// The most steps a rollout may have.
 pub const MAX_STEPS: usize = 50;
+/// The most targets, labels, approvers or images (per target) a request may list.
+pub const MAX_ITEMS: usize = 100;
+/// Problems reported per file; the rest are counted in one last message.
+pub const MAX_PROBLEMS: usize = 50;
 const DEFAULT_TTL: Duration = Duration::from_secs(720 * 3600);
 
 struct Ctx<'a> {
     text: &'a str,
     problems: Vec<Problem>,
+    more: usize,
 }
 
 impl Ctx<'_> {
     fn report(&mut self, field: &FieldPath, message: impl Into<String>) {
+        if self.problems.len() >= MAX_PROBLEMS {
+            self.more += 1;
+            return;
+        }
         self.problems.push(Problem { line: locate(self.text, field), field: field.to_string(), message: message.into() });
+    }
+
+    fn finish(mut self) -> Vec<Problem> {
+        if self.more > 0 {
+            let last = self.problems.last().map_or(1, |p| p.line);
+            self.problems.push(Problem { line: last, field: String::new(), message: format!("{} more problem(s) not shown", self.more) });
+        }
+        self.problems
+    }
+
+    /// Refuses lists longer than `MAX_ITEMS`.
+    fn bounded<'l, T>(&mut self, items: &'l [T], field: &FieldPath) -> &'l [T] {
+        if items.len() > MAX_ITEMS {
+            self.report(field, format!("at most {MAX_ITEMS} entries"));
+            return &[];
+        }
+        items
     }
 
     /// A required, non-blank string.
@@ -44,7 +70,7 @@ impl Ctx<'_> {
 
 /// Checks every rule; the request when none is broken.
 pub fn validate(file: &str, text: &str, raw: RawFile) -> Result<ChangeRequest, Vec<Problem>> {
-    let mut cx = Ctx { text, problems: Vec::new() };
+    let mut cx = Ctx { text, problems: Vec::new(), more: 0 };
     let root = FieldPath::root();
     check_header(&mut cx, &raw);
     let id = match &raw.metadata {
@@ -56,10 +82,10 @@ pub fn validate(file: &str, text: &str, raw: RawFile) -> Result<ChangeRequest, V
     };
     let Some(spec) = &raw.spec else {
         cx.report(&root.key("spec"), "required");
-        return Err(cx.problems);
+        return Err(cx.finish());
     };
     let change = spec_fields(&mut cx, file, id, spec);
-    if cx.problems.is_empty() { Ok(change) } else { Err(cx.problems) }
+    if cx.problems.is_empty() { Ok(change) } else { Err(cx.finish()) }
 }
 
 fn check_header(cx: &mut Ctx<'_>, raw: &RawFile) {
@@ -166,6 +192,7 @@ fn spec_fields(cx: &mut Ctx<'_>, file: &str, id: String, spec: &RawSpec) -> Chan
 }
 
 fn non_empty_list(cx: &mut Ctx<'_>, items: &[String], field: &FieldPath, what: &str) -> Vec<String> {
+    let items = cx.bounded(items, field);
     for (i, s) in items.iter().enumerate() {
         if s.trim().is_empty() {
             cx.report(&field.index(i), what);
@@ -179,6 +206,7 @@ fn targets(cx: &mut Ctx<'_>, raw: Option<&[RawTarget]>, field: &FieldPath) -> Ve
         cx.report(field, "at least one target is required");
         return Vec::new();
     };
+    let raw = cx.bounded(raw, field);
     let mut out: Vec<Target> = Vec::new();
     for (i, t) in raw.iter().enumerate() {
         let Some(target) = target(cx, t, &field.index(i)) else { continue };
@@ -219,7 +247,7 @@ fn images(cx: &mut Ctx<'_>, t: &RawTarget, f: &FieldPath) -> Vec<(String, String
         cx.report(f, "at least one container image is required (container name: image)");
         return Vec::new();
     };
-    for (container, image) in &map.0 {
+    for (container, image) in cx.bounded(&map.0, f) {
         if !is_dns_label(container) {
             cx.report(&f.key(container), format!("\"{container}\" is not a valid container name (lowercase RFC 1123 label)"));
         }
@@ -349,5 +377,11 @@ fn velero(cx: &mut Ctx<'_>, v: &RawVelero, targets: &[Target], f: &FieldPath) ->
             }
         },
     };
-    VeleroBackup { included_namespaces: included, snapshot_volumes: v.snapshot_volumes, ttl }
+    let storage_location = v.storage_location.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    if let Some(l) = &storage_location
+        && !is_dns_subdomain(l)
+    {
+        cx.report(&f.key("storageLocation"), format!("\"{l}\" is not a valid object name (lowercase RFC 1123 subdomain)"));
+    }
+    VeleroBackup { included_namespaces: included, snapshot_volumes: v.snapshot_volumes, ttl, storage_location }
 }

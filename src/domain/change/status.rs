@@ -29,6 +29,40 @@ pub enum WindowVerdict {
     },
 }
 
+impl WindowVerdict {
+    /// The verdict for a change from its targets' verdicts: the most restrictive wins
+    /// (Unknown, then Frozen, then Closed, then Open). Open closes at the earliest close;
+    /// Closed opens, at the soonest, at the latest of the next openings (every target must be
+    /// open). No verdict at all is Unknown.
+    pub fn combine(verdicts: &[WindowVerdict]) -> WindowVerdict {
+        let rank = |v: &WindowVerdict| match v {
+            WindowVerdict::Unknown { .. } => 0,
+            WindowVerdict::Frozen { .. } => 1,
+            WindowVerdict::Closed { .. } => 2,
+            WindowVerdict::Open { .. } => 3,
+        };
+        let Some(worst) = verdicts.iter().min_by_key(|v| rank(v)) else {
+            return WindowVerdict::Unknown { reason: "no window verdict for any target".into() };
+        };
+        match worst {
+            WindowVerdict::Open { .. } => {
+                let closes =
+                    verdicts.iter().filter_map(|v| if let WindowVerdict::Open { closes_at } = v { *closes_at } else { None }).min();
+                WindowVerdict::Open { closes_at: closes }
+            }
+            WindowVerdict::Closed { .. } => {
+                let nexts: Vec<Option<DateTime<Utc>>> = verdicts
+                    .iter()
+                    .filter_map(|v| if let WindowVerdict::Closed { next_open } = v { Some(*next_open) } else { None })
+                    .collect();
+                let next = if nexts.contains(&None) { None } else { nexts.into_iter().flatten().max() };
+                WindowVerdict::Closed { next_open: next }
+            }
+            other => other.clone(),
+        }
+    }
+}
+
 impl From<&ClockState> for WindowVerdict {
     /// `ManualOnly` is `Closed` (a change run is not an Argo CD manual sync); `Invalid` is
     /// `Unknown` (Argo CD denies every sync then).
