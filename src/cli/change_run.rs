@@ -7,7 +7,9 @@ use super::Globals;
 use super::change::ChangeCmd;
 use crate::config::{Config, Settings};
 use crate::domain::change::approval::ApprovalPolicy;
-use crate::domain::change::{ChangeRequest, ChangeSet, RunHistory, StatusVerdict, WindowVerdict, change_status};
+use crate::cluster::write::Writer;
+use crate::domain::change::run::RunState;
+use crate::domain::change::{ChangeRequest, ChangeSet, RunHistory, StatusVerdict, change_status};
 
 /// Each valid change with its status, from the files, the journal and the clock.
 pub fn statuses(set: &ChangeSet, g: &Globals, config: &Config, now: DateTime<Utc>) -> Vec<(ChangeRequest, StatusVerdict)> {
@@ -34,7 +36,215 @@ fn journal_entries(g: &Globals, config: &Config) -> Vec<crate::journal::Entry> {
         .unwrap_or_default()
 }
 
-pub fn run(cmd: ChangeCmd, _g: &Globals, _settings: &Settings) -> Result<ExitCode, String> {
-    let _ = (RunHistory::None, WindowVerdict::Unknown { reason: String::new() });
-    Err(format!("{cmd:?}: the change run is being built (issue 10)"))
+pub fn run(cmd: ChangeCmd, g: &Globals, settings: &Settings) -> Result<ExitCode, String> {
+    match cmd {
+        ChangeCmd::Status { id, json } => status(&id, json, g, &settings.config),
+        ChangeCmd::Run { id, yes, json } => super::block_on_result(run_change(id, yes, json, g.clone(), settings.config.clone(), false)),
+        ChangeCmd::Resume { id, yes } => super::block_on_result(run_change(id, yes, false, g.clone(), settings.config.clone(), true)),
+        ChangeCmd::Rollback { id, yes } => super::block_on_result(rollback(id, yes, g.clone(), settings.config.clone())),
+        other => Err(format!("{other:?} is not a run command")),
+    }
+}
+
+/// `state` of `cabin change status`: pending, running, interrupted, completed, rolled-back, failed.
+fn state_of(h: &RunHistory) -> &'static str {
+    match h {
+        RunHistory::None => "pending",
+        RunHistory::Running { .. } => "running",
+        RunHistory::Interrupted { .. } => "interrupted",
+        RunHistory::Completed { .. } => "completed",
+        RunHistory::RolledBack { .. } => "rolled-back",
+        RunHistory::Failed { .. } => "failed",
+    }
+}
+
+fn status(id: &str, as_json: bool, g: &Globals, config: &Config) -> Result<ExitCode, String> {
+    let entries: Vec<_> = journal_entries(g, config).into_iter().filter(|e| e.change.as_deref() == Some(id)).collect();
+    let history = crate::domain::change::run::history(entries.iter(), Utc::now());
+    let last = entries.iter().rev().find(|e| e.kind == crate::domain::change::run::KIND_STEP);
+    let step = last.and_then(|e| e.details.get("step")).and_then(|s| s.as_str()).unwrap_or("-");
+    if as_json {
+        let v = serde_json::json!({"change": id, "state": state_of(&history), "history": history, "step": step, "entries": entries.len()});
+        println!("{}", serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?);
+    } else {
+        println!("{id}: {} (step {step}; {} journal entries)", state_of(&history), entries.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The change `id` from the change directories: invalid or unknown → an error for exit 1.
+fn find_change(id: &str, g: &Globals, config: &Config) -> Result<ChangeRequest, String> {
+    let set = super::change::load_changes(g, config);
+    if let Some(c) = set.get(id) {
+        return Ok(c.clone());
+    }
+    match set.invalid.iter().find(|f| f.id.as_deref() == Some(id)) {
+        Some(f) => Err(format!("change {id} is invalid:\n{}", f.messages.join("\n"))),
+        None => Err(format!("no change request {id} in the change directories (--changes DIR, CABIN_CHANGES, `changes:` in the config)")),
+    }
+}
+
+/// A writable connection and the journalled writer, or the reason it may not write (exit 1).
+async fn writer_for(g: &Globals, config: &Config) -> Result<Writer, String> {
+    let context = crate::cluster::resolve_context(g.kubeconfig.as_ref(), g.context.as_deref()).map_err(|e| e.to_string())?;
+    let decision = config.read_only_decision(g.read_only, &context);
+    if decision.read_only {
+        return Err(format!("refused: the session is read-only ({}); nothing was sent", decision.reason.unwrap_or_default()));
+    }
+    let opts = crate::cluster::ConnectOptions { kubeconfig: g.kubeconfig.clone(), context: Some(context), read_only: false };
+    let conn = crate::cluster::connect(opts).await.map_err(|e| e.to_string())?;
+    let path = crate::config::journal_path(g.journal.clone(), config).map_err(|e| e.to_string())?;
+    let mut ctx = crate::journal::JournalContext::local();
+    ctx.actor.cluster_user = Some(conn.info().user.clone());
+    let (journal, _) = crate::journal::Journal::open(&path, ctx, Box::new(crate::journal::SystemClock)).map_err(|e| e.to_string())?;
+    Ok(Writer::new(conn, std::sync::Arc::new(journal)))
+}
+
+fn holder(writer: &Writer) -> String {
+    let host = crate::journal::JournalContext::local().actor.host;
+    format!("{}@{host}", writer.connection().info().user)
+}
+
+/// Asks on the terminal: the operator types the change id.
+fn confirm(id: &str, what: &str) -> bool {
+    eprint!("{what}\nType the change id ({id}) to go ahead, anything else to stop: ");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).is_ok() && line.trim() == id
+}
+
+async fn run_change(id: String, yes: bool, as_json: bool, g: Globals, config: Config, resume: bool) -> Result<ExitCode, Fail> {
+    let change = find_change(&id, &g, &config).map_err(Fail::Refused)?;
+    let entries: Vec<_> = journal_entries(&g, &config).into_iter().filter(|e| e.change.as_deref() == Some(id.as_str())).collect();
+    let history = crate::domain::change::run::history(entries.iter(), Utc::now());
+    let now = Utc::now();
+    if !resume {
+        let feed = crate::engine::windows_feed::load_with_defaults(&[], None, None);
+        let verdict = change_status(&change, &ApprovalPolicy::default().verdict(&change), &crate::engine::change_windows::verdict(&change, &feed, now), &history, now);
+        if verdict.status != crate::domain::change::ChangeStatus::Ready {
+            return Err(Fail::Refused(format!("refused: {id} is {} ({})", verdict.status.as_str(), verdict.rule)));
+        }
+    } else if !matches!(history, RunHistory::Interrupted { .. } | RunHistory::Running { .. }) {
+        return Err(Fail::Refused(format!("refused: {id} has no interrupted run to resume (it is {})", state_of(&history))));
+    }
+    let writer = writer_for(&g, &config).await.map_err(Fail::Refused)?;
+    let (targets, first_hold) = if resume { resume_targets(&writer, &change, &entries).await.map_err(Fail::Refused)? } else { (crate::engine::run::prepare(&writer, &change).await.map_err(Fail::Refused)?, 0) };
+    let plan = crate::engine::run::rollback_plan(&targets, None);
+    let summary = format!(
+        "{} {id}: {}\nplan: {}\nrollback plan: {}",
+        if resume { "resume" } else { "run" },
+        change.title,
+        serde_json::to_string(&targets.iter().map(|t| serde_json::json!({"target": t.before.target.to_string(), "holds": t.plan.holds})).collect::<Vec<_>>()).unwrap_or_default(),
+        serde_json::to_string(&plan).unwrap_or_default()
+    );
+    if !yes && !confirm(&id, &summary) {
+        return Err(Fail::Refused("stopped: not confirmed; nothing was sent".into()));
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let (_op_tx, op_rx) = tokio::sync::mpsc::channel(4);
+    let runner = crate::engine::run::Runner::new(writer.clone(), change, targets, holder(&writer), tx, op_rx).resuming_at(first_hold);
+    let printer = tokio::spawn(async move {
+        while let Some(u) = rx.recv().await {
+            if as_json {
+                println!("{}", serde_json::to_string(&u).unwrap_or_default());
+            } else {
+                println!("{} {:<12} {:<16} {}", u.ts.format("%H:%M:%S"), u.step, u.event, u.note);
+            }
+        }
+    });
+    let end = runner.run().await;
+    let _ = printer.await;
+    Ok(match end {
+        RunState::Completed => ExitCode::SUCCESS,
+        RunState::RolledBack { by_gate: true, .. } => ExitCode::from(3),
+        _ => ExitCode::from(1),
+    })
+}
+
+/// The pre-change snapshots of the last run (from its journalled start), with plans, and the
+/// hold the cluster says it stopped at.
+async fn resume_targets(writer: &Writer, change: &ChangeRequest, entries: &[crate::journal::Entry]) -> Result<(Vec<crate::engine::run::TargetRun>, usize), String> {
+    let mut out = Vec::new();
+    let mut first = usize::MAX;
+    for pre in pre_change(last_start(entries)?)? {
+        let images = change.targets.iter().find(|t| t.workload == pre.target).map(|t| t.images.clone()).unwrap_or_default();
+        let run = crate::engine::run::plan_for(pre, images, change)?;
+        let now = crate::cluster::rollout::read(writer, &run.before.target).await.map_err(|e| e.to_string())?.ok_or_else(|| format!("{} disappeared", run.before.target))?;
+        // Read the cluster before any write: resume at the first hold not yet passed.
+        let at = match now.target.kind {
+            crate::domain::change::WorkloadKind::Deployment => crate::cluster::rollout::new_replica_set(writer, &now).await.map_err(|e| e.to_string())?.map_or(0, |(n, _)| n),
+            crate::domain::change::WorkloadKind::StatefulSet => now.updated,
+        };
+        let at = if now.has_images(&run.images) { at } else { 0 };
+        let k = run.plan.holds.iter().position(|h| h.updated >= at).unwrap_or(run.plan.holds.len().saturating_sub(1));
+        first = first.min(k);
+        out.push(run);
+    }
+    Ok((out, if first == usize::MAX { 0 } else { first }))
+}
+
+fn last_start(entries: &[crate::journal::Entry]) -> Result<&crate::journal::Entry, String> {
+    entries
+        .iter()
+        .rev()
+        .find(|e| e.kind == crate::domain::change::run::KIND_RUN && e.outcome.as_deref() == Some("started"))
+        .ok_or_else(|| "the journal has no run of this change (nothing to resume or roll back)".to_string())
+}
+
+fn pre_change(start: &crate::journal::Entry) -> Result<Vec<crate::cluster::rollout::WorkloadState>, String> {
+    let pre = start.details.get("preChange").and_then(|p| p.as_array()).cloned().unwrap_or_default();
+    pre.iter().map(|v| crate::cluster::rollout::from_journal(v).ok_or_else(|| "the journalled pre-change state cannot be read".to_string())).collect()
+}
+
+/// `cabin change rollback ID`: every target back to the template journalled before the run's
+/// first write (works after a crash), then watched until complete.
+async fn rollback(id: String, yes: bool, g: Globals, config: Config) -> Result<ExitCode, Fail> {
+    let entries: Vec<_> = journal_entries(&g, &config).into_iter().filter(|e| e.change.as_deref() == Some(id.as_str())).collect();
+    let before = pre_change(last_start(&entries).map_err(Fail::Refused)?).map_err(Fail::Refused)?;
+    let writer = writer_for(&g, &config).await.map_err(Fail::Refused)?;
+    let what: Vec<String> = before.iter().map(|b| format!("{} → {}", b.target, b.containers.iter().map(|(c, i)| format!("{c}={i}")).collect::<Vec<_>>().join(", "))).collect();
+    if !yes && !confirm(&id, &format!("rollback {id}:\n  {}", what.join("\n  "))) {
+        return Err(Fail::Refused("stopped: not confirmed; nothing was sent".into()));
+    }
+    let journal = writer.journal().clone();
+    let note = |outcome: &str, details: serde_json::Value| crate::journal::NewEntry {
+        change: Some(id.clone()),
+        kind: crate::domain::change::run::KIND_RUN.into(),
+        targets: vec![],
+        outcome: Some(outcome.into()),
+        details,
+    };
+    crate::engine::run::rollback_targets(&writer, &id, &before).await.map_err(Fail::Failed)?;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(600);
+    loop {
+        let mut back = true;
+        for b in &before {
+            let now = crate::cluster::rollout::read(&writer, &b.target).await.map_err(|e| Fail::Failed(e.to_string()))?;
+            back &= now.is_some_and(|w| w.has_images(&b.containers) && w.complete());
+        }
+        if back {
+            break;
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(Fail::Failed("the targets did not become complete within 600s after the rollback".into()));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    journal.append(note("rolled-back", serde_json::json!({"step": "rollback", "reason": "rolled back by the operator (cabin change rollback)"}))).map_err(|e| Fail::Failed(e.to_string()))?;
+    println!("{id}: rolled back; every target is at its pre-change template and complete");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Why a run command stopped: refused (exit 1, nothing sent) or failed (exit 1).
+#[derive(Debug)]
+pub enum Fail {
+    Refused(String),
+    Failed(String),
+}
+
+impl std::fmt::Display for Fail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fail::Refused(m) | Fail::Failed(m) => f.write_str(m),
+        }
+    }
 }

@@ -155,6 +155,22 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Runs a run command: `Err` prints the message and exits 1 (refused or failed).
+pub(crate) fn block_on_result<F>(fut: F) -> Result<ExitCode, String>
+where
+    F: std::future::Future<Output = Result<ExitCode, change_run::Fail>>,
+{
+    Ok(block_on(async move {
+        match fut.await {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("cabin change: {e}");
+                ExitCode::from(1)
+            }
+        }
+    }))
+}
+
 pub(crate) fn block_on<F: std::future::Future<Output = ExitCode>>(fut: F) -> ExitCode {
     match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt.block_on(fut),

@@ -6,8 +6,11 @@ pub mod connect;
 pub mod convert;
 pub mod error;
 pub mod guard;
+pub mod lock;
 pub mod mutate;
+pub mod rollout;
 pub mod ops;
+pub mod velero;
 pub mod watch;
 pub mod write;
 

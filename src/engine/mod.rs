@@ -5,6 +5,7 @@ pub mod change_windows;
 pub mod changes;
 mod health;
 pub mod journal_feed;
+pub mod run;
 pub mod session;
 pub mod windows_feed;
 

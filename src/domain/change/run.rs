@@ -27,6 +27,8 @@ pub struct RunCtx {
     pub backup: bool,
     /// `health.onFailure`: roll back (true) or pause for a decision (false).
     pub rollback_on_failure: bool,
+    /// The hold to start at (0; a resumed run starts where the cluster says it stopped).
+    pub first_hold: usize,
 }
 
 /// Where a run is.
@@ -200,9 +202,9 @@ pub fn transition(state: &RunState, event: &RunEvent, ctx: &RunCtx, now: DateTim
         (S::Locking, E::LockAcquired) if ctx.backup => {
             t(S::BackingUp, vec![Effect::CreateBackup], "lock held: creating the pre-change backup".into())
         }
-        (S::Locking, E::LockAcquired) => advance(ctx, 0, "lock held (no backup asked for): first step"),
+        (S::Locking, E::LockAcquired) => advance(ctx, ctx.first_hold, "lock held (no backup asked for): first step"),
         (S::Locking, E::LockRefused { reason }) => t(S::Failed { reason: reason.clone() }, vec![], format!("refused: {reason}")),
-        (S::BackingUp, E::BackupDone { phase }) if phase == "Completed" => advance(ctx, 0, "backup Completed: first step"),
+        (S::BackingUp, E::BackupDone { phase }) if phase == "Completed" => advance(ctx, ctx.first_hold, "backup Completed: first step"),
         (S::BackingUp, E::BackupDone { phase }) => {
             let reason = format!("the pre-change backup ended {phase}: not a usable backup");
             t(S::Failed { reason: reason.clone() }, vec![Effect::ReleaseLock], reason)
@@ -273,7 +275,7 @@ pub fn transition(state: &RunState, event: &RunEvent, ctx: &RunCtx, now: DateTim
 }
 
 fn advance(ctx: &RunCtx, hold: usize, note: &str) -> Result<Transition, Rejected> {
-    if ctx.holds.is_empty() {
+    if hold >= ctx.holds.len() {
         return Ok(Transition { to: RunState::Verifying, effects: vec![], note: format!("{note}: nothing to roll out, verifying") });
     }
     Ok(Transition { to: RunState::Advancing { hold }, effects: vec![Effect::Advance { hold }], note: note.to_string() })

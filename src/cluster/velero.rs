@@ -1,0 +1,42 @@
+//! The pre-change Velero backup: a `velero.io/v1` `Backup` in Velero's namespace, named after
+//! the change, labelled `change-id=<ID>`; usable only at phase `Completed`.
+use serde_json::{Value, json};
+
+use super::error::ClusterError;
+use super::write::{Mutation, ObjRef, VELERO_BACKUP, WriteError, WriteStep, Writer};
+use crate::domain::change::VeleroBackup;
+
+pub const VELERO_NAMESPACE: &str = "velero";
+
+/// Creates the backup `name` for `change`.
+pub async fn create_backup(writer: &Writer, change: &str, name: &str, spec: &VeleroBackup) -> Result<(), WriteError> {
+    let ttl = crate::domain::change::duration::format_go_duration(spec.ttl);
+    let body = json!({
+        "apiVersion": "velero.io/v1", "kind": "Backup",
+        "metadata": {"name": name, "namespace": VELERO_NAMESPACE, "labels": {"change-id": change}},
+        "spec": {"includedNamespaces": spec.included_namespaces, "snapshotVolumes": spec.snapshot_volumes.unwrap_or(true), "ttl": ttl},
+    });
+    let step = WriteStep {
+        change: Some(change.to_string()),
+        step: "backup".into(),
+        kind: "backup".into(),
+        action: "create-backup".into(),
+        params: json!({"name": name, "includedNamespaces": spec.included_namespaces, "ttl": ttl}),
+    };
+    writer.apply(&step, Mutation::Create { target: ObjRef::new(VELERO_BACKUP, VELERO_NAMESPACE, name), body }).await.map(|_| ())
+}
+
+/// The backup's `status.phase` ("" while Velero has not picked it up).
+pub async fn backup_phase(writer: &Writer, name: &str) -> Result<String, ClusterError> {
+    let conn = writer.connection();
+    let path = format!("/apis/velero.io/v1/namespaces/{VELERO_NAMESPACE}/backups/{name}");
+    let req = http::Request::get(path).header(http::header::ACCEPT, "application/json").body(Vec::new()).map_err(|e| ClusterError::Request { detail: e.to_string() })?;
+    let v: Value = conn.client().request(req).await.map_err(|e| conn.error(e))?;
+    Ok(v.pointer("/status/phase").and_then(Value::as_str).unwrap_or_default().to_string())
+}
+
+/// The `velero restore create` command that returns the backup's objects (overwriting the
+/// existing ones: `--existing-resource-policy=update`).
+pub fn restore_command(backup: &str) -> String {
+    format!("velero restore create --from-backup {backup} --existing-resource-policy=update")
+}

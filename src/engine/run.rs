@@ -1,0 +1,526 @@
+//! The change run's executor: drives the pure machine (`domain::change::run`) by executing its
+//! effects through the cluster layer (every write through the journalled writer), observing
+//! the targets, and feeding the outcomes back as events. Every transition is journalled
+//! (`run-step`), the run's start (with the pre-change templates, so a rollback works after a
+//! crash) and its end (`change-run`).
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::cluster::lock::{self, Held};
+use crate::cluster::rollout::{self, WorkloadState};
+use crate::cluster::velero;
+use crate::cluster::write::{WriteStep, Writer};
+use crate::domain::change::run::{Effect, Gate, KIND_RUN, KIND_STEP, RunCtx, RunEvent, RunState, transition};
+use crate::domain::change::{
+    ChangeRequest, HealthVerdict, IntOrPercent, RolloutPlan, WorkloadKind, WorkloadShape, backup_name, health_verdict, lock_lease_name, plan_rollout,
+};
+use crate::journal::{Journal, NewEntry};
+
+/// How often the targets are read while a run is live.
+const OBSERVE: Duration = Duration::from_millis(500);
+/// How long a hold may wait for its pods before the gate fails.
+const REACH_LIMIT: Duration = Duration::from_secs(600);
+
+/// One line of progress (the `--json` stream and the run screen).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunUpdate {
+    pub ts: DateTime<Utc>,
+    pub change: String,
+    pub step: String,
+    pub event: String,
+    pub note: String,
+    #[serde(skip_serializing_if = "Value::is_null")]
+    pub details: Value,
+}
+
+/// What the operator may ask while a run is live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operator {
+    Promote,
+    Pause,
+    Continue,
+    Rollback(String),
+    Abort(String),
+}
+
+/// A target with its plan and its pre-change state.
+#[derive(Debug, Clone)]
+pub struct TargetRun {
+    pub before: WorkloadState,
+    pub plan: RolloutPlan,
+    pub images: Vec<(String, String)>,
+}
+
+impl TargetRun {
+    fn hold(&self, k: usize) -> Option<&crate::domain::change::PlannedHold> {
+        self.plan.holds.get(k.min(self.plan.holds.len().saturating_sub(1)))
+    }
+}
+
+/// Reads every target and plans its holds; a missing target or an unplannable one is an error.
+pub async fn prepare(writer: &Writer, change: &ChangeRequest) -> Result<Vec<TargetRun>, String> {
+    let mut out = Vec::new();
+    for t in &change.targets {
+        let w = rollout::read(writer, &t.workload).await.map_err(|e| format!("cannot read {}: {e}", t.workload))?;
+        let w = w.ok_or_else(|| format!("{} does not exist", t.workload))?;
+        out.push(plan_for(w, t.images.clone(), change)?);
+    }
+    Ok(out)
+}
+
+/// Plans one target from its (pre-change) state: the same state and steps give the same plan,
+/// so a resumed run re-plans from the journalled pre-change state.
+pub fn plan_for(w: WorkloadState, images: Vec<(String, String)>, change: &ChangeRequest) -> Result<TargetRun, String> {
+    let shape = match w.target.kind {
+        WorkloadKind::Deployment => {
+            let rolling = (w.strategy.get("type").and_then(Value::as_str).unwrap_or("RollingUpdate") == "RollingUpdate").then(|| {
+                let p = |k: &str| w.strategy.pointer(&format!("/rollingUpdate/{k}")).and_then(int_or_percent);
+                (p("maxSurge"), p("maxUnavailable"))
+            });
+            WorkloadShape::Deployment { replicas: w.replicas, rolling }
+        }
+        WorkloadKind::StatefulSet => WorkloadShape::StatefulSet { replicas: w.replicas },
+    };
+    let plan = plan_rollout(w.target.kind, shape, &change.rollout.steps).map_err(|e| format!("{}: {e}", w.target))?;
+    Ok(TargetRun { before: w, plan, images })
+}
+
+fn int_or_percent(v: &Value) -> Option<IntOrPercent> {
+    match v {
+        Value::Number(n) => n.as_i64().map(IntOrPercent::Int),
+        Value::String(s) => IntOrPercent::parse(s),
+        _ => None,
+    }
+}
+
+/// The run's context from the plans: hold k lasts as long as the longest target's hold k.
+pub fn ctx_of(change: &ChangeRequest, targets: &[TargetRun]) -> RunCtx {
+    let n = targets.iter().map(|t| t.plan.holds.len()).max().unwrap_or(0);
+    let holds = (0..n).map(|k| targets.iter().filter_map(|t| t.plan.holds.get(k)).map(|h| h.hold).max().unwrap_or_default()).collect();
+    RunCtx {
+        holds,
+        backup: change.backup.is_some(),
+        rollback_on_failure: change.health.on_failure == crate::domain::change::OnFailure::Rollback,
+        first_hold: 0,
+    }
+}
+
+/// The rollback plan shown before the first write and journalled with the start.
+pub fn rollback_plan(targets: &[TargetRun], backup: Option<&str>) -> Value {
+    json!({
+        "targets": targets.iter().map(|t| json!({
+            "target": t.before.target.to_string(),
+            "returnsTo": t.before.containers.iter().map(|(c, i)| json!({"container": c, "image": i})).collect::<Vec<_>>(),
+            "revision": t.before.annotations.get("deployment.kubernetes.io/revision"),
+        })).collect::<Vec<_>>(),
+        "veleroRestore": backup.map(velero::restore_command),
+    })
+}
+
+/// A run in progress.
+pub struct Runner {
+    writer: Writer,
+    change: ChangeRequest,
+    targets: Vec<TargetRun>,
+    ctx: RunCtx,
+    state: RunState,
+    holder: String,
+    locks: Vec<Held>,
+    backup: Option<String>,
+    updates: mpsc::Sender<RunUpdate>,
+    operator: mpsc::Receiver<Operator>,
+    last_gate: Option<Value>,
+    waiting_since: Option<tokio::time::Instant>,
+    renewed: Option<tokio::time::Instant>,
+}
+
+impl Runner {
+    pub fn new(
+        writer: Writer,
+        change: ChangeRequest,
+        targets: Vec<TargetRun>,
+        holder: String,
+        updates: mpsc::Sender<RunUpdate>,
+        operator: mpsc::Receiver<Operator>,
+    ) -> Self {
+        let ctx = ctx_of(&change, &targets);
+        Runner { writer, change, targets, ctx, state: RunState::Pending, holder, locks: Vec::new(), backup: None, updates, operator, last_gate: None, waiting_since: None, renewed: Some(tokio::time::Instant::now()) }
+    }
+
+    fn journal(&self) -> Arc<Journal> {
+        self.writer.journal().clone()
+    }
+
+    async fn append(&self, kind: &str, outcome: &str, details: Value) -> Result<(), String> {
+        let entry = NewEntry { change: Some(self.change.id.clone()), kind: kind.into(), targets: vec![], outcome: Some(outcome.into()), details };
+        let journal = self.journal();
+        tokio::task::spawn_blocking(move || journal.append(entry)).await.map_err(|e| e.to_string())?.map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    async fn emit(&self, event: &str, note: &str, details: Value) {
+        let u = RunUpdate { ts: Utc::now(), change: self.change.id.clone(), step: self.state.step(), event: event.into(), note: note.into(), details };
+        let _ = self.updates.send(u).await;
+    }
+
+    /// A resumed run: no new backup, starting at hold `first_hold`.
+    pub fn resuming_at(mut self, first_hold: usize) -> Self {
+        self.ctx.first_hold = first_hold;
+        self.ctx.backup = false;
+        self
+    }
+
+    /// Runs to a terminal state (journalling the start first: no journal, no run).
+    pub async fn run(mut self) -> RunState {
+        let start = json!({
+            "step": "start",
+            "holder": self.holder,
+            "plan": self.targets.iter().map(|t| json!({"target": t.before.target.to_string(), "plan": t.plan})).collect::<Vec<_>>(),
+            "preChange": self.targets.iter().map(|t| rollout::to_journal(&t.before)).collect::<Vec<_>>(),
+            "rollbackPlan": rollback_plan(&self.targets, None),
+        });
+        if let Err(e) = self.append(KIND_RUN, "started", start).await {
+            let reason = format!("the run's start could not be journalled ({e}); nothing was sent");
+            self.emit("refused", &reason, Value::Null).await;
+            return RunState::Failed { reason };
+        }
+        self.emit("started", "run started", Value::Null).await;
+        let mut queue = vec![RunEvent::Start];
+        loop {
+            while let Some(event) = queue.pop() {
+                if let Some(more) = self.apply(event).await {
+                    queue.extend(more);
+                }
+                if self.state.is_terminal() {
+                    return self.finish().await;
+                }
+            }
+            queue.extend(self.next_events().await);
+        }
+    }
+
+    /// One transition: journal it, report it, execute its effects; returns follow-up events.
+    async fn apply(&mut self, event: RunEvent) -> Option<Vec<RunEvent>> {
+        let now = Utc::now();
+        let t = transition(&self.state, &event, &self.ctx, now).ok()?;
+        let name = serde_json::to_value(&event).ok().and_then(|v| v.get("event").cloned()).unwrap_or(Value::Null);
+        let details = json!({"step": t.to.step(), "event": event, "from": self.state.step(), "note": t.note, "gate": self.last_gate});
+        if let Err(e) = self.append(KIND_STEP, name.as_str().unwrap_or("event"), details).await {
+            // Without its journal entry the run must not go on writing: stop where it is.
+            self.state = RunState::Failed { reason: format!("the journal cannot be written ({e}); stopped before the next step") };
+            return None;
+        }
+        self.state = t.to;
+        self.emit(name.as_str().unwrap_or("event"), &t.note, Value::Null).await;
+        let mut follow = Vec::new();
+        for effect in t.effects {
+            if let Some(e) = self.execute(effect).await {
+                follow.push(e);
+            }
+        }
+        Some(follow)
+    }
+
+    async fn execute(&mut self, effect: Effect) -> Option<RunEvent> {
+        match effect {
+            Effect::AcquireLock => Some(self.acquire().await),
+            Effect::CreateBackup => self.create_backup().await,
+            Effect::Advance { hold } => self.advance(hold).await.err().map(|error| RunEvent::WriteFailed { error }),
+            Effect::Finalize => self.finalize().await.err().map(|error| RunEvent::WriteFailed { error }),
+            Effect::Rollback => self.rollback().await.err().map(|error| RunEvent::RollbackFailed { error }),
+            Effect::ReleaseLock => {
+                self.release().await;
+                None
+            }
+        }
+    }
+
+    async fn acquire(&mut self) -> RunEvent {
+        for t in self.targets.clone() {
+            let name = lock_lease_name(&t.before.target);
+            match lock::acquire(&self.writer, &self.change.id, &t.before.target.namespace, &name, &self.holder, Utc::now()).await {
+                Ok(held) => self.locks.push(held),
+                Err(e) => {
+                    self.release().await;
+                    return RunEvent::LockRefused { reason: e.to_string() };
+                }
+            }
+        }
+        RunEvent::LockAcquired
+    }
+
+    async fn release(&mut self) {
+        for held in std::mem::take(&mut self.locks) {
+            if let Err(e) = lock::release(&self.writer, &self.change.id, &held, Utc::now()).await {
+                self.emit("lock-release-failed", &format!("the lock {} was not released: {e}; it expires by itself", held.target.name), Value::Null).await;
+            }
+        }
+    }
+
+    /// Creates the backup; its phase is then watched by [`Runner::observe`].
+    async fn create_backup(&mut self) -> Option<RunEvent> {
+        let Some(spec) = self.change.backup.clone() else { return Some(RunEvent::BackupDone { phase: "Completed".into() }) };
+        let name = backup_name(&self.change.id, Utc::now());
+        if let Err(e) = velero::create_backup(&self.writer, &self.change.id, &name, &spec).await {
+            return Some(RunEvent::BackupFailed { reason: format!("the backup could not be created: {e}") });
+        }
+        self.emit("backup-created", &format!("backup {name}; restore with: {}", velero::restore_command(&name)), Value::Null).await;
+        self.backup = Some(name);
+        let plan = rollback_plan(&self.targets, self.backup.as_deref());
+        let _ = self.append(KIND_STEP, "rollback-plan", json!({"step": "backup", "rollbackPlan": plan})).await;
+        None
+    }
+
+    fn step(&self, action: &str, params: Value) -> WriteStep {
+        WriteStep { change: Some(self.change.id.clone()), step: self.state.step(), kind: "rollout-step".into(), action: action.into(), params }
+    }
+
+    /// Sends the writes that take every target to hold `k`.
+    async fn advance(&mut self, k: usize) -> Result<(), String> {
+        for t in self.targets.clone() {
+            let Some(hold) = t.hold(k) else { continue };
+            let w = rollout::read(&self.writer, &t.before.target).await.map_err(|e| e.to_string())?.ok_or("the target disappeared")?;
+            match t.before.target.kind {
+                WorkloadKind::StatefulSet => {
+                    let partition = hold.partition.unwrap_or(t.plan.replicas - hold.updated);
+                    let step = self.step("set-partition", json!({"target": t.before.target.to_string(), "partition": partition, "images": t.images}));
+                    rollout::advance_statefulset(&self.writer, &step, &w, &t.images, partition).await.map_err(|e| e.to_string())?;
+                }
+                WorkloadKind::Deployment => self.advance_deployment(&t, &w, k, hold.updated).await?,
+            }
+        }
+        Ok(())
+    }
+
+    async fn advance_deployment(&self, t: &TargetRun, w: &WorkloadState, k: usize, updated: u32) -> Result<(), String> {
+        let prev = if k == 0 { 0 } else { t.hold(k - 1).map_or(0, |h| h.updated) };
+        let last = updated >= t.plan.replicas;
+        let current = rollout::new_replica_set(&self.writer, w).await.map_err(|e| e.to_string())?.map_or(0, |(n, _)| n);
+        if !last && w.has_images(&t.images) && w.paused && current >= updated {
+            return Ok(()); // already held there (a resumed run)
+        }
+        let add = updated.saturating_sub(prev.max(if w.has_images(&t.images) { current.min(prev) } else { 0 }));
+        let params = json!({"target": t.before.target.to_string(), "updated": updated, "maxSurge": add, "last": last, "images": t.images});
+        rollout::advance_deployment(&self.writer, &self.step("advance", params), w, &t.images, add, last, &t.before.strategy)
+            .await
+            .map_err(|e| e.to_string())?;
+        if last {
+            return Ok(());
+        }
+        // Hold at exactly `updated`: pause as soon as the new ReplicaSet asks for that many
+        // (with maxUnavailable 0 the controller waits for those pods before going further).
+        let deadline = tokio::time::Instant::now() + REACH_LIMIT;
+        loop {
+            let now = rollout::read(&self.writer, &t.before.target).await.map_err(|e| e.to_string())?.ok_or("the target disappeared")?;
+            let asked = rollout::new_replica_set(&self.writer, &now).await.map_err(|e| e.to_string())?.map_or(0, |(n, _)| n);
+            if asked >= updated {
+                let params = json!({"target": t.before.target.to_string(), "newReplicaSet": asked, "planned": updated});
+                rollout::pause(&self.writer, &self.step("pause", params), &now, true).await.map_err(|e| e.to_string())?;
+                return Ok(());
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(format!("{} did not start {updated} updated pods within {}s", t.before.target, REACH_LIMIT.as_secs()));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn finalize(&mut self) -> Result<(), String> {
+        for t in self.targets.clone() {
+            let w = rollout::read(&self.writer, &t.before.target).await.map_err(|e| e.to_string())?.ok_or("the target disappeared")?;
+            let step = self.step("restore-strategy", json!({"target": t.before.target.to_string(), "strategy": t.before.strategy, "paused": t.before.paused}));
+            rollout::finalize(&self.writer, &step, &w, &t.before).await.map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    async fn rollback(&mut self) -> Result<(), String> {
+        rollback_targets(&self.writer, &self.change.id, &self.targets.iter().map(|t| t.before.clone()).collect::<Vec<_>>()).await
+    }
+
+    /// Observes the targets (and the operator) and turns what it sees into events.
+    async fn next_events(&mut self) -> Vec<RunEvent> {
+        tokio::select! {
+            op = self.operator.recv() => match op {
+                Some(Operator::Promote) => vec![RunEvent::Promote],
+                Some(Operator::Pause) => vec![RunEvent::Pause],
+                Some(Operator::Continue) => vec![RunEvent::Continue],
+                Some(Operator::Rollback(reason)) => vec![RunEvent::Rollback { reason }],
+                Some(Operator::Abort(reason)) => vec![RunEvent::Abort { reason }],
+                None => { tokio::time::sleep(OBSERVE).await; self.observe().await }
+            },
+            () = tokio::time::sleep(OBSERVE) => self.observe().await,
+        }
+    }
+
+    async fn observe(&mut self) -> Vec<RunEvent> {
+        self.renew().await;
+        match self.observe_inner().await {
+            Ok(events) => events,
+            // A read that fails (5xx, timeout) is retried at the next round; the run never
+            // writes on a guess.
+            Err(e) => {
+                self.emit("observe-failed", &format!("cannot read the targets: {e}; retrying"), Value::Null).await;
+                Vec::new()
+            }
+        }
+    }
+
+    /// Renews the locks a third of their duration after the last renewal.
+    async fn renew(&mut self) {
+        let every = Duration::from_secs(u64::try_from(lock::LEASE_SECONDS / 3).unwrap_or(10));
+        if self.renewed.is_some_and(|t| t.elapsed() < every) {
+            return;
+        }
+        self.renewed = Some(tokio::time::Instant::now());
+        let now = Utc::now();
+        let mut lost = None;
+        for held in &mut self.locks {
+            if let Err(e) = lock::renew(&self.writer, &self.change.id, held, &self.holder, now).await {
+                lost = Some(format!("the change lock {} could not be renewed: {e}", held.target.name));
+            }
+        }
+        if let Some(reason) = lost {
+            self.emit("lock-lost", &reason, Value::Null).await;
+        }
+    }
+
+    async fn observe_inner(&mut self) -> Result<Vec<RunEvent>, String> {
+        let state = self.state.clone();
+        match state {
+            RunState::BackingUp => {
+                let Some(name) = self.backup.clone() else { return Ok(vec![]) };
+                let phase = velero::backup_phase(&self.writer, &name).await.map_err(|e| e.to_string())?;
+                Ok(match phase.as_str() {
+                    "Completed" | "PartiallyFailed" | "Failed" | "FailedValidation" => vec![RunEvent::BackupDone { phase }],
+                    _ => vec![],
+                })
+            }
+            RunState::Advancing { hold } => {
+                let (reached, gate) = self.gate(hold).await?;
+                Ok(match gate {
+                    Gate::Failed { reasons } => vec![RunEvent::Health { gate: Gate::Failed { reasons } }],
+                    _ if reached => vec![RunEvent::HoldReached { hold }],
+                    _ => self.waited_too_long(),
+                })
+            }
+            RunState::Holding { hold, until } => {
+                let (_, gate) = self.gate(hold).await?;
+                Ok(match gate {
+                    Gate::Failed { reasons } => vec![RunEvent::Health { gate: Gate::Failed { reasons } }],
+                    Gate::Healthy if Utc::now() >= until => vec![RunEvent::Tick],
+                    _ => vec![],
+                })
+            }
+            RunState::Verifying => {
+                let last = self.ctx.holds.len().saturating_sub(1);
+                let (_, gate) = self.gate(last).await?;
+                let complete = self.all(|w, _| w.complete()).await?;
+                Ok(match gate {
+                    Gate::Failed { reasons } => vec![RunEvent::Health { gate: Gate::Failed { reasons } }],
+                    Gate::Healthy if complete => vec![RunEvent::Verified],
+                    _ => self.waited_too_long(),
+                })
+            }
+            RunState::RollingBack { .. } => {
+                let back = self.all(|w, t| w.has_images(&t.before.containers) && w.complete()).await?;
+                Ok(if back { vec![RunEvent::RolledBack] } else { vec![] })
+            }
+            _ => Ok(vec![]),
+        }
+    }
+
+    fn waited_too_long(&mut self) -> Vec<RunEvent> {
+        let since = *self.waiting_since.get_or_insert_with(tokio::time::Instant::now);
+        if since.elapsed() > REACH_LIMIT {
+            self.waiting_since = None;
+            let reason = format!("the targets did not become healthy within {}s", REACH_LIMIT.as_secs());
+            return vec![RunEvent::Health { gate: Gate::Failed { reasons: vec![reason] } }];
+        }
+        vec![]
+    }
+
+    async fn all(&self, f: impl Fn(&WorkloadState, &TargetRun) -> bool) -> Result<bool, String> {
+        for t in &self.targets {
+            let w = rollout::read(&self.writer, &t.before.target).await.map_err(|e| e.to_string())?.ok_or("a target disappeared")?;
+            if !f(&w, t) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Whether every target reached hold `k`, and the health gate over their updated pods.
+    async fn gate(&mut self, k: usize) -> Result<(bool, Gate), String> {
+        let mut reached = true;
+        let mut reasons = Vec::new();
+        let mut pending = false;
+        let mut evidence = Vec::new();
+        for t in self.targets.clone() {
+            let Some(hold) = t.hold(k) else { continue };
+            let w = rollout::read(&self.writer, &t.before.target).await.map_err(|e| e.to_string())?.ok_or("a target disappeared")?;
+            reached &= match t.before.target.kind {
+                WorkloadKind::Deployment if hold.updated >= t.plan.replicas => w.updated >= t.plan.replicas,
+                WorkloadKind::Deployment => w.paused && rollout::new_replica_set(&self.writer, &w).await.map_err(|e| e.to_string())?.is_some_and(|(n, _)| n >= hold.updated),
+                WorkloadKind::StatefulSet => w.updated >= hold.updated,
+            };
+            let ev = rollout::health_evidence(&self.writer, &w, hold.updated).await.map_err(|e| e.to_string())?;
+            let report = health_verdict(ev, &self.change.health);
+            match &report.verdict {
+                HealthVerdict::Failed { reasons: r } => reasons.extend(r.iter().map(|x| format!("{}: {x}", t.before.target))),
+                HealthVerdict::Pending { .. } => pending = true,
+                HealthVerdict::Healthy => {}
+            }
+            evidence.push(json!({"target": t.before.target.to_string(), "report": report}));
+        }
+        self.last_gate = Some(Value::Array(evidence));
+        let gate = if !reasons.is_empty() {
+            Gate::Failed { reasons }
+        } else if pending {
+            Gate::Pending
+        } else {
+            self.waiting_since = None;
+            Gate::Healthy
+        };
+        Ok((reached, gate))
+    }
+
+    /// Journals the end and reports it.
+    async fn finish(self) -> RunState {
+        let (outcome, reason) = match &self.state {
+            RunState::Completed => ("completed", String::new()),
+            RunState::RolledBack { reason, .. } => ("rolled-back", reason.clone()),
+            RunState::Aborted { reason } => ("aborted", reason.clone()),
+            RunState::Failed { reason } => ("failed", reason.clone()),
+            _ => ("failed", "the run stopped".to_string()),
+        };
+        let by_gate = matches!(self.state, RunState::RolledBack { by_gate: true, .. });
+        let details = json!({"step": self.state.step(), "reason": reason, "byGate": by_gate, "backup": self.backup, "gate": self.last_gate});
+        if let Err(e) = self.append(KIND_RUN, outcome, details).await {
+            self.emit("journal-failed", &format!("the end of the run could not be journalled: {e}"), Value::Null).await;
+        }
+        self.emit(outcome, if reason.is_empty() { "done" } else { &reason }, Value::Null).await;
+        self.state
+    }
+}
+
+/// Returns every target to its pre-change state (one JSON patch each; see
+/// `cluster::rollout::restore`). Used by a run's rollback and by `cabin change rollback`.
+pub async fn rollback_targets(writer: &Writer, change: &str, before: &[WorkloadState]) -> Result<(), String> {
+    for b in before {
+        let now = rollout::read(writer, &b.target).await.map_err(|e| e.to_string())?.ok_or_else(|| format!("{} disappeared", b.target))?;
+        let step = WriteStep {
+            change: Some(change.to_string()),
+            step: "rollback".into(),
+            kind: "rollback".into(),
+            action: "restore-template".into(),
+            params: json!({"target": b.target.to_string(), "images": b.containers, "revision": b.annotations.get("deployment.kubernetes.io/revision")}),
+        };
+        rollout::restore(writer, &step, &now, b).await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
