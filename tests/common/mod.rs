@@ -37,6 +37,7 @@ pub async fn start_sim_with(scenario: scenario::Scenario) -> TestSim {
         scenario,
         request_log: Some(dir.path().join("requests.jsonl")),
         kubeconfig_out: Some(kubeconfig.clone()),
+        ..Default::default()
     };
     let handle = cabin::sim::start(opts).await.unwrap_or_else(|e| panic!("cabin sim does not start: {e}"));
     TestSim { handle, dir, kubeconfig }

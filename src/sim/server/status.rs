@@ -47,6 +47,16 @@ pub fn unauthorized() -> ApiError {
     status(401, "Unauthorized", "Unauthorized", None)
 }
 
+/// 429 TooManyRequests with a Retry-After header and `details.retryAfterSeconds`, as the
+/// apiserver's priority-and-fairness filter answers.
+pub fn throttled(retry_after: u32) -> super::Resp {
+    let details = json!({"retryAfterSeconds": retry_after});
+    let e = status(429, "TooManyRequests", "Too many requests, please try again later.", Some(details));
+    let mut r = super::error_resp(&e);
+    r.headers_mut().insert("retry-after", hyper::header::HeaderValue::from(retry_after));
+    r
+}
+
 pub fn gone(msg: &str) -> ApiError {
     status(410, "Expired", msg, None)
 }
