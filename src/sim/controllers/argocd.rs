@@ -1,6 +1,8 @@
 //! A small Argo CD stand-in: each Application's `status.health` and `status.resources` follow
-//! the Deployments and StatefulSets in its destination namespace, assessed the way Argo CD's
-//! health checks do. Sync status and history are left as the scenario (or a client) set them.
+//! the Deployments and StatefulSets it tracks (label `app.kubernetes.io/instance: <app>` or
+//! annotation `argocd.argoproj.io/tracking-id: <app>:…` in its destination namespace; when no
+//! workload there carries tracking metadata, all of them), assessed the way Argo CD's health
+//! checks do. Sync status and history are left as the scenario (or a client) set them.
 use serde_json::{Value, json};
 
 use super::obj;
@@ -62,6 +64,13 @@ fn statefulset_health(s: &Value) -> (&'static str, String) {
     }
 }
 
+/// The Application an object is tracked by: label `app.kubernetes.io/instance`, else the
+/// application part of annotation `argocd.argoproj.io/tracking-id` (`app:group/Kind:ns/name`).
+pub fn tracked_by(o: &Value) -> Option<&str> {
+    let label = o["metadata"]["labels"]["app.kubernetes.io/instance"].as_str();
+    label.or_else(|| obj::annotation(o, "argocd.argoproj.io/tracking-id").and_then(|t| t.split(':').next()))
+}
+
 pub fn reconcile(store: &dyn SimStore) {
     for app in store.list(kinds::APPLICATION, None) {
         let Some(ns) = app["spec"]["destination"]["namespace"].as_str() else {
@@ -69,8 +78,12 @@ pub fn reconcile(store: &dyn SimStore) {
         };
         let mut worst = "Healthy";
         let mut resources = Vec::new();
-        let workloads = store.list(kinds::DEPLOYMENT, Some(ns)).into_iter().map(|d| (deployment_health(&d), d));
-        let sts = store.list(kinds::STATEFUL_SET, Some(ns)).into_iter().map(|s| (statefulset_health(&s), s));
+        let deployments = store.list(kinds::DEPLOYMENT, Some(ns));
+        let statefulsets = store.list(kinds::STATEFUL_SET, Some(ns));
+        let any_tracked = deployments.iter().chain(&statefulsets).any(|o| tracked_by(o).is_some());
+        let mine = |o: &Value| !any_tracked || tracked_by(o) == Some(obj::name(&app));
+        let workloads = deployments.iter().filter(|o| mine(o)).map(|d| (deployment_health(d), d));
+        let sts = statefulsets.iter().filter(|o| mine(o)).map(|s| (statefulset_health(s), s));
         for ((health, message), o) in workloads.chain(sts) {
             if rank(health) > rank(worst) {
                 worst = health;
@@ -80,7 +93,7 @@ pub fn reconcile(store: &dyn SimStore) {
                 h["message"] = json!(message);
             }
             resources.push(json!({"group": "apps", "version": "v1", "kind": o["kind"], "namespace": ns,
-                "name": obj::name(&o), "status": "Synced", "health": h}));
+                "name": obj::name(o), "status": "Synced", "health": h}));
         }
         let same = app["status"]["health"]["status"] == worst && app["status"]["resources"] == json!(resources);
         if same {
