@@ -15,6 +15,7 @@ pub mod argocd;
 pub mod deployment;
 mod deployment_rollout;
 mod deployment_status;
+pub mod disruption;
 pub mod events;
 pub mod gc;
 pub mod kubelet;
@@ -124,5 +125,6 @@ impl Controllers {
         self.kubelet.reconcile(store, &self.behavior, &mut self.recorder);
         self.velero.reconcile(store, &self.behavior);
         argocd::reconcile(store);
+        disruption::reconcile(store);
     }
 }

@@ -87,6 +87,8 @@ fn sub_entry(r: &Resource, sub: &str) -> Value {
             "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]}),
         "log" => json!({"name": format!("{}/log", r.plural), "singularName": "", "namespaced": r.namespaced,
             "kind": "Pod", "verbs": ["get"]}),
+        "eviction" => json!({"name": format!("{}/eviction", r.plural), "singularName": "", "namespaced": r.namespaced,
+            "group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"]}),
         _ => json!({"name": format!("{}/{sub}", r.plural), "singularName": "", "namespaced": r.namespaced,
             "kind": r.kind, "verbs": ["get", "patch", "update"]}),
     }

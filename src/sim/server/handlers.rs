@@ -34,6 +34,7 @@ pub fn handle(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     match (r.verb, r.sub.as_deref()) {
         (_, Some("scale")) => subres::scale(ctx, r),
         (Verb::Get, Some("log")) => subres::log(ctx, r),
+        (Verb::Create, Some("eviction")) => super::eviction::evict(ctx, r),
         (Verb::Get, _) => get(ctx, r),
         (Verb::List, _) => list(ctx, r),
         (Verb::Create, None) => create(ctx, r),

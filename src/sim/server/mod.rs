@@ -4,6 +4,7 @@ pub mod auth;
 pub mod authz;
 pub mod defaults;
 pub mod discovery;
+pub mod eviction;
 pub mod handlers;
 pub mod openapi;
 pub mod proto;

@@ -11,7 +11,7 @@ pub struct Resource {
     pub kind: &'static str,
     pub namespaced: bool,
     pub short: &'static [&'static str],
-    /// Subresources served: "status", "scale", "log".
+    /// Subresources served: "status", "scale", "log", "eviction".
     pub subresources: &'static [&'static str],
     /// Only `create` is served (the review APIs).
     pub create_only: bool,
@@ -28,7 +28,7 @@ macro_rules! res {
 
 pub static RESOURCES: &[Resource] = &[
     res!("", "v1", "namespaces", "namespace", "Namespace", false, ["ns"], ["status"]),
-    res!("", "v1", "pods", "pod", "Pod", true, ["po"], ["status", "log"]),
+    res!("", "v1", "pods", "pod", "Pod", true, ["po"], ["status", "log", "eviction"]),
     res!("", "v1", "events", "event", "Event", true, ["ev"], []),
     res!("", "v1", "services", "service", "Service", true, ["svc"], ["status"]),
     res!("", "v1", "configmaps", "configmap", "ConfigMap", true, ["cm"], []),
