@@ -1,5 +1,6 @@
 //! The simulated cluster: an in-memory store served over HTTPS as the Kubernetes API, with
 //! controllers that behave like the real ones. Clients reach it only through HTTPS.
+pub mod admission;
 pub mod controllers;
 pub mod faults;
 pub mod kubeconfig;

@@ -21,6 +21,7 @@ pub mod gc;
 pub mod kubelet;
 mod kubelet_containers;
 pub mod obj;
+pub mod quota;
 pub mod replicaset;
 pub mod statefulset;
 pub mod velero;
@@ -126,5 +127,6 @@ impl Controllers {
         self.velero.reconcile(store, &self.behavior);
         argocd::reconcile(store);
         disruption::reconcile(store);
+        quota::reconcile(store);
     }
 }

@@ -173,6 +173,8 @@ fn create(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     if let Some(m) = obj["metadata"].as_object_mut() {
         m.remove("resourceVersion");
     }
+    crate::sim::admission::admit_create(&*ctx.state.store, &mut obj, &r.res.qualified_name())
+        .map_err(|m| status::status(403, "Forbidden", &m, Some(json!({"name": name, "kind": r.res.plural}))))?;
     if dry_run(r) {
         if ctx.state.store.get(r.res.obj_kind(), r.ns.as_deref(), &name).is_some() {
             return Err(status::from_store(
