@@ -111,6 +111,16 @@ fn seed(store: &MemStore, objects: Vec<serde_json::Value>) -> Result<(), SimErro
     Ok(())
 }
 
+/// The namespaces every cluster has, unless the scenario brought them.
+fn seed_system_namespaces(store: &MemStore) -> Result<(), SimError> {
+    use store_api::SimStore as _;
+    let missing = controllers::namespaces::SYSTEM.iter().filter(|n| store.get(store_api::kinds::NAMESPACE, None, n).is_none());
+    let objects: Vec<serde_json::Value> = missing
+        .map(|n| serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n, "labels": {"kubernetes.io/metadata.name": n}}}))
+        .collect();
+    seed(store, objects)
+}
+
 /// Start the simulator: bind, seed, spawn controllers, serve HTTPS, write the kubeconfig.
 pub async fn start(opts: SimOptions) -> Result<SimHandle, SimError> {
     let listener = tokio::net::TcpListener::bind(opts.listen).await.map_err(|source| SimError::Bind { addr: opts.listen, source })?;
@@ -121,6 +131,7 @@ pub async fn start(opts: SimOptions) -> Result<SimHandle, SimError> {
         .map_err(|source| SimError::RequestLog { path: opts.request_log.clone().unwrap_or_default(), source })?;
     let store = Arc::new(MemStore::default());
     seed(&store, opts.scenario.objects)?;
+    seed_system_namespaces(&store)?;
     let url = format!("https://{addr}");
     let kubeconfig = kubeconfig::render(&url, &pki.ca_pem, &tokens);
     let (drop_watches, _) = tokio::sync::watch::channel(0u64);
@@ -132,7 +143,7 @@ pub async fn start(opts: SimOptions) -> Result<SimHandle, SimError> {
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(server::serve(listener, pki.server_config, state.clone(), stop_rx));
     let dyn_store: Arc<dyn SimStore> = store.clone();
-    let controllers = controllers::spawn(dyn_store, opts.scenario.behavior);
+    let controllers = controllers::spawn(dyn_store, opts.scenario.behavior, pki.ca_pem.clone());
     if let Some(path) = &opts.kubeconfig_out {
         kubeconfig::write_atomic(path, &kubeconfig).map_err(|source| SimError::Kubeconfig { path: path.clone(), source })?;
     }

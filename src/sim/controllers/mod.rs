@@ -20,6 +20,7 @@ pub mod events;
 pub mod gc;
 pub mod kubelet;
 mod kubelet_containers;
+pub mod namespaces;
 pub mod obj;
 pub mod quota;
 pub mod replicaset;
@@ -34,8 +35,9 @@ mod fake_store;
 mod tests;
 
 /// Runs all controllers until the task is aborted.
-pub fn spawn(store: Arc<dyn SimStore>, behavior: Behavior) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run(store, behavior))
+/// `root_ca` is the PEM published in every namespace's `kube-root-ca.crt`.
+pub fn spawn(store: Arc<dyn SimStore>, behavior: Behavior, root_ca: String) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(run(store, Controllers::new(behavior).with_root_ca(root_ca)))
 }
 
 /// What woke a round up.
@@ -60,10 +62,9 @@ impl Wake {
 /// How often an idle cluster (no pod or backup in a timed step) is re-checked.
 const IDLE_TICK: Duration = Duration::from_secs(1);
 
-async fn run(store: Arc<dyn SimStore>, behavior: Behavior) {
+async fn run(store: Arc<dyn SimStore>, mut ctl: Controllers) {
     let mut rx = store.subscribe();
-    let tick = Duration::from_millis((behavior.pod_step_ms / 4).clamp(5, 100));
-    let mut ctl = Controllers::new(behavior);
+    let tick = Duration::from_millis((ctl.behavior.pod_step_ms / 4).clamp(5, 100));
     ctl.round(&*store, Wake { gc: true, ..Wake::default() });
     loop {
         let mut wake = Wake::default();
@@ -95,6 +96,7 @@ pub struct Controllers {
     recorder: events::Recorder,
     kubelet: kubelet::Kubelet,
     velero: velero::Velero,
+    root_ca: String,
 }
 
 impl Controllers {
@@ -104,7 +106,14 @@ impl Controllers {
             kubelet: kubelet::Kubelet::default(),
             velero: velero::Velero::default(),
             behavior,
+            root_ca: String::new(),
         }
+    }
+
+    /// The CA certificate (PEM) published as `kube-root-ca.crt` in every namespace.
+    pub fn with_root_ca(mut self, pem: String) -> Self {
+        self.root_ca = pem;
+        self
     }
 
     /// Whether a timed step (pod phase, back-off, backup) is pending.
@@ -120,6 +129,7 @@ impl Controllers {
         if wake.gc {
             gc::collect(store);
         }
+        namespaces::reconcile(store, &self.root_ca);
         deployment::reconcile(store, &mut self.recorder);
         statefulset::reconcile(store, &mut self.recorder);
         replicaset::reconcile(store, &mut self.recorder);

@@ -7,12 +7,15 @@ use serde_json::{Value, json};
 
 use super::auth::{DEPLOYER, OPERATOR, VIEWER};
 
-/// One RBAC PolicyRule.
+/// One RBAC PolicyRule. `except` names subresources a `*` resource does not reach here
+/// (the read roles list resources the way the built-in `view` role does: no exec, attach,
+/// port-forward or proxy).
 #[derive(Debug, Clone, Copy)]
 pub struct Rule {
     pub verbs: &'static [&'static str],
     pub groups: &'static [&'static str],
     pub resources: &'static [&'static str],
+    pub except: &'static [&'static str],
 }
 
 /// A ClusterRole bound to a subject by a ClusterRoleBinding of the same name.
@@ -32,22 +35,29 @@ pub enum Subject {
 }
 
 const ALL: &[&str] = &["*"];
+const NO_STREAMS: &[&str] = &["exec", "attach", "portforward", "proxy"];
 const READ: &[&str] = &["get", "list", "watch"];
 
 const BASIC_USER: &[Rule] = &[
-    Rule { verbs: &["create"], groups: &["authorization.k8s.io"], resources: &["selfsubjectaccessreviews", "selfsubjectrulesreviews"] },
-    Rule { verbs: &["create"], groups: &["authentication.k8s.io"], resources: &["selfsubjectreviews"] },
+    Rule {
+        verbs: &["create"],
+        groups: &["authorization.k8s.io"],
+        resources: &["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+        except: &[],
+    },
+    Rule { verbs: &["create"], groups: &["authentication.k8s.io"], resources: &["selfsubjectreviews"], except: &[] },
 ];
-const CLUSTER_ADMIN: &[Rule] = &[Rule { verbs: ALL, groups: ALL, resources: ALL }];
-const VIEW: &[Rule] = &[Rule { verbs: READ, groups: ALL, resources: ALL }];
+const CLUSTER_ADMIN: &[Rule] = &[Rule { verbs: ALL, groups: ALL, resources: ALL, except: &[] }];
+const VIEW: &[Rule] = &[Rule { verbs: READ, groups: ALL, resources: ALL, except: NO_STREAMS }];
 const DEPLOY: &[Rule] = &[
-    Rule { verbs: READ, groups: ALL, resources: ALL },
+    Rule { verbs: READ, groups: ALL, resources: ALL, except: NO_STREAMS },
     Rule {
         verbs: &["patch", "update"],
         groups: &["apps"],
         resources: &["deployments", "statefulsets", "deployments/scale", "statefulsets/scale"],
+        except: &[],
     },
-    Rule { verbs: &["create", "update", "get"], groups: &["coordination.k8s.io"], resources: &["leases"] },
+    Rule { verbs: &["create", "update", "get"], groups: &["coordination.k8s.io"], resources: &["leases"], except: &[] },
 ];
 
 /// Who may do what in the simulator.
@@ -90,7 +100,8 @@ fn resource_matches(rule: &Rule, a: &Attrs<'_>) -> bool {
 
 impl Rule {
     fn allows(&self, a: &Attrs<'_>) -> bool {
-        matches(self.verbs, a.verb) && matches(self.groups, a.group) && resource_matches(self, a)
+        let excepted = a.subresource.is_some_and(|s| self.except.contains(&s));
+        !excepted && matches(self.verbs, a.verb) && matches(self.groups, a.group) && resource_matches(self, a)
     }
 }
 
@@ -192,6 +203,9 @@ mod tests {
         assert!(!can(VIEWER, "patch", "apps", "deployments", None));
         assert!(can(VIEWER, "create", "authorization.k8s.io", "selfsubjectaccessreviews", None));
         assert!(!can("nobody", "get", "", "pods", None));
+        assert!(!can(VIEWER, "get", "", "pods", Some("proxy")));
+        assert!(!can(DEPLOYER, "create", "", "pods", Some("exec")));
+        assert!(can(OPERATOR, "create", "", "pods", Some("exec")));
     }
 
     #[test]

@@ -33,6 +33,7 @@ fn columns(res: &Resource) -> Vec<Value> {
         "backupstoragelocations" => vec![s("Name"), s("Phase"), s("Last Validated"), s("Age"), s("Default")],
         "backups" | "restores" => vec![s("Name"), s("Status"), s("Age")],
         "leases" => vec![s("Name"), s("Holder"), s("Age")],
+        "serviceaccounts" => vec![s("Name"), int("Secrets"), s("Age")],
         "resourcequotas" => vec![s("Name"), s("Age"), s("Request"), s("Limit")],
         _ => vec![s("Name"), s("Age")],
     }
@@ -166,6 +167,7 @@ fn other_cells(res: &Resource, name: Value, o: &Value) -> Vec<Value> {
         ],
         "backups" | "restores" => vec![name, text_or(&st["phase"], ""), Value::Null],
         "leases" => vec![name, text_or(&o["spec"]["holderIdentity"], ""), Value::Null],
+        "serviceaccounts" => vec![name, json!(o["secrets"].as_array().map_or(0, Vec::len)), Value::Null],
         "resourcequotas" => {
             let (request, limit) = quota_cells(o);
             vec![name, Value::Null, json!(request), json!(limit)]
