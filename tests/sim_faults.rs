@@ -95,10 +95,13 @@ async fn scenario_files_and_the_command_line_take_fault_plans() {
     assert!(err.contains("throttle: \"2\" is not a share between 0 and 1"), "{err}");
 }
 
+/// A request as the hook saw it, with the Deployment's image at that moment.
+type Seen = (RequestSummary, Option<String>);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_request_hook_runs_before_the_request_is_processed() {
     let store: Arc<OnceLock<Arc<dyn SimStore>>> = Arc::new(OnceLock::new());
-    let seen: Arc<Mutex<Vec<(RequestSummary, Option<String>)>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let (store2, seen2) = (store.clone(), seen.clone());
     let hook = Arc::new(move |r: &RequestSummary| {
         // What the object looks like at the moment the request arrives.
