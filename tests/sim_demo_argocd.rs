@@ -49,3 +49,39 @@ async fn demo_applications_track_their_workloads() {
         serde_json::from_str(&sim.kubectl_ok(&["-n", "argocd", "get", "application", "security-patches", "-o", "json"])).expect("JSON");
     assert!(sec["status"]["resources"].as_array().is_none_or(|r| r.is_empty()), "{}", sec["status"]);
 }
+
+fn image(sim: &common::TestSim, ns: &str, name: &str) -> String {
+    let d: Value = serde_json::from_str(&sim.kubectl_ok(&["-n", ns, "get", "deploy", name, "-o", "json"])).unwrap_or_default();
+    d["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap_or_default().to_string()
+}
+
+fn app(sim: &common::TestSim, name: &str) -> Value {
+    serde_json::from_str(&sim.kubectl_ok(&["-n", "argocd", "get", "application", name, "-o", "json"])).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_heal_reverts_changes_outside_git_and_manual_apps_drift() {
+    let sim = start_sim("demo").await;
+    let (payments_before, checkout_before) = (image(&sim, "payments", "payments-api"), image(&sim, "checkout", "checkout-web"));
+    wait_until(Duration::from_secs(30), "the Applications saw their workloads", || {
+        app(&sim, "checkout")["status"]["resources"].as_array().is_some_and(|r| !r.is_empty())
+            && app(&sim, "payments")["status"]["resources"].as_array().is_some_and(|r| !r.is_empty())
+    })
+    .await;
+    // A change outside git to the manually synced app: it drifts and stays changed.
+    sim.kubectl_ok(&["-n", "payments", "set", "image", "deploy/payments-api", "app=ghcr.io/acme/payments-api:1.15.0"]);
+    wait_until(Duration::from_secs(30), "payments is OutOfSync", || app(&sim, "payments")["status"]["sync"]["status"] == "OutOfSync").await;
+    // The same to the auto-synced, self-healing app: Argo CD puts git's template back.
+    sim.kubectl_ok(&["-n", "checkout", "set", "image", "deploy/checkout-web", "app=ghcr.io/acme/checkout-web:9.9.9"]);
+    wait_until(Duration::from_secs(40), "checkout-web healed back to git", || image(&sim, "checkout", "checkout-web") == checkout_before)
+        .await;
+    let checkout = app(&sim, "checkout");
+    assert_eq!(checkout["status"]["operationState"]["phase"], "Succeeded", "{}", checkout["status"]);
+    assert_eq!(checkout["status"]["operationState"]["operation"]["initiatedBy"]["automated"], true);
+    wait_until(Duration::from_secs(30), "checkout Synced again", || app(&sim, "checkout")["status"]["sync"]["status"] == "Synced").await;
+    // Healing checkout took longer than the self-heal delay: payments would have healed too.
+    assert_ne!(image(&sim, "payments", "payments-api"), payments_before);
+    assert_eq!(app(&sim, "payments")["status"]["sync"]["status"], "OutOfSync");
+    let out = sim.kubectl_ok(&["-n", "checkout", "rollout", "status", "deploy/checkout-web", "--timeout=60s"]);
+    assert!(out.contains("successfully rolled out"), "{out}");
+}

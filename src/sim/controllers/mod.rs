@@ -12,6 +12,7 @@ use crate::sim::scenario::Behavior;
 use crate::sim::store_api::{SimStore, StoreChange, kinds};
 
 pub mod argocd;
+pub mod argocd_sync;
 pub mod deployment;
 mod deployment_rollout;
 mod deployment_status;
@@ -96,6 +97,7 @@ pub struct Controllers {
     recorder: events::Recorder,
     kubelet: kubelet::Kubelet,
     velero: velero::Velero,
+    argo: argocd_sync::ArgoSync,
     root_ca: String,
 }
 
@@ -105,6 +107,7 @@ impl Controllers {
             recorder: events::Recorder::new(behavior.events),
             kubelet: kubelet::Kubelet::default(),
             velero: velero::Velero::default(),
+            argo: argocd_sync::ArgoSync::default(),
             behavior,
             root_ca: String::new(),
         }
@@ -118,7 +121,7 @@ impl Controllers {
 
     /// Whether a timed step (pod phase, back-off, backup) is pending.
     pub fn busy(&self) -> bool {
-        self.kubelet.busy() || self.velero.busy()
+        self.kubelet.busy() || self.velero.busy() || self.argo.busy()
     }
 
     /// One reconcile pass of every controller.
@@ -135,7 +138,7 @@ impl Controllers {
         replicaset::reconcile(store, &mut self.recorder);
         self.kubelet.reconcile(store, &self.behavior, &mut self.recorder);
         self.velero.reconcile(store, &self.behavior);
-        argocd::reconcile(store);
+        argocd::reconcile(store, &mut self.argo, Duration::from_millis(self.behavior.self_heal_ms));
         disruption::reconcile(store);
         quota::reconcile(store);
     }

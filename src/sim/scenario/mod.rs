@@ -34,6 +34,9 @@ pub struct Behavior {
     pub max_backoff_ms: u64,
     /// Velero backup/restore duration, ms.
     pub velero_step_ms: u64,
+    /// How long an Argo CD Application with `syncPolicy.automated.selfHeal` lets a tracked
+    /// workload drift from its git state before reverting it, ms (Argo CD: 5 s).
+    pub self_heal_ms: u64,
     /// Images that start and then crash (CrashLoopBackOff, never ready). An entry without a
     /// tag matches every tag of that repository.
     pub bad_images: Vec<String>,
@@ -51,6 +54,7 @@ impl Default for Behavior {
             backoff_ms: 2_000,
             max_backoff_ms: 30_000,
             velero_step_ms: 1_500,
+            self_heal_ms: 5_000,
             bad_images: Vec::new(),
             unknown_tags: Vec::new(),
             events: true,
@@ -76,6 +80,7 @@ impl Behavior {
             backoff_ms: step_ms.max(1) * 4,
             max_backoff_ms: step_ms.max(1) * 40,
             velero_step_ms: step_ms,
+            self_heal_ms: step_ms.max(1) * 10,
             ..Self::default()
         }
     }
