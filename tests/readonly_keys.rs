@@ -72,6 +72,7 @@ async fn every_key_in_read_only_sends_no_mutating_request() {
         scenario: sc,
         request_log: Some(log.clone()),
         kubeconfig_out: None,
+        ..Default::default()
     })
     .await
     .expect("sim starts");

@@ -13,7 +13,19 @@ async fn sim_with_ns(ns: &str) -> TestSim {
     let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}).to_string();
     let r = request(&sim, "POST", "/api/v1/namespaces", Some(&sim.token("operator")), Some(CM), body.as_bytes()).await;
     assert_eq!(r.status, 201, "{}", r.body);
+    // Like a real cluster, every namespace gets the kube-root-ca.crt ConfigMap; wait for it so
+    // the tests' own writes come after it.
+    let store = sim.store();
+    common::wait_until(std::time::Duration::from_secs(20), "kube-root-ca.crt in the new namespace", || {
+        store.get(cabin::sim::store_api::kinds::CONFIG_MAP, Some(ns), "kube-root-ca.crt").is_some()
+    })
+    .await;
     sim
+}
+
+/// Watch events without the namespace's kube-root-ca.crt ConfigMap.
+fn own_events(r: &common::http::Reply) -> Vec<serde_json::Value> {
+    r.events().into_iter().filter(|e| e["object"]["metadata"]["name"] != "kube-root-ca.crt").collect()
 }
 
 fn cm(name: &str, labels: serde_json::Value) -> Vec<u8> {
@@ -86,7 +98,8 @@ async fn list_selectors_and_paging() {
         assert_eq!(r.status, 201);
     }
     let names = |v: &serde_json::Value| {
-        v["items"].as_array().unwrap().iter().map(|o| o["metadata"]["name"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+        let items = v["items"].as_array().unwrap().iter();
+        items.map(|o| o["metadata"]["name"].as_str().unwrap().to_string()).filter(|n| n != "kube-root-ca.crt").collect::<Vec<_>>()
     };
     let r = request(&sim, "GET", &format!("{path}?labelSelector=tier%20in%20(web,db)"), Some(&op), None, b"").await;
     assert_eq!(names(&r.json()), vec!["a", "b", "c"]);
@@ -175,7 +188,7 @@ async fn watch_sends_bookmarks_and_initial_events() {
     let path = "/api/v1/namespaces/t6/configmaps";
     request(&sim, "POST", path, Some(&op), Some(CM), &cm("one", json!({}))).await;
     let r = request(&sim, "GET", &format!("{path}?watch=1&allowWatchBookmarks=true&timeoutSeconds=3"), Some(&op), None, b"").await;
-    let events = r.events();
+    let events = own_events(&r);
     assert_eq!(events[0]["type"], "ADDED", "no resourceVersion means: current objects first");
     assert_eq!(events[0]["object"]["metadata"]["name"], "one");
     let mark = events.iter().find(|e| e["type"] == "BOOKMARK").unwrap_or_else(|| panic!("no bookmark in {}", r.body));
@@ -189,7 +202,7 @@ async fn watch_sends_bookmarks_and_initial_events() {
         b"",
     )
     .await;
-    let events = r.events();
+    let events = own_events(&r);
     assert_eq!(events[0]["type"], "ADDED");
     assert_eq!(events[1]["type"], "BOOKMARK");
     assert_eq!(events[1]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"], "true");

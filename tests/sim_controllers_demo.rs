@@ -26,7 +26,8 @@ fn demo_cluster_settles_with_one_unhealthy_canary() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let mut scenario = load("demo").unwrap();
     scenario.behavior = Behavior { bad_images: scenario.behavior.bad_images.clone(), ..Behavior::fast(10) };
-    let opts = SimOptions { listen: "127.0.0.1:0".parse().unwrap(), scenario, request_log: None, kubeconfig_out: None };
+    let opts =
+        SimOptions { listen: "127.0.0.1:0".parse().unwrap(), scenario, request_log: None, kubeconfig_out: None, ..Default::default() };
     let handle = rt.block_on(start(opts)).unwrap();
     let store = handle.store();
     let deploys = || store.list(kinds::DEPLOYMENT, None);

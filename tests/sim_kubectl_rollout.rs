@@ -34,7 +34,7 @@ fn scenario() -> Scenario {
             "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}},
             "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "pg", "image": "postgres:16.4"}]}}}}));
     let behavior = Behavior { bad_images: vec!["ghcr.io/acme/broken".into()], ..Behavior::fast(20) };
-    Scenario { objects, behavior }
+    Scenario { objects, behavior, faults: None }
 }
 
 fn start() -> Sim {
@@ -50,6 +50,7 @@ fn start() -> Sim {
         scenario: scenario(),
         request_log: None,
         kubeconfig_out: Some(kubeconfig.clone()),
+        ..Default::default()
     };
     let handle = rt.block_on(cabin::sim::start(opts)).unwrap();
     Sim { _handle: handle, _rt: rt, _dir: dir, kubeconfig }

@@ -74,6 +74,7 @@ pub async fn run_demo(args: DemoArgs, cockpit: CockpitArgs, g: Globals) -> ExitC
         scenario,
         request_log: None,
         kubeconfig_out: Some(kubeconfig.clone()),
+        ..Default::default()
     };
     let handle = match crate::sim::start(sim).await {
         Ok(h) => h,

@@ -3,6 +3,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::sim::faults::FaultPlan;
 use crate::sim::{self, SimOptions, scenario};
 
 #[derive(Debug, clap::Args)]
@@ -22,6 +23,15 @@ pub struct SimArgs {
     /// Append one JSON line per request to this file.
     #[arg(long)]
     pub request_log: Option<PathBuf>,
+    /// Seeded fault injection, e.g. `seed=7,error=0.1,throttle=0.05,latency=0.1,latency-ms=300,
+    /// drop-watch=0.2,reset=0.02,after=5s,exempt=discovery/selfsubjectreviews`; replaces the
+    /// scenario's `faults:` section.
+    #[arg(long, value_name = "SPEC", value_parser = parse_faults)]
+    pub faults: Option<FaultPlan>,
+}
+
+fn parse_faults(spec: &str) -> Result<FaultPlan, String> {
+    FaultPlan::parse(spec)
 }
 
 pub async fn run(args: SimArgs) -> ExitCode {
@@ -35,7 +45,14 @@ pub async fn run(args: SimArgs) -> ExitCode {
             }
         },
     };
-    let opts = SimOptions { listen: args.listen, scenario, request_log: args.request_log, kubeconfig_out: args.kubeconfig_out };
+    let opts = SimOptions {
+        listen: args.listen,
+        scenario,
+        request_log: args.request_log,
+        kubeconfig_out: args.kubeconfig_out,
+        faults: args.faults,
+        on_request: None,
+    };
     let handle = match sim::start(opts).await {
         Ok(h) => h,
         Err(e) => {

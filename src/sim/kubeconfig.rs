@@ -1,5 +1,6 @@
-//! The kubeconfig the simulator writes: its CA, its URL, the users `operator` and `viewer`
-//! with their bearer tokens, and contexts `sim` (current) and `sim-viewer`.
+//! The kubeconfig the simulator writes: its CA, its URL, the users `operator`, `deployer` and
+//! `viewer` with their bearer tokens, and contexts `sim` (current, operator), `sim-deployer`
+//! and `sim-viewer`.
 use std::path::Path;
 
 use base64::Engine;
@@ -20,6 +21,9 @@ users:
 - name: operator
   user:
     token: {op}
+- name: deployer
+  user:
+    token: {dp}
 - name: viewer
   user:
     token: {ro}
@@ -28,6 +32,11 @@ contexts:
   context:
     cluster: sim
     user: operator
+    namespace: default
+- name: sim-deployer
+  context:
+    cluster: sim
+    user: deployer
     namespace: default
 - name: sim-viewer
   context:
@@ -38,6 +47,7 @@ current-context: sim
 preferences: {{}}
 ",
         op = tokens.operator,
+        dp = tokens.deployer,
         ro = tokens.viewer,
     )
 }

@@ -1,6 +1,8 @@
 //! The simulated cluster: an in-memory store served over HTTPS as the Kubernetes API, with
 //! controllers that behave like the real ones. Clients reach it only through HTTPS.
+pub mod admission;
 pub mod controllers;
+pub mod faults;
 pub mod kubeconfig;
 pub mod patch;
 pub mod scenario;
@@ -16,12 +18,48 @@ pub use server::reqlog::RequestRecord;
 use store::MemStore;
 use store_api::SimStore;
 
+/// How to start a simulator. Construct with `..SimOptions::default()` so new fields do not
+/// break callers.
 pub struct SimOptions {
     pub listen: SocketAddr,
     pub scenario: scenario::Scenario,
     pub request_log: Option<PathBuf>,
     pub kubeconfig_out: Option<PathBuf>,
+    /// Seeded fault injection; overrides the scenario's `faults:` section when set.
+    pub faults: Option<faults::FaultPlan>,
+    /// Called when a request arrives (after authentication, before anything else).
+    pub on_request: Option<RequestHook>,
 }
+
+impl Default for SimOptions {
+    /// 127.0.0.1:0, an empty scenario, no request log, no kubeconfig file, no faults, no hook.
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            scenario: scenario::Scenario::default(),
+            request_log: None,
+            kubeconfig_out: None,
+            faults: None,
+            on_request: None,
+        }
+    }
+}
+
+/// What the request hook sees: the request as it arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestSummary {
+    pub method: String,
+    pub path: String,
+    /// The raw query string (without `?`), possibly empty.
+    pub query: String,
+    /// The authenticated user (`operator`, `deployer`, `viewer`), `None` if the token is bad.
+    pub user: Option<String>,
+    /// Header names in lower case, in arrival order.
+    pub headers: Vec<(String, String)>,
+}
+
+/// A test's request hook; runs on the server's task, so it must be quick.
+pub type RequestHook = Arc<dyn Fn(&RequestSummary) + Send + Sync>;
 
 /// Faults injected for resilience tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +111,16 @@ fn seed(store: &MemStore, objects: Vec<serde_json::Value>) -> Result<(), SimErro
     Ok(())
 }
 
+/// The namespaces every cluster has, unless the scenario brought them.
+fn seed_system_namespaces(store: &MemStore) -> Result<(), SimError> {
+    use store_api::SimStore as _;
+    let missing = controllers::namespaces::SYSTEM.iter().filter(|n| store.get(store_api::kinds::NAMESPACE, None, n).is_none());
+    let objects: Vec<serde_json::Value> = missing
+        .map(|n| serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n, "labels": {"kubernetes.io/metadata.name": n}}}))
+        .collect();
+    seed(store, objects)
+}
+
 /// Start the simulator: bind, seed, spawn controllers, serve HTTPS, write the kubeconfig.
 pub async fn start(opts: SimOptions) -> Result<SimHandle, SimError> {
     let listener = tokio::net::TcpListener::bind(opts.listen).await.map_err(|source| SimError::Bind { addr: opts.listen, source })?;
@@ -83,14 +131,19 @@ pub async fn start(opts: SimOptions) -> Result<SimHandle, SimError> {
         .map_err(|source| SimError::RequestLog { path: opts.request_log.clone().unwrap_or_default(), source })?;
     let store = Arc::new(MemStore::default());
     seed(&store, opts.scenario.objects)?;
+    seed_system_namespaces(&store)?;
     let url = format!("https://{addr}");
     let kubeconfig = kubeconfig::render(&url, &pki.ca_pem, &tokens);
     let (drop_watches, _) = tokio::sync::watch::channel(0u64);
-    let state = Arc::new(server::ServerState { store: store.clone(), tokens, log, fault: Default::default(), drop_watches });
+    let plan = opts.faults.or(opts.scenario.faults);
+    let injector = std::sync::Mutex::new(plan.map(|p| Arc::new(faults::Injector::new(p))));
+    let on_request = opts.on_request;
+    let state =
+        Arc::new(server::ServerState { store: store.clone(), tokens, log, fault: Default::default(), drop_watches, injector, on_request });
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(server::serve(listener, pki.server_config, state.clone(), stop_rx));
     let dyn_store: Arc<dyn SimStore> = store.clone();
-    let controllers = controllers::spawn(dyn_store, opts.scenario.behavior);
+    let controllers = controllers::spawn(dyn_store, opts.scenario.behavior, pki.ca_pem.clone());
     if let Some(path) = &opts.kubeconfig_out {
         kubeconfig::write_atomic(path, &kubeconfig).map_err(|source| SimError::Kubeconfig { path: path.clone(), source })?;
     }
@@ -129,6 +182,16 @@ impl SimHandle {
             return;
         }
         *self.state.fault.lock().unwrap_or_else(|p| p.into_inner()) = fault;
+    }
+
+    /// Replace the seeded fault plan (`None`: no random faults). Its `after` counts from now.
+    pub fn set_fault_plan(&self, plan: Option<faults::FaultPlan>) {
+        *self.state.injector.lock().unwrap_or_else(|p| p.into_inner()) = plan.map(|p| Arc::new(faults::Injector::new(p)));
+    }
+
+    /// The bearer token of `operator`, `deployer` or `viewer`.
+    pub fn token(&self, user: &str) -> Option<String> {
+        self.state.tokens.token_of(user).map(str::to_string)
     }
 
     /// Stop serving, close watches and stop the controllers.

@@ -24,6 +24,9 @@ pub mod kinds {
     pub const NODE: ObjKind = ObjKind::new("v1", "Node");
     pub const SERVICE: ObjKind = ObjKind::new("v1", "Service");
     pub const CONFIG_MAP: ObjKind = ObjKind::new("v1", "ConfigMap");
+    pub const SERVICE_ACCOUNT: ObjKind = ObjKind::new("v1", "ServiceAccount");
+    pub const RESOURCE_QUOTA: ObjKind = ObjKind::new("v1", "ResourceQuota");
+    pub const LIMIT_RANGE: ObjKind = ObjKind::new("v1", "LimitRange");
     pub const DEPLOYMENT: ObjKind = ObjKind::new("apps/v1", "Deployment");
     pub const REPLICA_SET: ObjKind = ObjKind::new("apps/v1", "ReplicaSet");
     pub const STATEFUL_SET: ObjKind = ObjKind::new("apps/v1", "StatefulSet");

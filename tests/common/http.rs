@@ -50,6 +50,20 @@ fn dechunk(body: &[u8]) -> Vec<u8> {
 
 /// One request to the simulator. `token: None` sends no Authorization header.
 pub async fn request(sim: &TestSim, method: &str, path: &str, token: Option<&str>, content_type: Option<&str>, body: &[u8]) -> Reply {
+    try_request(sim, method, path, token, content_type, body)
+        .await
+        .unwrap_or_else(|| panic!("the simulator closed the connection without answering {method} {path}"))
+}
+
+/// Like `request`, but `None` when the connection closes without an answer (a reset).
+pub async fn try_request(
+    sim: &TestSim,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Option<Reply> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(rustls::pki_types::CertificateDer::from(pem_to_der(&sim.ca_pem()))).expect("CA is a valid certificate");
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -78,12 +92,12 @@ pub async fn request(sim: &TestSim, method: &str, path: &str, token: Option<&str
     let mut raw = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(20), tls.read_to_end(&mut raw)).await;
     assert!(read.is_ok(), "the simulator did not finish the reply to {method} {path} in 20s");
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("reply has headers");
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let headers = String::from_utf8_lossy(&raw[..split]).to_string();
     let status = headers.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status code");
     let mut body = raw[split + 4..].to_vec();
     if headers.to_ascii_lowercase().contains("transfer-encoding: chunked") {
         body = dechunk(&body);
     }
-    Reply { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+    Some(Reply { status, headers, body: String::from_utf8_lossy(&body).into_owned() })
 }

@@ -30,14 +30,21 @@ pub async fn start_sim(scenario_spec: &str) -> TestSim {
 }
 
 pub async fn start_sim_with(scenario: scenario::Scenario) -> TestSim {
+    start_sim_with_options(scenario, |_| {}).await
+}
+
+/// Like `start_sim_with`, letting the test set more options (faults, request hook).
+pub async fn start_sim_with_options(scenario: scenario::Scenario, tweak: impl FnOnce(&mut SimOptions)) -> TestSim {
     let dir = tempfile::tempdir().expect("cannot create a temporary directory");
     let kubeconfig = dir.path().join("kubeconfig");
-    let opts = SimOptions {
+    let mut opts = SimOptions {
         listen: "127.0.0.1:0".parse().expect("valid address"),
         scenario,
         request_log: Some(dir.path().join("requests.jsonl")),
         kubeconfig_out: Some(kubeconfig.clone()),
+        ..Default::default()
     };
+    tweak(&mut opts);
     let handle = cabin::sim::start(opts).await.unwrap_or_else(|e| panic!("cabin sim does not start: {e}"));
     TestSim { handle, dir, kubeconfig }
 }

@@ -30,7 +30,8 @@ pub async fn start_sim() -> Sim {
 pub async fn start_sim_with(scenario: cabin::sim::scenario::Scenario) -> Sim {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
-    let opts = SimOptions { listen: "127.0.0.1:0".parse().unwrap(), scenario, request_log: None, kubeconfig_out: None };
+    let opts =
+        SimOptions { listen: "127.0.0.1:0".parse().unwrap(), scenario, request_log: None, kubeconfig_out: None, ..Default::default() };
     let handle = cabin::sim::start(opts).await.unwrap();
     std::fs::write(&kubeconfig, handle.kubeconfig_yaml()).unwrap();
     Sim { handle, kubeconfig, dir }

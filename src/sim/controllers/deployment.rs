@@ -10,8 +10,8 @@ use crate::sim::store_api::{SimStore, kinds};
 const COMPONENT: &str = "deployment-controller";
 pub const REVISION: &str = "deployment.kubernetes.io/revision";
 const HISTORY: &str = "deployment.kubernetes.io/revision-history";
-const DESIRED: &str = "deployment.kubernetes.io/desired-replicas";
-const MAX: &str = "deployment.kubernetes.io/max-replicas";
+pub(super) const DESIRED: &str = "deployment.kubernetes.io/desired-replicas";
+pub(super) const MAX: &str = "deployment.kubernetes.io/max-replicas";
 /// Deployment annotations not copied onto ReplicaSets.
 const SKIP_COPY: &[&str] =
     &["kubectl.kubernetes.io/last-applied-configuration", REVISION, HISTORY, DESIRED, MAX, "deprecated.deployment.rollback.to"];
@@ -24,7 +24,7 @@ pub fn revision(rs: &Value) -> i64 {
     obj::annotation(rs, REVISION).and_then(|r| r.parse().ok()).unwrap_or(0)
 }
 
-fn is_rolling(d: &Value) -> bool {
+pub(super) fn is_rolling(d: &Value) -> bool {
     d["spec"]["strategy"]["type"] != "Recreate"
 }
 

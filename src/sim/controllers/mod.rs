@@ -12,14 +12,18 @@ use crate::sim::scenario::Behavior;
 use crate::sim::store_api::{SimStore, StoreChange, kinds};
 
 pub mod argocd;
+pub mod argocd_sync;
 pub mod deployment;
 mod deployment_rollout;
 mod deployment_status;
+pub mod disruption;
 pub mod events;
 pub mod gc;
 pub mod kubelet;
 mod kubelet_containers;
+pub mod namespaces;
 pub mod obj;
+pub mod quota;
 pub mod replicaset;
 pub mod statefulset;
 pub mod velero;
@@ -32,8 +36,9 @@ mod fake_store;
 mod tests;
 
 /// Runs all controllers until the task is aborted.
-pub fn spawn(store: Arc<dyn SimStore>, behavior: Behavior) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run(store, behavior))
+/// `root_ca` is the PEM published in every namespace's `kube-root-ca.crt`.
+pub fn spawn(store: Arc<dyn SimStore>, behavior: Behavior, root_ca: String) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(run(store, Controllers::new(behavior).with_root_ca(root_ca)))
 }
 
 /// What woke a round up.
@@ -58,10 +63,9 @@ impl Wake {
 /// How often an idle cluster (no pod or backup in a timed step) is re-checked.
 const IDLE_TICK: Duration = Duration::from_secs(1);
 
-async fn run(store: Arc<dyn SimStore>, behavior: Behavior) {
+async fn run(store: Arc<dyn SimStore>, mut ctl: Controllers) {
     let mut rx = store.subscribe();
-    let tick = Duration::from_millis((behavior.pod_step_ms / 4).clamp(5, 100));
-    let mut ctl = Controllers::new(behavior);
+    let tick = Duration::from_millis((ctl.behavior.pod_step_ms / 4).clamp(5, 100));
     ctl.round(&*store, Wake { gc: true, ..Wake::default() });
     loop {
         let mut wake = Wake::default();
@@ -93,6 +97,8 @@ pub struct Controllers {
     recorder: events::Recorder,
     kubelet: kubelet::Kubelet,
     velero: velero::Velero,
+    argo: argocd_sync::ArgoSync,
+    root_ca: String,
 }
 
 impl Controllers {
@@ -101,13 +107,21 @@ impl Controllers {
             recorder: events::Recorder::new(behavior.events),
             kubelet: kubelet::Kubelet::default(),
             velero: velero::Velero::default(),
+            argo: argocd_sync::ArgoSync::default(),
             behavior,
+            root_ca: String::new(),
         }
+    }
+
+    /// The CA certificate (PEM) published as `kube-root-ca.crt` in every namespace.
+    pub fn with_root_ca(mut self, pem: String) -> Self {
+        self.root_ca = pem;
+        self
     }
 
     /// Whether a timed step (pod phase, back-off, backup) is pending.
     pub fn busy(&self) -> bool {
-        self.kubelet.busy() || self.velero.busy()
+        self.kubelet.busy() || self.velero.busy() || self.argo.busy()
     }
 
     /// One reconcile pass of every controller.
@@ -118,11 +132,14 @@ impl Controllers {
         if wake.gc {
             gc::collect(store);
         }
+        namespaces::reconcile(store, &self.root_ca);
         deployment::reconcile(store, &mut self.recorder);
         statefulset::reconcile(store, &mut self.recorder);
         replicaset::reconcile(store, &mut self.recorder);
         self.kubelet.reconcile(store, &self.behavior, &mut self.recorder);
         self.velero.reconcile(store, &self.behavior);
-        argocd::reconcile(store);
+        argocd::reconcile(store, &mut self.argo, Duration::from_millis(self.behavior.self_heal_ms));
+        disruption::reconcile(store);
+        quota::reconcile(store);
     }
 }

@@ -35,7 +35,9 @@ fn sync_one(store: &dyn SimStore, rec: &mut Recorder, rs: &Value, pods: &[&Value
     let have = i64::try_from(pods.len()).unwrap_or(i64::MAX);
     if want > have {
         for _ in 0..(want - have).min(BURST) {
-            match store.create(obj::pod_from_template(&rs["spec"]["template"], rs, None)) {
+            let mut pod = obj::pod_from_template(&rs["spec"]["template"], rs, None);
+            let admitted = crate::sim::admission::admit_create(store, &mut pod, "pods").map_err(|e| e.to_string());
+            match admitted.and_then(|()| store.create(pod).map_err(|e| e.to_string())) {
                 Ok(p) => rec.record(store, Ev::normal(rs, COMPONENT, "SuccessfulCreate", format!("Created pod: {}", obj::name(&p)))),
                 Err(e) => {
                     rec.record(store, Ev::warning(rs, COMPONENT, "FailedCreate", format!("Error creating: {e}")));

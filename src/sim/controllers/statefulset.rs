@@ -106,8 +106,17 @@ fn sync_one(store: &dyn SimStore, rec: &mut Recorder, sts: &Value, pods: &[Value
     if let Some(ord) = (0..replicas).find(|o| !by_ord.contains_key(o)) {
         if all_ready {
             let rev = if ord < partition { &current_rev } else { &update_rev };
-            if let Ok(p) = store.create(new_pod(store, sts, ord, rev)) {
-                say(rec, "SuccessfulCreate", "create", obj::name(&p));
+            let mut pod = new_pod(store, sts, ord, rev);
+            match crate::sim::admission::admit_create(store, &mut pod, "pods") {
+                Ok(()) => {
+                    if let Ok(p) = store.create(pod) {
+                        say(rec, "SuccessfulCreate", "create", obj::name(&p));
+                    }
+                }
+                Err(e) => {
+                    let msg = format!("create Pod {} in StatefulSet {} failed error: {e}", obj::name(&pod), obj::name(sts));
+                    rec.record(store, Ev::warning(sts, COMPONENT, "FailedCreate", msg));
+                }
             }
         }
     } else if let Some((_, p)) = by_ord.iter().rev().find(|(o, _)| **o >= replicas) {

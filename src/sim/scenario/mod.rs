@@ -1,7 +1,8 @@
 //! Scenarios: the objects a simulated cluster starts with and how its kubelet behaves.
 //!
-//! A scenario file is one YAML document with two keys: `behavior` (optional, see [`Behavior`])
-//! and `objects` (a list of API objects exactly as `kubectl get -o yaml` shows them).
+//! A scenario file is one YAML document with the keys `behavior` (optional, see [`Behavior`]),
+//! `objects` (a list of API objects exactly as `kubectl get -o yaml` shows them) and `faults`
+//! (optional seeded fault injection, see `sim::faults::FaultPlan`).
 //! Built-in scenarios (`demo`) are embedded in the binary.
 use std::path::Path;
 use std::time::Duration;
@@ -14,10 +15,12 @@ const DEMO: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/sce
 /// Names of the built-in scenarios, for help texts.
 pub const BUILT_IN: &[&str] = &["demo"];
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Scenario {
     pub objects: Vec<Value>,
     pub behavior: Behavior,
+    /// The scenario's `faults:` section (see `sim::faults`).
+    pub faults: Option<crate::sim::faults::FaultPlan>,
 }
 
 /// How the simulated kubelet and controllers behave.
@@ -31,6 +34,9 @@ pub struct Behavior {
     pub max_backoff_ms: u64,
     /// Velero backup/restore duration, ms.
     pub velero_step_ms: u64,
+    /// How long an Argo CD Application with `syncPolicy.automated.selfHeal` lets a tracked
+    /// workload drift from its git state before reverting it, ms (Argo CD: 5 s).
+    pub self_heal_ms: u64,
     /// Images that start and then crash (CrashLoopBackOff, never ready). An entry without a
     /// tag matches every tag of that repository.
     pub bad_images: Vec<String>,
@@ -48,6 +54,7 @@ impl Default for Behavior {
             backoff_ms: 2_000,
             max_backoff_ms: 30_000,
             velero_step_ms: 1_500,
+            self_heal_ms: 5_000,
             bad_images: Vec::new(),
             unknown_tags: Vec::new(),
             events: true,
@@ -73,6 +80,7 @@ impl Behavior {
             backoff_ms: step_ms.max(1) * 4,
             max_backoff_ms: step_ms.max(1) * 40,
             velero_step_ms: step_ms,
+            self_heal_ms: step_ms.max(1) * 10,
             ..Self::default()
         }
     }
@@ -121,6 +129,8 @@ struct ScenarioFile {
     behavior: Behavior,
     #[serde(default)]
     objects: Vec<Value>,
+    #[serde(default)]
+    faults: Option<crate::sim::faults::FaultPlan>,
 }
 
 /// Loads a built-in scenario by name (`demo`) or a scenario file by path.
@@ -143,7 +153,10 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
             message,
         })?;
     }
-    Ok(Scenario { objects: parsed.objects, behavior: parsed.behavior })
+    if let Some(f) = &parsed.faults {
+        f.check().map_err(|message| ScenarioError::Field { file: file.to_string(), field: "faults".into(), message })?;
+    }
+    Ok(Scenario { objects: parsed.objects, behavior: parsed.behavior, faults: parsed.faults })
 }
 
 fn validate_object(obj: &Value) -> Result<(), (String, String)> {
@@ -195,7 +208,7 @@ pub fn generate(pods: usize) -> Scenario {
         let ns = format!("team-{:03}", d % namespaces);
         objects.push(deployment(&ns, &format!("svc-{d:04}"), "nginx:1.27", replicas));
     }
-    Scenario { objects, behavior: Behavior { events: pods <= 2_000, ..Behavior::default() } }
+    Scenario { objects, behavior: Behavior { events: pods <= 2_000, ..Behavior::default() }, faults: None }
 }
 
 fn node(name: &str) -> Value {

@@ -1,14 +1,19 @@
-//! Bearer-token authentication and the two-user authorization model: `operator` may do
-//! everything, `viewer` may only get, list and watch.
+//! Bearer-token authentication of the simulator's three users: `operator` (may do
+//! everything), `deployer` (reads everything, rolls out workloads, holds Leases, but may not
+//! create Velero backups or restores) and `viewer` (read only). Authorization is in `authz`.
 use std::hash::{BuildHasher, Hasher};
 
 pub const OPERATOR: &str = "operator";
+pub const DEPLOYER: &str = "deployer";
 pub const VIEWER: &str = "viewer";
-pub const READ_VERBS: &[&str] = &["get", "list", "watch"];
+
+/// Every user the simulator knows, with the kubeconfig context that uses it.
+pub const USERS: &[(&str, &str)] = &[(OPERATOR, "sim"), (DEPLOYER, "sim-deployer"), (VIEWER, "sim-viewer")];
 
 #[derive(Debug, Clone)]
 pub struct Tokens {
     pub operator: String,
+    pub deployer: String,
     pub viewer: String,
 }
 
@@ -26,29 +31,22 @@ fn random_hex() -> String {
 impl Tokens {
     /// Fresh random tokens for one run.
     pub fn generate() -> Self {
-        Self { operator: format!("op-{}", random_hex()), viewer: format!("ro-{}", random_hex()) }
+        Self { operator: format!("op-{}", random_hex()), deployer: format!("dp-{}", random_hex()), viewer: format!("ro-{}", random_hex()) }
+    }
+
+    /// The bearer token of a user.
+    pub fn token_of(&self, user: &str) -> Option<&str> {
+        match user {
+            OPERATOR => Some(&self.operator),
+            DEPLOYER => Some(&self.deployer),
+            VIEWER => Some(&self.viewer),
+            _ => None,
+        }
     }
 
     /// The user an `Authorization` header value authenticates, if any.
     pub fn authenticate(&self, header: Option<&str>) -> Option<&'static str> {
         let token = header?.strip_prefix("Bearer ")?.trim();
-        if token == self.operator {
-            Some(OPERATOR)
-        } else if token == self.viewer {
-            Some(VIEWER)
-        } else {
-            None
-        }
+        USERS.iter().map(|(u, _)| *u).find(|u| self.token_of(u) == Some(token))
     }
-}
-
-/// Whether `user` may perform `verb` (on any resource; the model has no per-resource rules).
-/// Creating review objects (can-i, whoami) is always allowed: it changes nothing.
-pub fn allowed(user: &str, verb: &str, review: bool) -> bool {
-    user == OPERATOR || READ_VERBS.contains(&verb) || review
-}
-
-/// The verbs a user holds, for selfsubjectrulesreviews.
-pub fn verbs_of(user: &str) -> Vec<&'static str> {
-    if user == OPERATOR { vec!["*"] } else { READ_VERBS.to_vec() }
 }

@@ -87,6 +87,18 @@ fn sub_entry(r: &Resource, sub: &str) -> Value {
             "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]}),
         "log" => json!({"name": format!("{}/log", r.plural), "singularName": "", "namespaced": r.namespaced,
             "kind": "Pod", "verbs": ["get"]}),
+        "exec" | "attach" | "portforward" => {
+            let kind = match sub {
+                "exec" => "PodExecOptions",
+                "attach" => "PodAttachOptions",
+                _ => "PodPortForwardOptions",
+            };
+            json!({"name": format!("{}/{sub}", r.plural), "singularName": "", "namespaced": r.namespaced, "kind": kind, "verbs": ["create", "get"]})
+        }
+        "proxy" => json!({"name": format!("{}/proxy", r.plural), "singularName": "", "namespaced": r.namespaced,
+            "kind": format!("{}ProxyOptions", r.kind), "verbs": ["create", "delete", "get", "patch", "update"]}),
+        "eviction" => json!({"name": format!("{}/eviction", r.plural), "singularName": "", "namespaced": r.namespaced,
+            "group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"]}),
         _ => json!({"name": format!("{}/{sub}", r.plural), "singularName": "", "namespaced": r.namespaced,
             "kind": r.kind, "verbs": ["get", "patch", "update"]}),
     }

@@ -32,8 +32,10 @@ pub fn handle(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
         };
     }
     match (r.verb, r.sub.as_deref()) {
+        (_, Some(s)) if super::registry::UNSUPPORTED.contains(&s) => Err(status::not_supported(r.res, s, r.ns.as_deref(), name_of(r))),
         (_, Some("scale")) => subres::scale(ctx, r),
         (Verb::Get, Some("log")) => subres::log(ctx, r),
+        (Verb::Create, Some("eviction")) => super::eviction::evict(ctx, r),
         (Verb::Get, _) => get(ctx, r),
         (Verb::List, _) => list(ctx, r),
         (Verb::Create, None) => create(ctx, r),
@@ -172,6 +174,8 @@ fn create(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     if let Some(m) = obj["metadata"].as_object_mut() {
         m.remove("resourceVersion");
     }
+    crate::sim::admission::admit_create(&*ctx.state.store, &mut obj, &r.res.qualified_name())
+        .map_err(|m| status::status(403, "Forbidden", &m, Some(json!({"name": name, "kind": r.res.plural}))))?;
     if dry_run(r) {
         if ctx.state.store.get(r.res.obj_kind(), r.ns.as_deref(), &name).is_some() {
             return Err(status::from_store(

@@ -1,8 +1,10 @@
 //! The simulator's HTTPS front: TLS accept loop, authentication, authorization, request log,
 //! fault injection, then routing to discovery, resource handlers and watches.
 pub mod auth;
+pub mod authz;
 pub mod defaults;
 pub mod discovery;
+pub mod eviction;
 pub mod handlers;
 pub mod openapi;
 pub mod proto;
@@ -26,8 +28,9 @@ use hyper::{Request, Response, body::Incoming};
 use serde_json::Value;
 use tokio::net::TcpListener;
 
-use crate::sim::Fault;
+use crate::sim::faults::{Injector, Verdict};
 use crate::sim::store::MemStore;
+use crate::sim::{Fault, RequestHook, RequestSummary};
 use route::{Route, Verb};
 use status::ApiError;
 
@@ -42,13 +45,33 @@ pub struct ServerState {
     pub fault: Mutex<Option<Fault>>,
     /// Bumped to close every open watch (Fault::DropWatches, shutdown).
     pub drop_watches: tokio::sync::watch::Sender<u64>,
+    /// Seeded random faults (`--faults`, a scenario's `faults:`, `SimHandle::set_fault_plan`).
+    pub injector: Mutex<Option<Arc<Injector>>>,
+    /// Called for every request before it is processed.
+    pub on_request: Option<RequestHook>,
 }
 
 impl ServerState {
     pub fn current_fault(&self) -> Option<Fault> {
         self.fault.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
+
+    pub fn injector(&self) -> Option<Arc<Injector>> {
+        self.injector.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
+
+/// A request the fault injector chose to answer by closing the connection.
+#[derive(Debug)]
+pub struct ResetConnection;
+
+impl std::fmt::Display for ResetConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset by fault injection")
+    }
+}
+
+impl std::error::Error for ResetConnection {}
 
 pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).boxed_unsync()
@@ -86,7 +109,7 @@ pub async fn serve(
             let Ok(tls) = acceptor.accept(tcp).await else { return };
             let svc = hyper::service::service_fn(move |req| {
                 let state = state.clone();
-                async move { Ok::<_, Infallible>(handle(state, req).await) }
+                async move { handle(state, req).await }
             });
             let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
             let _ = builder.serve_connection(hyper_util::rt::TokioIo::new(tls), svc).await;
@@ -94,24 +117,58 @@ pub async fn serve(
     }
 }
 
-async fn handle(state: Arc<ServerState>, req: Request<Incoming>) -> Resp {
+fn summary(req: &Request<Incoming>, user: Option<&str>) -> RequestSummary {
+    RequestSummary {
+        method: req.method().as_str().to_string(),
+        path: req.uri().path().to_string(),
+        query: req.uri().query().unwrap_or_default().to_string(),
+        user: user.map(str::to_string),
+        headers: req.headers().iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect(),
+    }
+}
+
+/// The resource plural a request is for, or "discovery" for everything else (fault exemptions).
+fn fault_subject(route: &Route) -> &'static str {
+    match route {
+        Route::Resource(r) => r.res.plural,
+        _ => "discovery",
+    }
+}
+
+async fn handle(state: Arc<ServerState>, req: Request<Incoming>) -> Result<Resp, ResetConnection> {
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
     let auth_header = header("authorization");
     let route = route::parse(&method, &path, req.uri().query().unwrap_or_default());
     let verb = route.verb_name();
-    let Some(user) = state.tokens.authenticate(auth_header.as_deref()) else {
+    let user = state.tokens.authenticate(auth_header.as_deref());
+    if let Some(hook) = &state.on_request {
+        hook(&summary(&req, user));
+    }
+    let Some(user) = user else {
         let resp = error_resp(&status::unauthorized());
         state.log.record("system:anonymous", &verb, &method, &path, 401);
-        return resp;
+        return Ok(resp);
     };
-    let resp = match state.current_fault() {
-        Some(Fault::Status(code)) => error_resp(&status::status(code, fault_reason(code), "injected fault", None)),
-        _ => dispatch(&state, user, route, req).await,
+    let injected = state.injector().filter(|i| !i.exempt(fault_subject(&route)));
+    let decision = injected.map(|i| i.decide(matches!(&route, Route::Resource(r) if r.verb == Verb::Watch)));
+    if let Some(delay) = decision.and_then(|d| d.delay) {
+        tokio::time::sleep(delay).await;
+    }
+    let resp = match (state.current_fault(), decision.map(|d| d.verdict)) {
+        (Some(Fault::Status(code)), _) | (_, Some(Verdict::Error(code))) => {
+            error_resp(&status::status(code, fault_reason(code), "injected fault", None))
+        }
+        (_, Some(Verdict::Throttle(secs))) => status::throttled(secs),
+        (_, Some(Verdict::Reset)) => {
+            state.log.record(user, &verb, &method, &path, 0);
+            return Err(ResetConnection);
+        }
+        _ => dispatch(&state, user, route, req, decision.and_then(|d| d.drop_watch_after)).await,
     };
     state.log.record(user, &verb, &method, &path, resp.status().as_u16());
-    resp
+    Ok(resp)
 }
 
 fn fault_reason(code: u16) -> &'static str {
@@ -124,16 +181,22 @@ fn fault_reason(code: u16) -> &'static str {
     }
 }
 
-async fn dispatch(state: &Arc<ServerState>, user: &'static str, route: Route, req: Request<Incoming>) -> Resp {
+async fn dispatch(
+    state: &Arc<ServerState>,
+    user: &'static str,
+    route: Route,
+    req: Request<Incoming>,
+    drop_after: Option<std::time::Duration>,
+) -> Resp {
     let accept = req.headers().get("accept").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let ctype = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     match route {
         Route::Discovery(d) => discovery::serve(&d, &accept),
         Route::NotFound(p) => error_resp(&status::plain_not_found(&p)),
         Route::Resource(r) => {
-            let review = r.res.create_only;
             let verb_name = r.verb.name();
-            if !auth::allowed(user, verb_name, review) {
+            let attrs = authz::Attrs { verb: verb_name, group: r.res.group, resource: r.res.plural, subresource: r.sub.as_deref() };
+            if !authz::authorize(user, &attrs).allowed {
                 let e = status::forbidden(user, verb_name, r.res, r.sub.as_deref(), r.ns.as_deref(), r.name.as_deref());
                 return error_resp(&e);
             }
@@ -143,7 +206,7 @@ async fn dispatch(state: &Arc<ServerState>, user: &'static str, route: Route, re
             };
             let ctx = handlers::Ctx { state, user, accept: &accept, ctype: &ctype, body: &body };
             let result = match r.verb {
-                Verb::Watch => watch::start(state, &r, &accept),
+                Verb::Watch => watch::start(state, &r, &accept, drop_after),
                 _ => handlers::handle(&ctx, &r),
             };
             result.unwrap_or_else(|e| error_resp(&e))

@@ -11,7 +11,8 @@ pub struct Resource {
     pub kind: &'static str,
     pub namespaced: bool,
     pub short: &'static [&'static str],
-    /// Subresources served: "status", "scale", "log".
+    /// Subresources served: "status", "scale", "log", "eviction", and "exec", "attach",
+    /// "portforward", "proxy" (answered "not supported").
     pub subresources: &'static [&'static str],
     /// Only `create` is served (the review APIs).
     pub create_only: bool,
@@ -28,12 +29,13 @@ macro_rules! res {
 
 pub static RESOURCES: &[Resource] = &[
     res!("", "v1", "namespaces", "namespace", "Namespace", false, ["ns"], ["status"]),
-    res!("", "v1", "pods", "pod", "Pod", true, ["po"], ["status", "log"]),
+    res!("", "v1", "pods", "pod", "Pod", true, ["po"], ["status", "log", "eviction", "exec", "attach", "portforward", "proxy"]),
     res!("", "v1", "events", "event", "Event", true, ["ev"], []),
-    res!("", "v1", "services", "service", "Service", true, ["svc"], ["status"]),
+    res!("", "v1", "services", "service", "Service", true, ["svc"], ["status", "proxy"]),
+    res!("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, ["sa"], []),
     res!("", "v1", "configmaps", "configmap", "ConfigMap", true, ["cm"], []),
     res!("", "v1", "secrets", "secret", "Secret", true, [], []),
-    res!("", "v1", "nodes", "node", "Node", false, ["no"], ["status"]),
+    res!("", "v1", "nodes", "node", "Node", false, ["no"], ["status", "proxy"]),
     res!("", "v1", "resourcequotas", "resourcequota", "ResourceQuota", true, ["quota"], ["status"]),
     res!("", "v1", "limitranges", "limitrange", "LimitRange", true, ["limits"], []),
     res!("apps", "v1", "deployments", "deployment", "Deployment", true, ["deploy"], ["status", "scale"]),
@@ -104,6 +106,9 @@ fn static_api_version(r: &Resource) -> &'static str {
         _ => "unknown/v0",
     }
 }
+
+/// Subresources the simulator lists but cannot perform (it runs no containers).
+pub const UNSUPPORTED: &[&str] = &["exec", "attach", "portforward", "proxy"];
 
 pub fn lookup_kind(api_version: &str, kind: &str) -> Option<&'static Resource> {
     RESOURCES.iter().find(|r| r.kind == kind && r.api_version() == api_version)

@@ -143,12 +143,16 @@ pub fn parse(method: &str, path: &str, query: &str) -> Route {
     let Some(res) = registry::lookup(group, version, plural) else { return Route::NotFound(path.to_string()) };
     let name = tail.first().map(|s| s.to_string());
     let sub = tail.get(1).map(|s| s.to_string());
-    if tail.len() > 2 || sub.as_deref().is_some_and(|s| !res.subresources.contains(&s)) {
+    let proxy_path = sub.as_deref() == Some("proxy");
+    if (tail.len() > 2 && !proxy_path) || sub.as_deref().is_some_and(|s| !res.subresources.contains(&s)) {
         return Route::NotFound(path.to_string());
     }
     let query = parse_query(query);
     let watch = matches!(query.get("watch").map(String::as_str), Some("true" | "1"));
+    // Upgrade requests (exec, attach, port-forward) need `create` whatever the method.
+    let streaming = matches!(sub.as_deref(), Some("exec" | "attach" | "portforward"));
     let verb = match (method, name.is_some()) {
+        (_, true) if streaming => Verb::Create,
         ("GET", _) if watch => Verb::Watch,
         ("GET", true) => Verb::Get,
         ("GET", false) => Verb::List,

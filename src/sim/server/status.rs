@@ -12,13 +12,12 @@ pub struct ApiError {
 }
 
 pub fn status(code: u16, reason: &str, message: &str, details: Option<Value>) -> ApiError {
-    let mut body = json!({
+    // Every error carries `details` (empty when there is nothing to name): clients such as
+    // `kubectl debug` read it without checking.
+    let body = json!({
         "kind": "Status", "apiVersion": "v1", "metadata": {},
-        "status": "Failure", "message": message, "reason": reason, "code": code,
+        "status": "Failure", "message": message, "reason": reason, "details": details.unwrap_or_else(|| json!({})), "code": code,
     });
-    if let (Some(d), Some(m)) = (details, body.as_object_mut()) {
-        m.insert("details".into(), d);
-    }
     ApiError { code, body }
 }
 
@@ -31,8 +30,9 @@ pub fn not_found(res: &Resource, name: &str) -> ApiError {
     status(404, "NotFound", &msg, Some(details(res, name)))
 }
 
-pub fn plain_not_found(path: &str) -> ApiError {
-    status(404, "NotFound", &format!("the server could not find the requested resource ({path})"), None)
+/// The apiserver's answer for a path it does not serve (the path is not in the message).
+pub fn plain_not_found(_path: &str) -> ApiError {
+    status(404, "NotFound", "the server could not find the requested resource", None)
 }
 
 pub fn bad_request(msg: &str) -> ApiError {
@@ -43,8 +43,34 @@ pub fn method_not_allowed() -> ApiError {
     status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", None)
 }
 
+/// exec, attach, port-forward and proxy: the simulator runs no containers.
+pub fn not_supported(res: &Resource, sub: &str, ns: Option<&str>, name: &str) -> ApiError {
+    let what = match sub {
+        "exec" => "exec into containers",
+        "attach" => "attaching to containers",
+        "portforward" => "port forwarding",
+        _ => "proxying",
+    };
+    let scope = ns.map(|n| format!(" in namespace \"{n}\"")).unwrap_or_default();
+    let msg = format!(
+        "{}/{sub} is not supported by cabin sim: it runs no containers, so {what} is impossible ({} \"{name}\"{scope})",
+        res.plural, res.singular
+    );
+    status(400, "BadRequest", &msg, Some(details(res, name)))
+}
+
 pub fn unauthorized() -> ApiError {
     status(401, "Unauthorized", "Unauthorized", None)
+}
+
+/// 429 TooManyRequests with a Retry-After header and `details.retryAfterSeconds`, as the
+/// apiserver's priority-and-fairness filter answers.
+pub fn throttled(retry_after: u32) -> super::Resp {
+    let details = json!({"retryAfterSeconds": retry_after});
+    let e = status(429, "TooManyRequests", "Too many requests, please try again later.", Some(details));
+    let mut r = super::error_resp(&e);
+    r.headers_mut().insert("retry-after", hyper::header::HeaderValue::from(retry_after));
+    r
 }
 
 pub fn gone(msg: &str) -> ApiError {

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::handlers::{Ctx, fetch, name_of, parse_body};
 use super::route::{ResRoute, Verb};
 use super::status::{self, ApiError};
-use super::{Resp, auth, json_resp};
+use super::{Resp, authz, json_resp};
 use crate::sim::patch;
 use crate::sim::store_api::SimStore;
 
@@ -90,23 +90,12 @@ pub fn log(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     Ok(resp)
 }
 
-fn access_review(user: &str, spec: &Value) -> Value {
-    let verb = spec["resourceAttributes"]["verb"].as_str().or(spec["nonResourceAttributes"]["verb"].as_str()).unwrap_or("get");
-    let allowed = auth::allowed(user, verb, false);
-    let reason = if allowed { format!("user {user:?} may {verb}") } else { String::new() };
-    json!({"allowed": allowed, "reason": reason})
-}
-
 pub fn review(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     let mut obj = parse_body(ctx, r)?;
     let user = ctx.user;
     obj["status"] = match r.res.plural {
-        "selfsubjectaccessreviews" => access_review(user, &obj["spec"]),
-        "selfsubjectrulesreviews" => json!({
-            "resourceRules": [{"verbs": auth::verbs_of(user), "apiGroups": ["*"], "resources": ["*"]}],
-            "nonResourceRules": [{"verbs": ["get"], "nonResourceURLs": ["*"]}],
-            "incomplete": false,
-        }),
+        "selfsubjectaccessreviews" => authz::access_review(user, &obj["spec"]),
+        "selfsubjectrulesreviews" => authz::rules_review(user),
         _ => json!({"userInfo": {"username": user, "groups": ["system:authenticated"]}}),
     };
     obj["metadata"] = json!({"creationTimestamp": null});

@@ -32,6 +32,9 @@ fn columns(res: &Resource) -> Vec<Value> {
         "applications" => vec![s("Name"), s("Sync Status"), s("Health Status"), s("Age")],
         "backupstoragelocations" => vec![s("Name"), s("Phase"), s("Last Validated"), s("Age"), s("Default")],
         "backups" | "restores" => vec![s("Name"), s("Status"), s("Age")],
+        "leases" => vec![s("Name"), s("Holder"), s("Age")],
+        "serviceaccounts" => vec![s("Name"), int("Secrets"), s("Age")],
+        "resourcequotas" => vec![s("Name"), s("Age"), s("Request"), s("Limit")],
         _ => vec![s("Name"), s("Age")],
     }
 }
@@ -163,8 +166,28 @@ fn other_cells(res: &Resource, name: Value, o: &Value) -> Vec<Value> {
             json!(o["spec"]["default"].as_bool().unwrap_or(false).to_string()),
         ],
         "backups" | "restores" => vec![name, text_or(&st["phase"], ""), Value::Null],
+        "leases" => vec![name, text_or(&o["spec"]["holderIdentity"], ""), Value::Null],
+        "serviceaccounts" => vec![name, json!(o["secrets"].as_array().map_or(0, Vec::len)), Value::Null],
+        "resourcequotas" => {
+            let (request, limit) = quota_cells(o);
+            vec![name, Value::Null, json!(request), json!(limit)]
+        }
         _ => vec![name, Value::Null],
     }
+}
+
+/// printResourceQuota: "requests.cpu: 300m/8, pods: 3/40" and the `limits.*` part apart.
+fn quota_cells(o: &Value) -> (String, String) {
+    let hard = o["status"]["hard"].as_object().or(o["spec"]["hard"].as_object()).cloned().unwrap_or_default();
+    let (mut request, mut limit) = (Vec::new(), Vec::new());
+    let mut keys: Vec<(&String, &Value)> = hard.iter().collect();
+    keys.sort_by(|a, b| a.0.cmp(b.0));
+    for (k, h) in keys {
+        let used = o["status"]["used"][k].as_str().unwrap_or("0");
+        let part = format!("{k}: {used}/{}", h.as_str().unwrap_or_default());
+        if k.starts_with("limits") { limit.push(part) } else { request.push(part) }
+    }
+    (request.join(", "), limit.join(", "))
 }
 
 fn event_cells(o: &Value) -> Vec<Value> {

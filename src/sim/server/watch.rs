@@ -92,12 +92,14 @@ impl Filter {
     }
 }
 
-pub fn start(state: &Arc<ServerState>, r: &ResRoute, accept: &str) -> Result<Resp, ApiError> {
+/// Starts a watch; `drop_after` (fault injection) ends it early.
+pub fn start(state: &Arc<ServerState>, r: &ResRoute, accept: &str, drop_after: Option<Duration>) -> Result<Resp, ApiError> {
     let q = |k: &str| r.query.get(k).map(String::as_str).unwrap_or_default();
     let labels = LabelSelector::parse(q("labelSelector")).map_err(|e| status::bad_request(&e))?;
     let fields = FieldSelector::parse(q("fieldSelector")).map_err(|e| status::bad_request(&e))?;
     let filter = Filter { route: r.clone(), labels, fields, table: handlers::wants_table(accept) };
     let timeout = q("timeoutSeconds").parse::<u64>().map(Duration::from_secs).unwrap_or(DEFAULT_TIMEOUT);
+    let timeout = drop_after.map_or(timeout, |d| d.min(timeout));
     let bookmarks = q("allowWatchBookmarks") == "true";
     let initial = q("sendInitialEvents") == "true";
     let rv_param = q("resourceVersion").to_string();
