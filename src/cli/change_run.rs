@@ -141,7 +141,10 @@ async fn run_change(id: String, yes: bool, as_json: bool, g: Globals, config: Co
     }
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let (_op_tx, op_rx) = tokio::sync::mpsc::channel(4);
-    let runner = crate::engine::run::Runner::new(writer.clone(), change, targets, holder(&writer), tx, op_rx).resuming_at(first_hold);
+    let mut runner = crate::engine::run::Runner::new(writer.clone(), change, targets, holder(&writer), tx, op_rx);
+    if resume {
+        runner = runner.resuming_at(first_hold);
+    }
     let printer = tokio::spawn(async move {
         while let Some(u) = rx.recv().await {
             if as_json {

@@ -1,0 +1,231 @@
+//! The change run end to end: the real binary (`cabin change run|rollback|resume|status`)
+//! against `cabin sim`, with real kubectl as the judge of the cluster at each hold and after.
+#[path = "support/cluster.rs"]
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{CRASHING_IMAGE_REPO, Sim, start_sim};
+
+const NEW_IMAGE: &str = "ghcr.io/acme/payments-api:1.14.9";
+
+fn change_file(dir: &Path, id: &str, image: &str, steps: &str, backup: bool) -> PathBuf {
+    let changes = dir.join("changes");
+    std::fs::create_dir_all(&changes).unwrap();
+    let backup = if backup { "  backup:\n    velero: {includedNamespaces: [payments], ttl: 1h}\n" } else { "" };
+    let text = format!(
+        "apiVersion: cabin.dev/v1alpha1\nkind: ChangeRequest\nmetadata:\n  name: {id}\nspec:\n  title: test {id}\n  risk: low\n  author: alice\n  approvedBy: [bob, carol]\n  targets:\n    - kind: Deployment\n      namespace: payments\n      name: payments-api\n      images: {{app: {image}}}\n  rollout:\n    steps:\n{steps}  health:\n    maxRestarts: 0\n    onFailure: rollback\n{backup}"
+    );
+    std::fs::write(changes.join(format!("{id}.yaml")), text).unwrap();
+    changes
+}
+
+const STEPS: &str = "      - {pods: 1, hold: 2s}\n      - {percent: 50, hold: 2s}\n      - {percent: 100, hold: 1s}\n";
+
+fn cabin(sim: &Sim, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cabin"));
+    let home = sim.dir.path().join("home");
+    c.env("HOME", &home).env("XDG_CONFIG_HOME", home.join(".config")).env("XDG_DATA_HOME", home.join("data")).env("XDG_STATE_HOME", home.join("state"));
+    c.env_remove("CABIN_JOURNAL").env_remove("CABIN_CHANGES");
+    c.arg("--kubeconfig").arg(&sim.kubeconfig).arg("--journal").arg(sim.dir.path().join("journal.jsonl"));
+    c.arg("--changes").arg(sim.dir.path().join("changes")).args(args);
+    c
+}
+
+fn run_to_end(sim: &Sim, args: &[&str]) -> Output {
+    cabin(sim, args).output().unwrap()
+}
+
+fn kubectl(sim: &Sim, args: &[&str]) -> String {
+    let out = Command::new("kubectl").arg("--kubeconfig").arg(&sim.kubeconfig).args(["-n", "payments"]).args(args).output().unwrap();
+    assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn deployment(sim: &Sim) -> serde_json::Value {
+    serde_json::from_str(&kubectl(sim, &["get", "deployment", "payments-api", "-o", "json"])).unwrap()
+}
+
+/// Replicas each ReplicaSet of payments-api asks for, by image.
+fn replica_sets(sim: &Sim) -> Vec<(String, u64)> {
+    let v: serde_json::Value = serde_json::from_str(&kubectl(sim, &["get", "rs", "-l", "app.kubernetes.io/name=payments-api", "-o", "json"])).unwrap();
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rs| (rs["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap().to_string(), rs["spec"]["replicas"].as_u64().unwrap()))
+        .collect()
+}
+
+fn image(sim: &Sim) -> String {
+    deployment(sim)["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap().to_string()
+}
+
+fn rollout_complete(sim: &Sim) {
+    kubectl(sim, &["rollout", "status", "deployment/payments-api", "--timeout=60s"]);
+}
+
+fn journal_ok(sim: &Sim) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cabin")).args(["journal", "verify", "--journal"]).arg(sim.dir.path().join("journal.jsonl")).output().unwrap();
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_holds_at_each_planned_step_and_completes() {
+    let sim = start_sim().await;
+    change_file(sim.dir.path(), "CHG-1", NEW_IMAGE, STEPS, true);
+    let before = deployment(&sim);
+    let old_image = image(&sim);
+    let mut child = cabin(&sim, &["change", "run", "CHG-1", "--yes", "--json"]).stdout(Stdio::piped()).spawn().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut holds = Vec::new();
+    let mut events = Vec::new();
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        for key in ["ts", "change", "step", "event"] {
+            assert!(v.get(key).is_some(), "{key} missing in {line}");
+        }
+        events.push(v["event"].as_str().unwrap().to_string());
+        if v["event"] == "hold-reached" {
+            // kubectl judges the hold: the new ReplicaSet asks for exactly the planned pods and
+            // the old one was not scaled below the original availability.
+            let rs = replica_sets(&sim);
+            let new: u64 = rs.iter().filter(|(i, _)| i == NEW_IMAGE).map(|(_, n)| *n).sum();
+            let old: u64 = rs.iter().filter(|(i, _)| *i == old_image).map(|(_, n)| *n).sum();
+            holds.push((v["step"].as_str().unwrap().to_string(), new, old, deployment(&sim)["spec"]["paused"].as_bool()));
+        }
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "events: {events:?}");
+    assert_eq!(holds.len(), 3, "{holds:?}");
+    assert_eq!((holds[0].1, holds[0].2, holds[0].3), (1, 3, Some(true)), "canary: 1 updated pod, 3 old, paused: {holds:?}");
+    assert_eq!((holds[1].1, holds[1].3), (2, Some(true)), "50% of 3 = 2 updated pods (rounded up): {holds:?}");
+    assert!(holds[1].2 >= 2, "never below the original availability: {holds:?}");
+    assert_eq!(holds[2].1, 3, "{holds:?}");
+    rollout_complete(&sim);
+    let after = deployment(&sim);
+    assert_eq!(image(&sim), NEW_IMAGE);
+    assert_eq!(after["spec"]["strategy"], before["spec"]["strategy"], "the original strategy is restored");
+    assert_eq!(after["spec"]["paused"].as_bool().unwrap_or(false), false);
+    let lease: serde_json::Value = serde_json::from_str(&kubectl(&sim, &["get", "lease", "cabin-lock-deployment-payments-api", "-o", "json"])).unwrap();
+    assert_eq!(lease["spec"]["holderIdentity"].as_str().unwrap_or(""), "", "the lock is released");
+    let backups = Command::new("kubectl").arg("--kubeconfig").arg(&sim.kubeconfig).args(["-n", "velero", "get", "backups.velero.io", "-l", "change-id=CHG-1", "-o", "name"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&backups.stdout).contains("pre-change-chg-1-"), "{}", String::from_utf8_lossy(&backups.stdout));
+    journal_ok(&sim);
+    let out = run_to_end(&sim, &["change", "status", "CHG-1", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["state"], "completed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_looping_canary_rolls_back_by_itself() {
+    let sim = start_sim().await;
+    let bad = format!("{CRASHING_IMAGE_REPO}:2.0");
+    change_file(sim.dir.path(), "CHG-2", &bad, STEPS, false);
+    let old_image = image(&sim);
+    let out = run_to_end(&sim, &["change", "run", "CHG-2", "--yes"]);
+    assert_eq!(out.status.code(), Some(3), "rolled back by a health gate: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("health gate failed"), "{}", String::from_utf8_lossy(&out.stdout));
+    rollout_complete(&sim);
+    assert_eq!(image(&sim), old_image, "back at the pre-change template");
+    let rs = replica_sets(&sim);
+    assert!(rs.iter().filter(|(i, _)| *i == bad).all(|(_, n)| *n == 0), "{rs:?}");
+    assert_eq!(deployment(&sim)["spec"]["paused"].as_bool().unwrap_or(false), false);
+    journal_ok(&sim);
+    let entries = std::fs::read_to_string(sim.dir.path().join("journal.jsonl")).unwrap();
+    assert!(entries.lines().any(|l| l.contains("\"kind\":\"change-run\"") && l.contains("\"outcome\":\"rolled-back\"")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_refuses_and_sends_nothing() {
+    let sim = start_sim().await;
+    change_file(sim.dir.path(), "CHG-3", NEW_IMAGE, STEPS, true);
+    let before = sim.handle.requests().len();
+    for args in [vec!["--read-only", "change", "run", "CHG-3", "--yes"], vec!["change", "rollback", "CHG-3", "--yes", "--read-only"]] {
+        let out = run_to_end(&sim, &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = run_to_end(&sim, &["--read-only", "change", "run", "CHG-3", "--yes"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"), "{}", String::from_utf8_lossy(&out.stderr));
+    let mutating: Vec<_> = sim.handle.requests()[before..]
+        .iter()
+        .filter(|r| r.method != "GET" && r.method != "HEAD" && !r.path.contains("selfsubject"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(mutating.is_empty(), "{mutating:?}");
+    assert_ne!(image(&sim), NEW_IMAGE);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_held_by_another_change_refuses_naming_it() {
+    let sim = start_sim().await;
+    change_file(sim.dir.path(), "CHG-4", NEW_IMAGE, STEPS, false);
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let lease = format!(
+        "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: cabin-lock-deployment-payments-api\n  namespace: payments\nspec:\n  holderIdentity: dave@other-host\n  leaseDurationSeconds: 600\n  acquireTime: {now}\n  renewTime: {now}\n"
+    );
+    let path = sim.dir.path().join("lease.yaml");
+    std::fs::write(&path, lease).unwrap();
+    kubectl(&sim, &["create", "-f", path.to_str().unwrap()]);
+    let out = run_to_end(&sim, &["change", "run", "CHG-4", "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("dave@other-host") && text.contains(&now[..16]), "{text}");
+    assert_ne!(image(&sim), NEW_IMAGE, "nothing was changed");
+}
+
+/// Kills the run once it holds at the canary; returns the child's output so far.
+fn kill_at_first_hold(sim: &Sim, id: &str) {
+    let mut child = cabin(sim, &["change", "run", id, "--yes", "--json"]).stdout(Stdio::piped()).spawn().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        if line.contains("\"event\":\"hold-reached\"") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no hold reached");
+    }
+    child.kill().unwrap(); // SIGKILL
+    let _ = child.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_run_a_rollback_restores_the_pre_change_template() {
+    let sim = start_sim().await;
+    change_file(sim.dir.path(), "CHG-5", NEW_IMAGE, "      - {pods: 1, hold: 60s}\n      - {percent: 100, hold: 1s}\n", false);
+    let old_image = image(&sim);
+    kill_at_first_hold(&sim, "CHG-5");
+    assert_eq!(image(&sim), NEW_IMAGE, "the run had changed the template");
+    let out = run_to_end(&sim, &["change", "status", "CHG-5", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(matches!(v["state"].as_str(), Some("running" | "interrupted")), "{v}");
+    let out = run_to_end(&sim, &["change", "rollback", "CHG-5", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    rollout_complete(&sim);
+    assert_eq!(image(&sim), old_image);
+    assert_eq!(deployment(&sim)["spec"]["paused"].as_bool().unwrap_or(false), false, "resumed");
+    journal_ok(&sim);
+    let out = run_to_end(&sim, &["change", "status", "CHG-5", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["state"], "rolled-back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_run_a_resume_finishes_at_the_new_version() {
+    let sim = start_sim().await;
+    change_file(sim.dir.path(), "CHG-6", NEW_IMAGE, "      - {pods: 1, hold: 60s}\n      - {percent: 100, hold: 1s}\n", false);
+    kill_at_first_hold(&sim, "CHG-6");
+    // Shorten the journalled plan's hold by editing the change file: a resume re-plans from
+    // the journalled pre-change state and the file's steps.
+    change_file(sim.dir.path(), "CHG-6", NEW_IMAGE, "      - {pods: 1, hold: 1s}\n      - {percent: 100, hold: 1s}\n", false);
+    let out = run_to_end(&sim, &["change", "resume", "CHG-6", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    rollout_complete(&sim);
+    assert_eq!(image(&sim), NEW_IMAGE);
+    journal_ok(&sim);
+}
