@@ -19,6 +19,7 @@ pub mod quantity;
 mod raw;
 pub mod rules;
 pub mod run;
+pub mod schema;
 pub mod status;
 pub mod workload_checks;
 
