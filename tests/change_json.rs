@@ -83,3 +83,57 @@ fn long_lists_and_many_problems_are_bounded() {
     assert_eq!(problems[49].line, 71);
     assert_eq!(problems[50].render("c.yaml"), "c.yaml:71: 30 more problem(s) not shown");
 }
+
+/// Every key of the contract (and of the fields added to it), so the typed parser and the
+/// unknown-key schema cannot drift apart: a key only one of them knows fails this test.
+const EVERY_KEY: &str = "apiVersion: cabin.dev/v1alpha1
+kind: ChangeRequest
+metadata:
+  name: CHG-1
+  labels: {team: payments}
+  annotations: {note: x}
+spec:
+  title: t
+  ticket: T-1
+  description: d
+  risk: low
+  emergency: false
+  labels: [a]
+  author: alice
+  approvedBy: [b, c]
+  tested: staging
+  window: 2026-12-01T02:00:00Z/PT4H
+  targets:
+  - {kind: Deployment, namespace: a, name: b, images: {app: x:1}}
+  rollout:
+    steps:
+    - {pods: 1, percent: null, hold: 1m}
+  health: {maxRestarts: 1, onFailure: pause}
+  backup:
+    velero: {includedNamespaces: [a], snapshotVolumes: false, ttl: 1h, storageLocation: s3}
+";
+
+#[test]
+fn every_key_of_the_contract_is_known_to_both_parsers() {
+    let c = parse_change("c.yaml", EVERY_KEY).expect("valid");
+    assert_eq!(c.health.on_failure, OnFailure::Pause);
+}
+
+#[test]
+fn every_unknown_key_is_reported_at_once() {
+    let text = EVERY_KEY
+        .replace("  tested: staging\n", "  tested: staging\n  reviewer: zoe\n")
+        .replace("{pods: 1, percent: null, hold: 1m}", "{pods: 1, hold: 1m, pause: true}")
+        .replace("  name: CHG-1\n", "  name: CHG-1\n  namespace: x\n")
+        .replace("    velero:", "    restic: {}\n    velero:");
+    let msgs: Vec<String> = parse_change("c.yaml", &text).expect_err("invalid").iter().map(|p| p.render("c.yaml")).collect();
+    assert_eq!(
+        msgs,
+        vec![
+            "c.yaml:5: metadata.namespace: unknown field `namespace`, expected one of `name`, `labels`, `annotations`",
+            "c.yaml:18: spec.reviewer: unknown field `reviewer`, expected one of `title`, `ticket`, `description`, `risk`, `emergency`, `labels`, `author`, `approvedBy`, `tested`, `window`, `targets`, `rollout`, `health`, `backup`",
+            "c.yaml:24: spec.rollout.steps[0].pause: unknown field `pause`, expected one of `pods`, `percent`, `hold`",
+            "c.yaml:27: spec.backup.restic: unknown field `restic`, expected `velero`",
+        ]
+    );
+}

@@ -50,6 +50,7 @@ fn default_steps_on_small_workloads_collapse() {
     let plan = plan_rollout(WorkloadKind::Deployment, deploy(2), &default_steps()).expect("plan");
     assert_eq!(updated(&plan), vec![1, 2]);
     assert_eq!(plan.holds[0].steps, vec![0, 1]);
+    assert_eq!(plan.updated_by_step(), vec![1, 1, 2]);
     assert_eq!(plan.notes, vec!["step 2 (50%) lands on 1 updated pods like the one before: merged".to_string()]);
     let plan = plan_rollout(WorkloadKind::Deployment, deploy(3), &default_steps()).expect("plan");
     assert_eq!(updated(&plan), vec![1, 2, 3]);
@@ -137,6 +138,12 @@ proptest! {
             prop_assert_eq!(h.old, replicas - h.updated);
             prop_assert_eq!(h.partition, statefulset.then_some(replicas - h.updated));
         }
+        // Step by step: never decreasing, one entry per file step (+1 for an implicit last hold).
+        let by_step = plan.updated_by_step();
+        let implicit = plan.holds.last().is_some_and(|h| h.implicit);
+        prop_assert_eq!(by_step.len(), steps.len() + usize::from(implicit));
+        prop_assert!(by_step.windows(2).all(|w| w[0] <= w[1]));
+        prop_assert_eq!(by_step.last().copied(), Some(replicas));
         // Every file step lands in exactly one hold, in order; no hold is shorter than its steps.
         let landed: Vec<usize> = plan.holds.iter().flat_map(|h| h.steps.clone()).collect();
         prop_assert_eq!(landed, (0..steps.len()).collect::<Vec<_>>());

@@ -3,6 +3,17 @@
 //!
 //! Pure: no I/O and no clock. The caller reads the files (`ChangeSet::parse` takes
 //! `(display name, text)` pairs), gathers cluster evidence, and passes `now`.
+//!
+//! - Files: `parse` (messages `FILE:LINE: field: message`; yaml_serde's location for syntax and
+//!   type errors, `locate` for rule violations), `schema` (every unknown key at once), `rules`
+//!   (every violation, at most `MAX_PROBLEMS` per file), `image`, `duration`.
+//! - Decisions: `approval` (distinct approvers, never the author, case-insensitive), `status`
+//!   (history, then approvals, then windows, then the planned slot; fail closed on `Unknown`),
+//!   `plan` (percent rounds up as Argo Rollouts' setWeight; monotone; ends at replicas),
+//!   `health`.
+//! - Preflight: `preflight` (the `Check`/`Preflight` types and waivers), `checks` (no cluster
+//!   needed), `workload_checks` and `access_checks` (from evidence the caller gathers).
+//! - `run`: the run state machine.
 
 pub mod access_checks;
 pub mod approval;
@@ -19,6 +30,7 @@ pub mod quantity;
 mod raw;
 pub mod rules;
 pub mod run;
+pub mod schema;
 pub mod status;
 pub mod workload_checks;
 

@@ -5,6 +5,7 @@ use super::locate::{FieldPath, locate, locate_nth};
 use super::model::ChangeRequest;
 use super::raw::RawFile;
 use super::rules::validate;
+use super::schema::unknown_keys;
 use serde::Serialize;
 
 /// One thing wrong in a file.
@@ -112,7 +113,16 @@ pub fn parse_change(file: &str, text: &str) -> Result<ChangeRequest, Vec<Problem
     if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---") {
         return Err(vec![Problem { line: 1, field: String::new(), message: "the file is empty (no change request)".into() }]);
     }
-    let raw: RawFile = yaml_serde::from_str(text).map_err(|e| vec![serde_problem(text, &e)])?;
+    let typed: Result<RawFile, _> = yaml_serde::from_str(text);
+    // Every unknown key at once (serde stops at the first); when the text does not even load as
+    // plain YAML, the typed parse's error says why.
+    if let Ok(value) = yaml_serde::from_str::<yaml_serde::Value>(text) {
+        let unknown = unknown_keys(text, &value);
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
+    }
+    let raw = typed.map_err(|e| vec![serde_problem(text, &e)])?;
     validate(file, text, raw)
 }
 

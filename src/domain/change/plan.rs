@@ -100,6 +100,24 @@ pub struct RolloutPlan {
     pub notes: Vec<String>,
 }
 
+impl RolloutPlan {
+    /// Updated pods at each of the file's steps, in order (never decreasing), followed by
+    /// `replicas` when the plan added an implicit last hold. For a run that steps every target
+    /// through the file's steps together (hold k = step k): a target whose steps collapsed
+    /// simply stays at the same count for a hold.
+    pub fn updated_by_step(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        for h in &self.holds {
+            if h.implicit {
+                out.push(h.updated);
+            } else {
+                out.extend(h.steps.iter().map(|_| h.updated));
+            }
+        }
+        out
+    }
+}
+
 /// Why no plan can be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
