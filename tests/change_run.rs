@@ -28,7 +28,10 @@ const STEPS: &str = "      - {pods: 1, hold: 2s}\n      - {percent: 50, hold: 2s
 fn cabin(sim: &Sim, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cabin"));
     let home = sim.dir.path().join("home");
-    c.env("HOME", &home).env("XDG_CONFIG_HOME", home.join(".config")).env("XDG_DATA_HOME", home.join("data")).env("XDG_STATE_HOME", home.join("state"));
+    c.env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"));
     c.env_remove("CABIN_JOURNAL").env_remove("CABIN_CHANGES");
     c.arg("--kubeconfig").arg(&sim.kubeconfig).arg("--journal").arg(sim.dir.path().join("journal.jsonl"));
     c.arg("--changes").arg(sim.dir.path().join("changes")).args(args);
@@ -51,12 +54,18 @@ fn deployment(sim: &Sim) -> serde_json::Value {
 
 /// Replicas each ReplicaSet of payments-api asks for, by image.
 fn replica_sets(sim: &Sim) -> Vec<(String, u64)> {
-    let v: serde_json::Value = serde_json::from_str(&kubectl(sim, &["get", "rs", "-l", "app.kubernetes.io/name=payments-api", "-o", "json"])).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&kubectl(sim, &["get", "rs", "-l", "app.kubernetes.io/name=payments-api", "-o", "json"])).unwrap();
     v["items"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|rs| (rs["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap().to_string(), rs["spec"]["replicas"].as_u64().unwrap()))
+        .map(|rs| {
+            (
+                rs["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap().to_string(),
+                rs["spec"]["replicas"].as_u64().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -69,7 +78,11 @@ fn rollout_complete(sim: &Sim) {
 }
 
 fn journal_ok(sim: &Sim) {
-    let out = Command::new(env!("CARGO_BIN_EXE_cabin")).args(["journal", "verify", "--journal"]).arg(sim.dir.path().join("journal.jsonl")).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cabin"))
+        .args(["journal", "verify", "--journal"])
+        .arg(sim.dir.path().join("journal.jsonl"))
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
 
@@ -110,10 +123,16 @@ async fn a_run_holds_at_each_planned_step_and_completes() {
     let after = deployment(&sim);
     assert_eq!(image(&sim), NEW_IMAGE);
     assert_eq!(after["spec"]["strategy"], before["spec"]["strategy"], "the original strategy is restored");
-    assert_eq!(after["spec"]["paused"].as_bool().unwrap_or(false), false);
-    let lease: serde_json::Value = serde_json::from_str(&kubectl(&sim, &["get", "lease", "cabin-lock-deployment-payments-api", "-o", "json"])).unwrap();
+    assert!(!after["spec"]["paused"].as_bool().unwrap_or(false));
+    let lease: serde_json::Value =
+        serde_json::from_str(&kubectl(&sim, &["get", "lease", "cabin-lock-deployment-payments-api", "-o", "json"])).unwrap();
     assert_eq!(lease["spec"]["holderIdentity"].as_str().unwrap_or(""), "", "the lock is released");
-    let backups = Command::new("kubectl").arg("--kubeconfig").arg(&sim.kubeconfig).args(["-n", "velero", "get", "backups.velero.io", "-l", "change-id=CHG-1", "-o", "name"]).output().unwrap();
+    let backups = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&sim.kubeconfig)
+        .args(["-n", "velero", "get", "backups.velero.io", "-l", "change-id=CHG-1", "-o", "name"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&backups.stdout).contains("pre-change-chg-1-"), "{}", String::from_utf8_lossy(&backups.stdout));
     journal_ok(&sim);
     let out = run_to_end(&sim, &["change", "status", "CHG-1", "--json"]);
@@ -134,7 +153,7 @@ async fn a_crash_looping_canary_rolls_back_by_itself() {
     assert_eq!(image(&sim), old_image, "back at the pre-change template");
     let rs = replica_sets(&sim);
     assert!(rs.iter().filter(|(i, _)| *i == bad).all(|(_, n)| *n == 0), "{rs:?}");
-    assert_eq!(deployment(&sim)["spec"]["paused"].as_bool().unwrap_or(false), false);
+    assert!(!deployment(&sim)["spec"]["paused"].as_bool().unwrap_or(false));
     journal_ok(&sim);
     let entries = std::fs::read_to_string(sim.dir.path().join("journal.jsonl")).unwrap();
     assert!(entries.lines().any(|l| l.contains("\"kind\":\"change-run\"") && l.contains("\"outcome\":\"rolled-back\"")));
@@ -208,7 +227,7 @@ async fn killed_mid_run_a_rollback_restores_the_pre_change_template() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     rollout_complete(&sim);
     assert_eq!(image(&sim), old_image);
-    assert_eq!(deployment(&sim)["spec"]["paused"].as_bool().unwrap_or(false), false, "resumed");
+    assert!(!deployment(&sim)["spec"]["paused"].as_bool().unwrap_or(false), "resumed");
     journal_ok(&sim);
     let out = run_to_end(&sim, &["change", "status", "CHG-5", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -149,7 +149,7 @@ fn list(as_json: bool, g: &Globals, config: &crate::config::Config) -> CmdResult
         println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:<12} {:<7} {:<19} {}", "ID", "RISK", "STATUS", "TITLE");
+    println!("{:<12} {:<7} {:<19} TITLE", "ID", "RISK", "STATUS");
     for (c, s) in &rows {
         println!("{:<12} {:<7} {:<19} {}", c.id, c.risk.as_str(), s.status.as_str(), c.title);
     }

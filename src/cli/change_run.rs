@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 
 use super::Globals;
 use super::change::ChangeCmd;
+use crate::cluster::write::Writer;
 use crate::config::{Config, Settings};
 use crate::domain::change::approval::ApprovalPolicy;
-use crate::cluster::write::Writer;
 use crate::domain::change::run::RunState;
 use crate::domain::change::{ChangeRequest, ChangeSet, RunHistory, StatusVerdict, change_status};
 
@@ -119,7 +119,13 @@ async fn run_change(id: String, yes: bool, as_json: bool, g: Globals, config: Co
     let now = Utc::now();
     if !resume {
         let feed = crate::engine::windows_feed::load_with_defaults(&[], None, None);
-        let verdict = change_status(&change, &ApprovalPolicy::default().verdict(&change), &crate::engine::change_windows::verdict(&change, &feed, now), &history, now);
+        let verdict = change_status(
+            &change,
+            &ApprovalPolicy::default().verdict(&change),
+            &crate::engine::change_windows::verdict(&change, &feed, now),
+            &history,
+            now,
+        );
         if verdict.status != crate::domain::change::ChangeStatus::Ready {
             return Err(Fail::Refused(format!("refused: {id} is {} ({})", verdict.status.as_str(), verdict.rule)));
         }
@@ -127,13 +133,20 @@ async fn run_change(id: String, yes: bool, as_json: bool, g: Globals, config: Co
         return Err(Fail::Refused(format!("refused: {id} has no interrupted run to resume (it is {})", state_of(&history))));
     }
     let writer = writer_for(&g, &config).await.map_err(Fail::Refused)?;
-    let (targets, first_hold) = if resume { resume_targets(&writer, &change, &entries).await.map_err(Fail::Refused)? } else { (crate::engine::run::prepare(&writer, &change).await.map_err(Fail::Refused)?, 0) };
+    let (targets, first_hold) = if resume {
+        resume_targets(&writer, &change, &entries).await.map_err(Fail::Refused)?
+    } else {
+        (crate::engine::run::prepare(&writer, &change).await.map_err(Fail::Refused)?, 0)
+    };
     let plan = crate::engine::run::rollback_plan(&targets, None);
     let summary = format!(
         "{} {id}: {}\nplan: {}\nrollback plan: {}",
         if resume { "resume" } else { "run" },
         change.title,
-        serde_json::to_string(&targets.iter().map(|t| serde_json::json!({"target": t.before.target.to_string(), "holds": t.plan.holds})).collect::<Vec<_>>()).unwrap_or_default(),
+        serde_json::to_string(
+            &targets.iter().map(|t| serde_json::json!({"target": t.before.target.to_string(), "holds": t.plan.holds})).collect::<Vec<_>>()
+        )
+        .unwrap_or_default(),
         serde_json::to_string(&plan).unwrap_or_default()
     );
     if !yes && !confirm(&id, &summary) {
@@ -165,16 +178,25 @@ async fn run_change(id: String, yes: bool, as_json: bool, g: Globals, config: Co
 
 /// The pre-change snapshots of the last run (from its journalled start), with plans, and the
 /// hold the cluster says it stopped at.
-async fn resume_targets(writer: &Writer, change: &ChangeRequest, entries: &[crate::journal::Entry]) -> Result<(Vec<crate::engine::run::TargetRun>, usize), String> {
+async fn resume_targets(
+    writer: &Writer,
+    change: &ChangeRequest,
+    entries: &[crate::journal::Entry],
+) -> Result<(Vec<crate::engine::run::TargetRun>, usize), String> {
     let mut out = Vec::new();
     let mut first = usize::MAX;
     for pre in pre_change(last_start(entries)?)? {
         let images = change.targets.iter().find(|t| t.workload == pre.target).map(|t| t.images.clone()).unwrap_or_default();
         let run = crate::engine::run::plan_for(pre, images, change)?;
-        let now = crate::cluster::rollout::read(writer, &run.before.target).await.map_err(|e| e.to_string())?.ok_or_else(|| format!("{} disappeared", run.before.target))?;
+        let now = crate::cluster::rollout::read(writer, &run.before.target)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("{} disappeared", run.before.target))?;
         // Read the cluster before any write: resume at the first hold not yet passed.
         let at = match now.target.kind {
-            crate::domain::change::WorkloadKind::Deployment => crate::cluster::rollout::new_replica_set(writer, &now).await.map_err(|e| e.to_string())?.map_or(0, |(n, _)| n),
+            crate::domain::change::WorkloadKind::Deployment => {
+                crate::cluster::rollout::new_replica_set(writer, &now).await.map_err(|e| e.to_string())?.map_or(0, |(n, _)| n)
+            }
             crate::domain::change::WorkloadKind::StatefulSet => now.updated,
         };
         let at = if now.has_images(&run.images) { at } else { 0 };
@@ -195,7 +217,9 @@ fn last_start(entries: &[crate::journal::Entry]) -> Result<&crate::journal::Entr
 
 fn pre_change(start: &crate::journal::Entry) -> Result<Vec<crate::cluster::rollout::WorkloadState>, String> {
     let pre = start.details.get("preChange").and_then(|p| p.as_array()).cloned().unwrap_or_default();
-    pre.iter().map(|v| crate::cluster::rollout::from_journal(v).ok_or_else(|| "the journalled pre-change state cannot be read".to_string())).collect()
+    pre.iter()
+        .map(|v| crate::cluster::rollout::from_journal(v).ok_or_else(|| "the journalled pre-change state cannot be read".to_string()))
+        .collect()
 }
 
 /// `cabin change rollback ID`: every target back to the template journalled before the run's
@@ -204,7 +228,10 @@ async fn rollback(id: String, yes: bool, g: Globals, config: Config) -> Result<E
     let entries: Vec<_> = journal_entries(&g, &config).into_iter().filter(|e| e.change.as_deref() == Some(id.as_str())).collect();
     let before = pre_change(last_start(&entries).map_err(Fail::Refused)?).map_err(Fail::Refused)?;
     let writer = writer_for(&g, &config).await.map_err(Fail::Refused)?;
-    let what: Vec<String> = before.iter().map(|b| format!("{} → {}", b.target, b.containers.iter().map(|(c, i)| format!("{c}={i}")).collect::<Vec<_>>().join(", "))).collect();
+    let what: Vec<String> = before
+        .iter()
+        .map(|b| format!("{} → {}", b.target, b.containers.iter().map(|(c, i)| format!("{c}={i}")).collect::<Vec<_>>().join(", ")))
+        .collect();
     if !yes && !confirm(&id, &format!("rollback {id}:\n  {}", what.join("\n  "))) {
         return Err(Fail::Refused("stopped: not confirmed; nothing was sent".into()));
     }
@@ -232,7 +259,12 @@ async fn rollback(id: String, yes: bool, g: Globals, config: Config) -> Result<E
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
-    journal.append(note("rolled-back", serde_json::json!({"step": "rollback", "reason": "rolled back by the operator (cabin change rollback)"}))).map_err(|e| Fail::Failed(e.to_string()))?;
+    journal
+        .append(note(
+            "rolled-back",
+            serde_json::json!({"step": "rollback", "reason": "rolled back by the operator (cabin change rollback)"}),
+        ))
+        .map_err(|e| Fail::Failed(e.to_string()))?;
     println!("{id}: rolled back; every target is at its pre-change template and complete");
     Ok(ExitCode::SUCCESS)
 }

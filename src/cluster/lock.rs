@@ -21,7 +21,9 @@ pub struct Held {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    #[error("{namespace}/{name} is locked by {holder} since {since} (renewed {renewed}); wait for that change to finish, or for the lock to expire {seconds}s after its last renewal")]
+    #[error(
+        "{namespace}/{name} is locked by {holder} since {since} (renewed {renewed}); wait for that change to finish, or for the lock to expire {seconds}s after its last renewal"
+    )]
     HeldByOther { namespace: String, name: String, holder: String, since: String, renewed: String, seconds: i64 },
     #[error(transparent)]
     Write(#[from] WriteError),
@@ -40,7 +42,10 @@ fn step(change: &str, action: &str, params: Value) -> WriteStep {
 async fn get(writer: &Writer, target: &ObjRef) -> Result<Option<Value>, ClusterError> {
     let conn = writer.connection();
     let path = format!("/apis/coordination.k8s.io/v1/namespaces/{}/leases/{}", target.namespace, target.name);
-    let req = http::Request::get(path).header(http::header::ACCEPT, "application/json").body(Vec::new()).map_err(|e| ClusterError::Request { detail: e.to_string() })?;
+    let req = http::Request::get(path)
+        .header(http::header::ACCEPT, "application/json")
+        .body(Vec::new())
+        .map_err(|e| ClusterError::Request { detail: e.to_string() })?;
     match conn.client().request::<Value>(req).await {
         Ok(v) => Ok(Some(v)),
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(None),
@@ -58,25 +63,48 @@ fn body(target: &ObjRef, holder: &str, acquired: &str, renewed: &str, transition
 
 /// Takes the lock `name` in `namespace` for `holder`. An expired or empty holder is taken
 /// over (journalled as `take-over` with the previous holder); a live one refuses.
-pub async fn acquire(writer: &Writer, change: &str, namespace: &str, name: &str, holder: &str, now: DateTime<Utc>) -> Result<Held, LockError> {
+pub async fn acquire(
+    writer: &Writer,
+    change: &str,
+    namespace: &str,
+    name: &str,
+    holder: &str,
+    now: DateTime<Utc>,
+) -> Result<Held, LockError> {
     let target = ObjRef::new(LEASE, namespace, name);
     let now_s = ts(now);
     let (mutation, action, previous) = match get(writer, &target).await? {
-        None => (Mutation::Create { target: target.clone(), body: body(&target, holder, &now_s, &now_s, 0, change) }, "acquire", Value::Null),
+        None => {
+            (Mutation::Create { target: target.clone(), body: body(&target, holder, &now_s, &now_s, 0, change) }, "acquire", Value::Null)
+        }
         Some(lease) => {
             let spec = lease.get("spec").cloned().unwrap_or(Value::Null);
             let current = spec.get("holderIdentity").and_then(Value::as_str).unwrap_or_default().to_string();
             let renewed = spec.get("renewTime").and_then(Value::as_str).unwrap_or_default().to_string();
             let duration = spec.get("leaseDurationSeconds").and_then(Value::as_i64).unwrap_or(LEASE_SECONDS);
-            let expired = DateTime::parse_from_rfc3339(&renewed).map(|t| now - t.with_timezone(&Utc) > chrono::Duration::seconds(duration)).unwrap_or(true);
+            let expired = DateTime::parse_from_rfc3339(&renewed)
+                .map(|t| now - t.with_timezone(&Utc) > chrono::Duration::seconds(duration))
+                .unwrap_or(true);
             let transitions = spec.get("leaseTransitions").and_then(Value::as_i64).unwrap_or(0);
             let rv = lease.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or_default().to_string();
             if !current.is_empty() && current != holder && !expired {
                 let since = spec.get("acquireTime").and_then(Value::as_str).unwrap_or("an unknown time").to_string();
-                return Err(LockError::HeldByOther { namespace: namespace.into(), name: name.into(), holder: current, since, renewed, seconds: duration });
+                return Err(LockError::HeldByOther {
+                    namespace: namespace.into(),
+                    name: name.into(),
+                    holder: current,
+                    since,
+                    renewed,
+                    seconds: duration,
+                });
             }
-            let (action, transitions) = if current.is_empty() || current == holder { ("acquire", transitions) } else { ("take-over", transitions + 1) };
-            let m = Mutation::Replace { target: target.clone(), body: body(&target, holder, &now_s, &now_s, transitions, change), pre: Precondition::exact(rv) };
+            let (action, transitions) =
+                if current.is_empty() || current == holder { ("acquire", transitions) } else { ("take-over", transitions + 1) };
+            let m = Mutation::Replace {
+                target: target.clone(),
+                body: body(&target, holder, &now_s, &now_s, transitions, change),
+                pre: Precondition::exact(rv),
+            };
             (m, action, json!({"holder": current, "renewTime": renewed}))
         }
     };

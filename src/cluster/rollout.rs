@@ -106,7 +106,10 @@ pub async fn read(writer: &Writer, target: &TargetRef) -> Result<Option<Workload
         })
         .unwrap_or_default();
     let deadline = v.pointer("/status/conditions").and_then(Value::as_array).is_some_and(|cs| {
-        cs.iter().any(|c| c.get("type").and_then(Value::as_str) == Some("Progressing") && c.get("reason").and_then(Value::as_str) == Some("ProgressDeadlineExceeded"))
+        cs.iter().any(|c| {
+            c.get("type").and_then(Value::as_str) == Some("Progressing")
+                && c.get("reason").and_then(Value::as_str) == Some("ProgressDeadlineExceeded")
+        })
     });
     let selector = v
         .pointer("/spec/selector/matchLabels")
@@ -147,7 +150,9 @@ pub async fn new_replica_set(writer: &Writer, w: &WorkloadState) -> Result<Optio
     let items = list.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
     let owned = items.iter().filter(|rs| {
         rs.pointer("/metadata/ownerReferences").and_then(Value::as_array).is_some_and(|o| {
-            o.iter().any(|r| r.get("kind").and_then(Value::as_str) == Some("Deployment") && r.get("name").and_then(Value::as_str) == Some(&w.target.name))
+            o.iter().any(|r| {
+                r.get("kind").and_then(Value::as_str) == Some("Deployment") && r.get("name").and_then(Value::as_str) == Some(&w.target.name)
+            })
         })
     });
     let template_images: Vec<&(String, String)> = w.containers.iter().collect();
@@ -182,7 +187,13 @@ pub async fn health_evidence(writer: &Writer, w: &WorkloadState, expected_update
     match w.target.kind {
         WorkloadKind::Deployment => match new_replica_set(writer, w).await? {
             Some((_, hash)) if !hash.is_empty() => sel.push(("pod-template-hash".into(), hash)),
-            _ => return Ok(HealthEvidence { expected_updated, progress_deadline_exceeded: w.progress_deadline_exceeded, ..Default::default() }),
+            _ => {
+                return Ok(HealthEvidence {
+                    expected_updated,
+                    progress_deadline_exceeded: w.progress_deadline_exceeded,
+                    ..Default::default()
+                });
+            }
         },
         WorkloadKind::StatefulSet => {
             if let Some(rev) = &w.update_revision {
@@ -228,7 +239,15 @@ fn template_patch(images: &[(String, String)]) -> Value {
 /// pods to add, maxUnavailable 0: the original availability is never undercut), setting the
 /// images on the first step. The caller pauses when the new ReplicaSet asks for `updated`.
 /// The last step restores the original strategy instead and lets the rollout finish.
-pub async fn advance_deployment(writer: &Writer, step: &WriteStep, w: &WorkloadState, images: &[(String, String)], add: u32, last: bool, original_strategy: &Value) -> Result<Written, WriteError> {
+pub async fn advance_deployment(
+    writer: &Writer,
+    step: &WriteStep,
+    w: &WorkloadState,
+    images: &[(String, String)],
+    add: u32,
+    last: bool,
+    original_strategy: &Value,
+) -> Result<Written, WriteError> {
     let strategy = if last {
         original_strategy.clone()
     } else {
@@ -251,7 +270,13 @@ pub async fn pause(writer: &Writer, step: &WriteStep, w: &WorkloadState, paused:
 }
 
 /// StatefulSet: ordinals ≥ `partition` get the new images (one at a time, highest first).
-pub async fn advance_statefulset(writer: &Writer, step: &WriteStep, w: &WorkloadState, images: &[(String, String)], partition: u32) -> Result<Written, WriteError> {
+pub async fn advance_statefulset(
+    writer: &Writer,
+    step: &WriteStep,
+    w: &WorkloadState,
+    images: &[(String, String)],
+    partition: u32,
+) -> Result<Written, WriteError> {
     let mut spec = json!({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": partition}}});
     if !w.has_images(images) {
         spec["template"] = template_patch(images);

@@ -17,7 +17,8 @@ use crate::cluster::velero;
 use crate::cluster::write::{WriteStep, Writer};
 use crate::domain::change::run::{Effect, Gate, KIND_RUN, KIND_STEP, RunCtx, RunEvent, RunState, transition};
 use crate::domain::change::{
-    ChangeRequest, HealthVerdict, IntOrPercent, RolloutPlan, WorkloadKind, WorkloadShape, backup_name, health_verdict, lock_lease_name, plan_rollout,
+    ChangeRequest, HealthVerdict, IntOrPercent, RolloutPlan, WorkloadKind, WorkloadShape, backup_name, health_verdict, lock_lease_name,
+    plan_rollout,
 };
 use crate::journal::{Journal, NewEntry};
 
@@ -149,7 +150,21 @@ impl Runner {
         operator: mpsc::Receiver<Operator>,
     ) -> Self {
         let ctx = ctx_of(&change, &targets);
-        Runner { writer, change, targets, ctx, state: RunState::Pending, holder, locks: Vec::new(), backup: None, updates, operator, last_gate: None, waiting_since: None, renewed: Some(tokio::time::Instant::now()) }
+        Runner {
+            writer,
+            change,
+            targets,
+            ctx,
+            state: RunState::Pending,
+            holder,
+            locks: Vec::new(),
+            backup: None,
+            updates,
+            operator,
+            last_gate: None,
+            waiting_since: None,
+            renewed: Some(tokio::time::Instant::now()),
+        }
     }
 
     fn journal(&self) -> Arc<Journal> {
@@ -157,13 +172,21 @@ impl Runner {
     }
 
     async fn append(&self, kind: &str, outcome: &str, details: Value) -> Result<(), String> {
-        let entry = NewEntry { change: Some(self.change.id.clone()), kind: kind.into(), targets: vec![], outcome: Some(outcome.into()), details };
+        let entry =
+            NewEntry { change: Some(self.change.id.clone()), kind: kind.into(), targets: vec![], outcome: Some(outcome.into()), details };
         let journal = self.journal();
         tokio::task::spawn_blocking(move || journal.append(entry)).await.map_err(|e| e.to_string())?.map(|_| ()).map_err(|e| e.to_string())
     }
 
     async fn emit(&self, event: &str, note: &str, details: Value) {
-        let u = RunUpdate { ts: Utc::now(), change: self.change.id.clone(), step: self.state.step(), event: event.into(), note: note.into(), details };
+        let u = RunUpdate {
+            ts: Utc::now(),
+            change: self.change.id.clone(),
+            step: self.state.step(),
+            event: event.into(),
+            note: note.into(),
+            details,
+        };
         let _ = self.updates.send(u).await;
     }
 
@@ -256,7 +279,12 @@ impl Runner {
     async fn release(&mut self) {
         for held in std::mem::take(&mut self.locks) {
             if let Err(e) = lock::release(&self.writer, &self.change.id, &held, Utc::now()).await {
-                self.emit("lock-release-failed", &format!("the lock {} was not released: {e}; it expires by itself", held.target.name), Value::Null).await;
+                self.emit(
+                    "lock-release-failed",
+                    &format!("the lock {} was not released: {e}; it expires by itself", held.target.name),
+                    Value::Null,
+                )
+                .await;
             }
         }
     }
@@ -276,7 +304,13 @@ impl Runner {
     }
 
     fn step(&self, action: &str, params: Value) -> WriteStep {
-        WriteStep { change: Some(self.change.id.clone()), step: self.state.step(), kind: "rollout-step".into(), action: action.into(), params }
+        WriteStep {
+            change: Some(self.change.id.clone()),
+            step: self.state.step(),
+            kind: "rollout-step".into(),
+            action: action.into(),
+            params,
+        }
     }
 
     /// Sends the writes that take every target to hold `k`.
@@ -287,7 +321,8 @@ impl Runner {
             match t.before.target.kind {
                 WorkloadKind::StatefulSet => {
                     let partition = hold.partition.unwrap_or(t.plan.replicas - hold.updated);
-                    let step = self.step("set-partition", json!({"target": t.before.target.to_string(), "partition": partition, "images": t.images}));
+                    let step = self
+                        .step("set-partition", json!({"target": t.before.target.to_string(), "partition": partition, "images": t.images}));
                     rollout::advance_statefulset(&self.writer, &step, &w, &t.images, partition).await.map_err(|e| e.to_string())?;
                 }
                 WorkloadKind::Deployment => self.advance_deployment(&t, &w, k, hold.updated).await?,
@@ -332,7 +367,10 @@ impl Runner {
     async fn finalize(&mut self) -> Result<(), String> {
         for t in self.targets.clone() {
             let w = rollout::read(&self.writer, &t.before.target).await.map_err(|e| e.to_string())?.ok_or("the target disappeared")?;
-            let step = self.step("restore-strategy", json!({"target": t.before.target.to_string(), "strategy": t.before.strategy, "paused": t.before.paused}));
+            let step = self.step(
+                "restore-strategy",
+                json!({"target": t.before.target.to_string(), "strategy": t.before.strategy, "paused": t.before.paused}),
+            );
             rollout::finalize(&self.writer, &step, &w, &t.before).await.map_err(|e| e.to_string())?;
         }
         Ok(())
@@ -465,7 +503,13 @@ impl Runner {
             let w = rollout::read(&self.writer, &t.before.target).await.map_err(|e| e.to_string())?.ok_or("a target disappeared")?;
             reached &= match t.before.target.kind {
                 WorkloadKind::Deployment if hold.updated >= t.plan.replicas => w.updated >= t.plan.replicas,
-                WorkloadKind::Deployment => w.paused && rollout::new_replica_set(&self.writer, &w).await.map_err(|e| e.to_string())?.is_some_and(|(n, _)| n >= hold.updated),
+                WorkloadKind::Deployment => {
+                    w.paused
+                        && rollout::new_replica_set(&self.writer, &w)
+                            .await
+                            .map_err(|e| e.to_string())?
+                            .is_some_and(|(n, _)| n >= hold.updated)
+                }
                 WorkloadKind::StatefulSet => w.updated >= hold.updated,
             };
             let ev = rollout::health_evidence(&self.writer, &w, hold.updated).await.map_err(|e| e.to_string())?;
@@ -499,7 +543,8 @@ impl Runner {
             _ => ("failed", "the run stopped".to_string()),
         };
         let by_gate = matches!(self.state, RunState::RolledBack { by_gate: true, .. });
-        let details = json!({"step": self.state.step(), "reason": reason, "byGate": by_gate, "backup": self.backup, "gate": self.last_gate});
+        let details =
+            json!({"step": self.state.step(), "reason": reason, "byGate": by_gate, "backup": self.backup, "gate": self.last_gate});
         if let Err(e) = self.append(KIND_RUN, outcome, details).await {
             self.emit("journal-failed", &format!("the end of the run could not be journalled: {e}"), Value::Null).await;
         }

@@ -7,7 +7,12 @@ use proptest::prelude::*;
 use super::*;
 
 fn ctx(backup: bool, rollback: bool) -> RunCtx {
-    RunCtx { holds: vec![Duration::from_secs(60), Duration::from_secs(60), Duration::from_secs(30)], backup, rollback_on_failure: rollback, first_hold: 0 }
+    RunCtx {
+        holds: vec![Duration::from_secs(60), Duration::from_secs(60), Duration::from_secs(30)],
+        backup,
+        rollback_on_failure: rollback,
+        first_hold: 0,
+    }
 }
 
 fn t0() -> DateTime<Utc> {
