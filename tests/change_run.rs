@@ -248,3 +248,50 @@ async fn killed_mid_run_a_resume_finishes_at_the_new_version() {
     assert_eq!(image(&sim), NEW_IMAGE);
     journal_ok(&sim);
 }
+
+/// Under seeded faults (5xx, 429, resets, latency, dropped watches) a run either completes or
+/// rolls back cleanly — never stops half way without saying so — and its journal verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_faults_a_run_completes_or_rolls_back_cleanly() {
+    for seed in [7u64, 21] {
+        let mut scenario = cabin::sim::scenario::load("demo").unwrap();
+        scenario.behavior = cabin::sim::scenario::Behavior::fast(40);
+        let plan = cabin::sim::faults::FaultPlan::parse(&format!(
+            "seed={seed},error=0.08,throttle=0.05,reset=0.03,latency=0.1,latency-ms=150,drop-watch=0.05,after=1s"
+        ))
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        let opts = cabin::sim::SimOptions { listen: "127.0.0.1:0".parse().unwrap(), scenario, faults: Some(plan), ..Default::default() };
+        let handle = cabin::sim::start(opts).await.unwrap();
+        std::fs::write(&kubeconfig, handle.kubeconfig_yaml()).unwrap();
+        let sim = Sim { handle, kubeconfig, dir };
+        change_file(sim.dir.path(), "CHG-9", NEW_IMAGE, STEPS, false);
+        let old_image = image_eventually(&sim);
+        let out = run_to_end(&sim, &["change", "run", "CHG-9", "--yes"]);
+        let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+        let end = image_eventually(&sim);
+        match out.status.code() {
+            Some(0) => assert_eq!(end, NEW_IMAGE, "seed {seed}: completed means the new version\n{text}"),
+            Some(1 | 3) => assert_eq!(end, old_image, "seed {seed}: not completed means back at the old template\n{text}"),
+            other => panic!("seed {seed}: exit {other:?}\n{text}"),
+        }
+        journal_ok(&sim);
+    }
+}
+
+/// The Deployment's image, read with retries (the simulator answers some requests with faults).
+fn image_eventually(sim: &Sim) -> String {
+    for _ in 0..50 {
+        let out = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&sim.kubeconfig)
+            .args(["-n", "payments", "get", "deployment", "payments-api", "-o", "jsonpath={.spec.template.spec.containers[0].image}"])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            return String::from_utf8_lossy(&out.stdout).to_string();
+        }
+    }
+    panic!("kubectl never got through the faults");
+}

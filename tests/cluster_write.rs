@@ -184,3 +184,39 @@ async fn a_dry_run_sends_dry_run_only() {
     let intents = read_entries(&path).unwrap().into_iter().filter(|e| e.outcome.as_deref() == Some("intent")).count();
     assert_eq!(intents, 0, "a dry run is not a write to journal");
 }
+
+/// The intent is on disk when the request arrives: a simulator hook reads the journal file at
+/// the moment the PATCH reaches the server (not a timestamp comparison after the fact), and
+/// every write carries `fieldManager=cabin`.
+#[tokio::test]
+async fn the_intent_is_on_disk_when_the_request_arrives() {
+    use std::sync::{Arc as StdArc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.jsonl");
+    let seen: StdArc<Mutex<Vec<(String, String, bool)>>> = StdArc::default();
+    let (hook_seen, hook_path) = (seen.clone(), path.clone());
+    let hook: cabin::sim::RequestHook = StdArc::new(move |r: &cabin::sim::RequestSummary| {
+        if r.method == "PATCH" || r.method == "POST" && !r.path.contains("selfsubject") {
+            let on_disk = std::fs::read_to_string(&hook_path).unwrap_or_default();
+            let intent_there = on_disk.lines().any(|l| l.contains("\"outcome\":\"intent\"") && l.contains("\"CHG-77\""));
+            hook_seen.lock().unwrap().push((r.method.clone(), r.query.clone(), intent_there));
+        }
+    });
+    let mut scenario = cabin::sim::scenario::load("demo").unwrap();
+    scenario.behavior = cabin::sim::scenario::Behavior::fast(40);
+    let opts = cabin::sim::SimOptions { listen: "127.0.0.1:0".parse().unwrap(), scenario, on_request: Some(hook), ..Default::default() };
+    let handle = cabin::sim::start(opts).await.unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, handle.kubeconfig_yaml()).unwrap();
+    let c = cabin::cluster::connect(cabin::cluster::ConnectOptions { kubeconfig: Some(kubeconfig), context: None, read_only: false })
+        .await
+        .unwrap();
+    let writer = Writer::new(c, journal_at(&path));
+    set_image(&writer, &step("CHG-77", "canary"), "payments", "payments-api", "app", "ghcr.io/acme/payments-api:1.15.0").await.unwrap();
+    let seen = seen.lock().unwrap().clone();
+    let patches: Vec<_> = seen.iter().filter(|(m, _, _)| m == "PATCH").collect();
+    assert_eq!(patches.len(), 1, "{seen:?}");
+    assert!(patches[0].2, "the intent entry was on disk when the PATCH arrived");
+    assert!(patches[0].1.split('&').any(|p| p == "fieldManager=cabin"), "query: {}", patches[0].1);
+    handle.shutdown().await;
+}

@@ -243,7 +243,7 @@ async fn rollback(id: String, yes: bool, g: Globals, config: Config) -> Result<E
         outcome: Some(outcome.into()),
         details,
     };
-    crate::engine::run::rollback_targets(&writer, &id, &before).await.map_err(Fail::Failed)?;
+    crate::engine::run::rollback_targets(&writer, &id, &before).await.map_err(|e| Fail::Failed(e.to_string()))?;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(600);
     loop {
         let mut back = true;

@@ -66,6 +66,16 @@ impl ClusterError {
         }
     }
 
+    /// True for a failure that may pass on its own: 429, 5xx, an unreachable server or a
+    /// broken connection (the caller re-reads the cluster before trying again).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Api { code, .. } => matches!(code, 429 | 500 | 502 | 503 | 504),
+            Self::Unreachable { .. } => true,
+            _ => false,
+        }
+    }
+
     /// True when the problem needs the user (credentials, permissions) rather than a retry.
     pub fn needs_user(&self) -> bool {
         matches!(self, Self::Unauthorized { .. } | Self::Forbidden { .. } | Self::ReadOnly(_) | Self::Unjournalled(_))

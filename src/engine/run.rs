@@ -252,14 +252,45 @@ impl Runner {
         match effect {
             Effect::AcquireLock => Some(self.acquire().await),
             Effect::CreateBackup => self.create_backup().await,
-            Effect::Advance { hold } => self.advance(hold).await.err().map(|error| RunEvent::WriteFailed { error }),
-            Effect::Finalize => self.finalize().await.err().map(|error| RunEvent::WriteFailed { error }),
-            Effect::Rollback => self.rollback().await.err().map(|error| RunEvent::RollbackFailed { error }),
+            Effect::Advance { hold } => {
+                self.retrying("advance", || self.advance(hold)).await.err().map(|error| RunEvent::WriteFailed { error })
+            }
+            Effect::Finalize => self.retrying("finalize", || self.finalize()).await.err().map(|error| RunEvent::WriteFailed { error }),
+            Effect::Rollback => self.retrying("rollback", || self.rollback()).await.err().map(|error| RunEvent::RollbackFailed { error }),
             Effect::ReleaseLock => {
                 self.release().await;
                 None
             }
         }
+    }
+
+    /// Runs `f` again after a transient failure (5xx, 429, a timeout, a reset connection), up
+    /// to 6 times with a growing pause. Every attempt reads the cluster before it writes (and
+    /// writes with the resourceVersion it read), so a write whose outcome was unknown is never
+    /// repeated blindly: if it landed, the next attempt sees it.
+    async fn retrying<F, Fut>(&self, what: &str, f: F) -> Result<(), String>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<(), StepError>>,
+    {
+        let mut pause = Duration::from_millis(200);
+        for attempt in 1..=6 {
+            match f().await {
+                Ok(()) => return Ok(()),
+                Err(StepError::Transient(e)) if attempt < 6 => {
+                    self.emit(
+                        "retry",
+                        &format!("{what}: {e}; reading the cluster again and retrying (attempt {attempt} of 6)"),
+                        Value::Null,
+                    )
+                    .await;
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Err(format!("{what}: still failing after 6 attempts"))
     }
 
     async fn acquire(&mut self) -> RunEvent {
@@ -314,16 +345,16 @@ impl Runner {
     }
 
     /// Sends the writes that take every target to hold `k`.
-    async fn advance(&mut self, k: usize) -> Result<(), String> {
+    async fn advance(&self, k: usize) -> Result<(), StepError> {
         for t in self.targets.clone() {
             let Some(hold) = t.hold(k) else { continue };
-            let w = rollout::read(&self.writer, &t.before.target).await.map_err(|e| e.to_string())?.ok_or("the target disappeared")?;
+            let w = rollout::read(&self.writer, &t.before.target).await?.ok_or("the target disappeared")?;
             match t.before.target.kind {
                 WorkloadKind::StatefulSet => {
                     let partition = hold.partition.unwrap_or(t.plan.replicas - hold.updated);
                     let step = self
                         .step("set-partition", json!({"target": t.before.target.to_string(), "partition": partition, "images": t.images}));
-                    rollout::advance_statefulset(&self.writer, &step, &w, &t.images, partition).await.map_err(|e| e.to_string())?;
+                    rollout::advance_statefulset(&self.writer, &step, &w, &t.images, partition).await?;
                 }
                 WorkloadKind::Deployment => self.advance_deployment(&t, &w, k, hold.updated).await?,
             }
@@ -331,18 +362,16 @@ impl Runner {
         Ok(())
     }
 
-    async fn advance_deployment(&self, t: &TargetRun, w: &WorkloadState, k: usize, updated: u32) -> Result<(), String> {
+    async fn advance_deployment(&self, t: &TargetRun, w: &WorkloadState, k: usize, updated: u32) -> Result<(), StepError> {
         let prev = if k == 0 { 0 } else { t.hold(k - 1).map_or(0, |h| h.updated) };
         let last = updated >= t.plan.replicas;
-        let current = rollout::new_replica_set(&self.writer, w).await.map_err(|e| e.to_string())?.map_or(0, |(n, _)| n);
+        let current = rollout::new_replica_set(&self.writer, w).await?.map_or(0, |(n, _)| n);
         if !last && w.has_images(&t.images) && w.paused && current >= updated {
             return Ok(()); // already held there (a resumed run)
         }
         let add = updated.saturating_sub(prev.max(if w.has_images(&t.images) { current.min(prev) } else { 0 }));
         let params = json!({"target": t.before.target.to_string(), "updated": updated, "maxSurge": add, "last": last, "images": t.images});
-        rollout::advance_deployment(&self.writer, &self.step("advance", params), w, &t.images, add, last, &t.before.strategy)
-            .await
-            .map_err(|e| e.to_string())?;
+        rollout::advance_deployment(&self.writer, &self.step("advance", params), w, &t.images, add, last, &t.before.strategy).await?;
         if last {
             return Ok(());
         }
@@ -350,33 +379,37 @@ impl Runner {
         // (with maxUnavailable 0 the controller waits for those pods before going further).
         let deadline = tokio::time::Instant::now() + REACH_LIMIT;
         loop {
-            let now = rollout::read(&self.writer, &t.before.target).await.map_err(|e| e.to_string())?.ok_or("the target disappeared")?;
-            let asked = rollout::new_replica_set(&self.writer, &now).await.map_err(|e| e.to_string())?.map_or(0, |(n, _)| n);
+            let now = rollout::read(&self.writer, &t.before.target).await?.ok_or("the target disappeared")?;
+            let asked = rollout::new_replica_set(&self.writer, &now).await?.map_or(0, |(n, _)| n);
             if asked >= updated {
                 let params = json!({"target": t.before.target.to_string(), "newReplicaSet": asked, "planned": updated});
-                rollout::pause(&self.writer, &self.step("pause", params), &now, true).await.map_err(|e| e.to_string())?;
+                rollout::pause(&self.writer, &self.step("pause", params), &now, true).await?;
                 return Ok(());
             }
             if tokio::time::Instant::now() > deadline {
-                return Err(format!("{} did not start {updated} updated pods within {}s", t.before.target, REACH_LIMIT.as_secs()));
+                return Err(StepError::Fatal(format!(
+                    "{} did not start {updated} updated pods within {}s",
+                    t.before.target,
+                    REACH_LIMIT.as_secs()
+                )));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
-    async fn finalize(&mut self) -> Result<(), String> {
+    async fn finalize(&self) -> Result<(), StepError> {
         for t in self.targets.clone() {
-            let w = rollout::read(&self.writer, &t.before.target).await.map_err(|e| e.to_string())?.ok_or("the target disappeared")?;
+            let w = rollout::read(&self.writer, &t.before.target).await?.ok_or("the target disappeared")?;
             let step = self.step(
                 "restore-strategy",
                 json!({"target": t.before.target.to_string(), "strategy": t.before.strategy, "paused": t.before.paused}),
             );
-            rollout::finalize(&self.writer, &step, &w, &t.before).await.map_err(|e| e.to_string())?;
+            rollout::finalize(&self.writer, &step, &w, &t.before).await?;
         }
         Ok(())
     }
 
-    async fn rollback(&mut self) -> Result<(), String> {
+    async fn rollback(&self) -> Result<(), StepError> {
         rollback_targets(&self.writer, &self.change.id, &self.targets.iter().map(|t| t.before.clone()).collect::<Vec<_>>()).await
     }
 
@@ -553,11 +586,41 @@ impl Runner {
     }
 }
 
+/// A step's failure: worth another attempt (after reading the cluster again), or not.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    #[error("{0}")]
+    Transient(String),
+    #[error("{0}")]
+    Fatal(String),
+}
+
+impl From<crate::cluster::ClusterError> for StepError {
+    fn from(e: crate::cluster::ClusterError) -> Self {
+        if e.is_transient() { StepError::Transient(e.to_string()) } else { StepError::Fatal(e.to_string()) }
+    }
+}
+
+impl From<crate::cluster::write::WriteError> for StepError {
+    fn from(e: crate::cluster::write::WriteError) -> Self {
+        match e {
+            crate::cluster::write::WriteError::Cluster(c) => c.into(),
+            other => StepError::Fatal(other.to_string()),
+        }
+    }
+}
+
+impl From<&str> for StepError {
+    fn from(e: &str) -> Self {
+        StepError::Fatal(e.to_string())
+    }
+}
+
 /// Returns every target to its pre-change state (one JSON patch each; see
 /// `cluster::rollout::restore`). Used by a run's rollback and by `cabin change rollback`.
-pub async fn rollback_targets(writer: &Writer, change: &str, before: &[WorkloadState]) -> Result<(), String> {
+pub async fn rollback_targets(writer: &Writer, change: &str, before: &[WorkloadState]) -> Result<(), StepError> {
     for b in before {
-        let now = rollout::read(writer, &b.target).await.map_err(|e| e.to_string())?.ok_or_else(|| format!("{} disappeared", b.target))?;
+        let now = rollout::read(writer, &b.target).await?.ok_or_else(|| StepError::Fatal(format!("{} disappeared", b.target)))?;
         let step = WriteStep {
             change: Some(change.to_string()),
             step: "rollback".into(),
@@ -565,7 +628,7 @@ pub async fn rollback_targets(writer: &Writer, change: &str, before: &[WorkloadS
             action: "restore-template".into(),
             params: json!({"target": b.target.to_string(), "images": b.containers, "revision": b.annotations.get("deployment.kubernetes.io/revision")}),
         };
-        rollout::restore(writer, &step, &now, b).await.map_err(|e| e.to_string())?;
+        rollout::restore(writer, &step, &now, b).await?;
     }
     Ok(())
 }
