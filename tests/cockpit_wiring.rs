@@ -73,7 +73,7 @@ async fn engine_sends_the_merged_windows_feed_and_follows_appproject_changes() {
     let sim = start_sim().await;
     let c = conn(&sim).await;
     let api = projects_api(&sim).await;
-    let opts = EngineOptions { file_windows: file_feed(sim.dir.path()), journal: None, read_only: None };
+    let opts = EngineOptions { file_windows: file_feed(sim.dir.path()), ..Default::default() };
     let (_commands, mut events) = spawn_with(c.clone(), Scope::All, opts);
 
     // The file source goes out at once, whatever the cluster holds.
@@ -114,7 +114,7 @@ async fn engine_feeds_the_journal_including_the_session_start() {
     let c = conn(&sim).await;
     let path = sim.dir.path().join("journal.jsonl");
     let written = journal_session_start(&path, c.info(), &Scope::All, false).unwrap();
-    let opts = EngineOptions { file_windows: WindowsFeed::default(), journal: Some(path.clone()), read_only: None };
+    let opts = EngineOptions { journal: Some(path.clone()), ..Default::default() };
     let (commands, mut events) = spawn_with(c.clone(), Scope::All, opts);
     let feed = wait_journal(&mut events, 20).await;
     assert!(feed.reset);

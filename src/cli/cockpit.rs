@@ -142,7 +142,8 @@ async fn open(
         tracing::info!("read-only: {why}");
     }
     let policy = crate::config::ReadOnlyPolicy { flag: g.read_only, config: settings.config.clone() };
-    let engine = EngineOptions { file_windows: feed.clone(), journal, read_only: Some(policy) };
+    let changes = crate::engine::changes::change_dirs(&g.changes, std::env::var_os("CABIN_CHANGES"), &settings.config.changes);
+    let engine = EngineOptions { file_windows: feed.clone(), journal, read_only: Some(policy), changes };
     let (commands, events) = crate::engine::spawn_with(conn, scope.clone(), engine);
     let mut tui = crate::tui::TuiOptions::from_settings(settings, read_only, scope).with_windows_feed(feed);
     tui.config_warnings.extend(warnings);

@@ -29,10 +29,14 @@ pub enum ActionId {
     Logs,
     Journal,
     Calendar,
+    Promote,
+    PauseRun,
+    Rollback,
+    AbortRun,
 }
 
 /// (action, config name, help text, mutating, shown in the footer)
-const ACTIONS: [(ActionId, &str, &str, bool, bool); 19] = [
+const ACTIONS: [(ActionId, &str, &str, bool, bool); 23] = [
     (ActionId::Command, "command", "command mode (see COMMANDS)", false, true),
     (ActionId::Filter, "filter", "filter rows (regex, ! inverts)", false, true),
     (ActionId::Enter, "enter", "drill in", false, true),
@@ -52,6 +56,10 @@ const ACTIONS: [(ActionId, &str, &str, bool, bool); 19] = [
     (ActionId::SortName, "sort-name", "sort by name", false, false),
     (ActionId::SortAge, "sort-age", "sort by age", false, false),
     (ActionId::SortStatus, "sort-status", "sort by status", false, false),
+    (ActionId::Promote, "promote", "run: skip the rest of the hold (promote now)", true, false),
+    (ActionId::PauseRun, "pause-run", "run: pause / continue", true, false),
+    (ActionId::Rollback, "rollback", "run: roll every target back to its pre-change template (asks first)", true, false),
+    (ActionId::AbortRun, "abort-run", "run: abort (restores the targets; asks first)", true, false),
 ];
 
 impl ActionId {

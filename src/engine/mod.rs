@@ -6,6 +6,7 @@ pub mod changes;
 mod health;
 pub mod journal_feed;
 pub mod run;
+pub mod run_task;
 pub mod session;
 pub mod windows_feed;
 
@@ -36,6 +37,8 @@ pub struct EngineOptions {
     /// Decides read-only for each context switched to; None: a switch keeps the current
     /// connection's setting.
     pub read_only: Option<crate::config::ReadOnlyPolicy>,
+    /// Change request directories (runs from the cockpit).
+    pub changes: Vec<PathBuf>,
 }
 
 /// Starts the engine on `conn` for `scope` with default options (no file windows, no
@@ -72,6 +75,11 @@ struct Engine {
     /// Where context switches are journalled.
     journal: Option<PathBuf>,
     read_only: Option<crate::config::ReadOnlyPolicy>,
+    runs: run_task::RunSources,
+    /// The live run's operator channel.
+    run: Option<mpsc::Sender<run::Operator>>,
+    run_started: mpsc::Receiver<mpsc::Sender<run::Operator>>,
+    run_started_tx: mpsc::Sender<mpsc::Sender<run::Operator>>,
 }
 
 /// The AppProject watch and what the UI last needs to hear about windows.
@@ -112,6 +120,7 @@ impl Engine {
         let watches = watch::start(&conn, &scope, sig_tx);
         let (switched_tx, switched) = mpsc::channel(4);
         let windows = WindowsState::start(&conn, opts.file_windows);
+        let (run_started_tx, run_started) = mpsc::channel(2);
         Engine {
             conn,
             scope,
@@ -125,8 +134,12 @@ impl Engine {
             switched_tx,
             switched,
             windows,
+            runs: run_task::RunSources { changes: opts.changes, journal: opts.journal.clone() },
             journal: opts.journal,
             read_only: opts.read_only,
+            run: None,
+            run_started,
+            run_started_tx,
         }
     }
 
@@ -158,6 +171,7 @@ impl Engine {
                 },
                 Some(sig) = self.signals.recv() => self.signal(sig).await,
                 Some(result) = self.switched.recv() => self.switched(result).await,
+                Some(op) = self.run_started.recv() => self.run = Some(op),
                 Some(sig) = self.windows.signals.recv() => self.projects_signal(sig).await,
                 () = tokio::time::sleep_until(due), if self.dirty || self.windows.dirty => {
                     if !self.emit().await {
@@ -253,6 +267,28 @@ impl Engine {
                     let _ = events.send(ev).await;
                 });
             }
+            Command::PlanRun(id) => {
+                tokio::spawn(run_task::plan(self.conn.clone(), self.runs.clone(), id, self.events.clone()));
+            }
+            Command::StartRun(id) => {
+                if self.run.as_ref().is_some_and(|r| !r.is_closed()) {
+                    self.send(message(MessageLevel::Warn, "a run is already live: finish it first".into(), None)).await;
+                    return;
+                }
+                let (conn, sources, events, started) =
+                    (self.conn.clone(), self.runs.clone(), self.events.clone(), self.run_started_tx.clone());
+                tokio::spawn(async move {
+                    if let Some(op) = run_task::start(conn, sources, id, events).await {
+                        let _ = started.send(op).await;
+                    }
+                });
+            }
+            Command::RunControl(c) => match &self.run {
+                Some(op) if op.send(run_task::operator(c)).await.is_ok() => {}
+                _ => {
+                    self.send(message(MessageLevel::Warn, "no live run to control".into(), None)).await;
+                }
+            },
             Command::Shutdown => {}
         }
     }

@@ -227,6 +227,13 @@ pub enum EngineEvent {
     HeaderClock(String),
     /// Sync windows and freezes from every source (cluster AppProjects, files), merged.
     Windows(Box<crate::engine::windows_feed::WindowsFeed>),
+    /// What a run of `change` will send, and its rollback plan (answer to `PlanRun`).
+    RunPlan {
+        change: String,
+        text: String,
+    },
+    /// Progress of the live run.
+    RunLine(RunLine),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -250,6 +257,37 @@ pub enum Command {
     SetScope(Scope),
     SwitchContext(String),
     FetchYaml(ObjectKey),
-    FetchLogs { namespace: String, pod: String, container: Option<String> },
+    FetchLogs {
+        namespace: String,
+        pod: String,
+        container: Option<String>,
+    },
+    /// Read a change's targets and plan its run (answered by `EngineEvent::RunPlan`).
+    PlanRun(String),
+    /// Run a change (after the operator confirmed the plan).
+    StartRun(String),
+    /// The operator's decision for the live run.
+    RunControl(RunControl),
     Shutdown,
+}
+
+/// What the operator may decide while a run is live (each one a mutating action).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunControl {
+    /// Skip the rest of the current hold.
+    Promote,
+    Pause,
+    Continue,
+    Rollback,
+    Abort,
+}
+
+/// One line of a run's progress, for the run screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunLine {
+    pub ts: DateTime<Utc>,
+    pub change: String,
+    pub step: String,
+    pub event: String,
+    pub note: String,
 }

@@ -69,6 +69,10 @@ pub enum Action {
     CalendarKey(crate::tui::screens::calendar::CalendarMsg),
     /// The 1-second clock: `now` for the change clock in the header and the calendar.
     Tick(chrono::DateTime<chrono::Utc>),
+    /// A decision for the live change run (mutating).
+    Run(crate::model::RunControl),
+    /// The answer to a confirmation popup (`y` / `n`).
+    Confirm(bool),
     /// Mouse click at a terminal cell.
     Click {
         column: u16,

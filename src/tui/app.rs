@@ -190,8 +190,11 @@ impl<B: Backend> App<B> {
     fn input(&mut self, ev: InputEvent, commands: &Sender<Command>) {
         let read_only = self.state.read_only();
         let prompt_open = self.state.prompt.is_some();
-        let action = calendar_update::key_action(&self.state, &ev);
-        if let Some(action) = action.or_else(|| keys::to_action(&ev, &self.state.ui.keymap, read_only, prompt_open)) {
+        let confirming = matches!(self.state.popups.last().map(|p| &p.kind), Some(crate::tui::popups::PopupKind::Confirm { .. }));
+        let action = if confirming { keys::confirm_key(&ev) } else { calendar_update::key_action(&self.state, &ev) };
+        let action =
+            if confirming { action } else { action.or_else(|| keys::to_action(&ev, &self.state.ui.keymap, read_only, prompt_open)) };
+        if let Some(action) = action {
             let cmds = update(&mut self.state, action);
             self.send(cmds, commands);
         }

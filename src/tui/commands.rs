@@ -13,6 +13,10 @@ pub enum Parsed {
     Calendar(Option<String>),
     Help,
     Quit,
+    /// `:run ID`: plan a change's run (confirmation first; absent in read-only).
+    Run(String),
+    /// `:run` without an id: the run screen.
+    RunScreen,
 }
 
 /// `deploy`, `sts`, `pods`, `events`, `ns [NAME|all]`, `ctx NAME`, `dash`, `journal [k=v…]`,
@@ -28,6 +32,8 @@ pub fn parse(input: &str) -> Result<Parsed, String> {
     let list = |k| Ok(Parsed::Show(ScreenKind::List(k)));
     match (cmd.to_ascii_lowercase().as_str(), arg) {
         ("q" | "q!" | "quit" | "exit", _) => Ok(Parsed::Quit),
+        ("run", Some(id)) => Ok(Parsed::Run(id.to_string())),
+        ("run", None) => Ok(Parsed::RunScreen),
         ("help" | "h" | "?", _) => Ok(Parsed::Help),
         ("cal" | "calendar" | "windows", day) => Ok(Parsed::Calendar(day.map(str::to_string))),
         ("dash" | "dashboard" | "home" | "workloads" | "wl", _) => Ok(Parsed::Show(ScreenKind::Dashboard)),

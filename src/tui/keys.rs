@@ -3,6 +3,7 @@ use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers, MouseEventKind};
 
 use super::action::{Action, InputEvent, NavMsg, PromptKind, PromptMsg, SortKey};
 use crate::config::{ActionId, Key, KeyMap};
+use crate::model::RunControl;
 
 /// Translate one input event. `prompt_open`: keys go to the text input instead of the map.
 pub fn to_action(ev: &InputEvent, keymap: &KeyMap, read_only: bool, prompt_open: bool) -> Option<Action> {
@@ -54,5 +55,23 @@ pub fn from_id(id: ActionId) -> Action {
         ActionId::Logs => Action::Logs,
         ActionId::Journal => Action::Journal,
         ActionId::Calendar => Action::Calendar,
+        ActionId::Promote => Action::Run(RunControl::Promote),
+        ActionId::PauseRun => Action::Run(RunControl::Pause),
+        ActionId::Rollback => Action::Run(RunControl::Rollback),
+        ActionId::AbortRun => Action::Run(RunControl::Abort),
+    }
+}
+
+/// Keys while a confirmation popup is on top: `y` confirms, `n` or esc declines; nothing else.
+pub fn confirm_key(ev: &InputEvent) -> Option<Action> {
+    match ev {
+        InputEvent::Key(k) if k.kind == KeyEventKind::Release => None,
+        InputEvent::Key(k) => match k.code {
+            KeyCode::Char('y') => Some(Action::Confirm(true)),
+            KeyCode::Char('n') | KeyCode::Esc => Some(Action::Confirm(false)),
+            _ => None,
+        },
+        InputEvent::Resize(w, h) => Some(Action::Resize(*w, *h)),
+        InputEvent::Mouse(_) => None,
     }
 }

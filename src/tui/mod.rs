@@ -10,6 +10,7 @@ pub mod commands;
 pub mod journal_update;
 pub mod keys;
 pub mod popups;
+pub mod run_update;
 pub mod screens;
 pub mod state;
 pub mod terminal;

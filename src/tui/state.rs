@@ -71,6 +71,8 @@ pub struct AppState {
     pub calendar: CalendarState,
     /// The header's extra slot holds the change clock computed from `windows`.
     pub clock_in_header: bool,
+    /// The change run screen's state.
+    pub run: crate::tui::run_update::RunScreenState,
     /// The last message for the status line.
     pub status: Option<UserMessage>,
     pub quit: bool,
@@ -94,6 +96,7 @@ impl AppState {
             windows: WindowsFeed::default(),
             calendar,
             clock_in_header: false,
+            run: Default::default(),
             status: None,
             quit: false,
         }

@@ -28,12 +28,14 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
             calendar::tick(state, now);
             return Vec::new();
         }
+        Action::Confirm(yes) => return super::run_update::confirm(state, yes),
         Action::Prompt(msg) if state.popups.is_empty() => return prompt(state, msg),
         _ if !state.popups.is_empty() => return popup_keys(state, action),
         _ => {}
     }
     match action {
         Action::Quit => quit(state),
+        Action::Confirm(_) => Vec::new(),
         Action::Help => {
             state.popups.push(Popup::new("help", PopupKind::Help));
             Vec::new()
@@ -61,6 +63,7 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
             calendar::open(state, None);
             Vec::new()
         }
+        Action::Run(control) => super::run_update::key(state, control),
         Action::CalendarKey(msg) => {
             state.calendar.update(msg);
             Vec::new()
@@ -176,6 +179,11 @@ fn run_command(state: &mut AppState, input: &str) -> Vec<Command> {
         }
         Ok(Parsed::Journal(fields)) => {
             journal::open(state, Some(fields));
+            Vec::new()
+        }
+        Ok(Parsed::Run(id)) => super::run_update::plan(state, id),
+        Ok(Parsed::RunScreen) => {
+            super::run_update::open(state);
             Vec::new()
         }
         Ok(Parsed::Calendar(day)) => {
@@ -327,6 +335,8 @@ fn apply_engine(state: &mut AppState, ev: EngineEvent) {
         EngineEvent::Journal(feed) => journal::apply_feed(state, feed),
         EngineEvent::HeaderClock(line) => state.ui.header_extra = Some(line),
         EngineEvent::Windows(feed) => calendar::apply_feed(state, *feed),
+        EngineEvent::RunPlan { change, text } => super::run_update::plan_ready(state, change, text),
+        EngineEvent::RunLine(line) => super::run_update::line(state, line),
     }
 }
 

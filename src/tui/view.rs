@@ -38,6 +38,7 @@ impl Widget for AppView<'_> {
             ScreenKind::Pod { namespace, name } => PodScreenView { state: s, screen, namespace, name }.render(body, buf),
             ScreenKind::Journal => JournalScreenView { journal: &s.journal, theme: t, keymap: &s.ui.keymap }.render(body, buf),
             ScreenKind::Calendar => CalendarView::new(&s.calendar, t).render(body, buf),
+            ScreenKind::Run => super::screens::run::RunView { run: &s.run, theme: t, read_only: s.read_only() }.render(body, buf),
         }
         let crumbs = s.screens.iter().map(|sc| sc.title(&s.cluster)).collect();
         StatusLine { prompt: s.prompt.as_ref(), message: s.status.as_ref(), crumbs, theme: t }.render(status, buf);
@@ -53,7 +54,7 @@ pub fn main_table_area(state: &AppState, area: Rect) -> Rect {
     let [_, body, _, _] = layout(area);
     match &state.screen().kind {
         ScreenKind::Dashboard => super::screens::dashboard::areas(body)[0],
-        ScreenKind::List(_) | ScreenKind::Calendar => body,
+        ScreenKind::List(_) | ScreenKind::Calendar | ScreenKind::Run => body,
         ScreenKind::Workload(key) => {
             let n = state
                 .cluster

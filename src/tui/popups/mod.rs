@@ -18,7 +18,7 @@ pub enum Awaiting {
     Logs { namespace: String, pod: String, container: Option<String> },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum PopupKind {
     Help,
     /// YAML or logs: `body` is None until the engine answers.
@@ -28,9 +28,14 @@ pub enum PopupKind {
     },
     /// Config warnings, errors that need reading.
     Messages(Vec<String>),
+    /// "Do this?": the exact plan, `y` sends `on_yes`, `n`/esc closes.
+    Confirm {
+        body: String,
+        on_yes: crate::model::Command,
+    },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Popup {
     pub title: String,
     pub kind: PopupKind,
@@ -140,6 +145,12 @@ impl Widget for PopupView<'_> {
                     PopupKind::Help => help_lines(self.keymap, self.read_only, t),
                     PopupKind::Messages(m) => m.iter().map(|l| Line::styled(l.clone(), t.fg(Slot::Warn))).collect(),
                     PopupKind::Text { .. } => vec![Line::styled("loading…", t.fg(Slot::Muted))],
+                    PopupKind::Confirm { body, .. } => {
+                        let mut l: Vec<Line> = body.lines().map(|x| Line::raw(x.to_string())).collect();
+                        l.push(Line::raw(""));
+                        l.push(Line::styled("y: yes, send it · n / esc: no, send nothing", t.fg(Slot::Warn).add_modifier(Modifier::BOLD)));
+                        l
+                    }
                 };
                 let scroll = window(lines.len());
                 lines.into_iter().skip(scroll).take(inner_h).collect()

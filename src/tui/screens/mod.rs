@@ -10,6 +10,7 @@ pub mod journal_detail;
 pub mod journal_view;
 pub mod list;
 pub mod rows;
+pub mod run;
 pub mod table;
 
 use chrono::{DateTime, Utc};
@@ -43,6 +44,8 @@ pub enum ScreenKind {
     Journal,
     /// The sync-window calendar (its state lives in `AppState::calendar`).
     Calendar,
+    /// The change run (its state lives in `AppState::run`).
+    Run,
 }
 
 #[derive(Debug, Clone)]
@@ -74,6 +77,7 @@ impl Screen {
             ScreenKind::Pod { namespace, name } => format!("pod({namespace}/{name})"),
             ScreenKind::Journal => "journal".to_string(),
             ScreenKind::Calendar => "calendar".to_string(),
+            ScreenKind::Run => "run".to_string(),
         }
     }
 
@@ -113,7 +117,7 @@ impl Screen {
                 .flat_map(|p| p.containers.iter().map(|c| rows::container_row(namespace, name, c)))
                 .collect(),
             // The journal and calendar screens keep their own rows.
-            ScreenKind::Journal | ScreenKind::Calendar => Vec::new(),
+            ScreenKind::Journal | ScreenKind::Calendar | ScreenKind::Run => Vec::new(),
         }
     }
 
