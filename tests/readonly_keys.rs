@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use cabin::cluster::{ConnectOptions, connect};
 use cabin::config::keymap::{ActionId, KeyMap};
-use cabin::model::{EngineEvent, Scope};
+use cabin::model::{Command, EngineEvent, Scope};
 use cabin::sim::{SimOptions, scenario};
 use cabin::tui::action::Action;
 use cabin::tui::{App, InputEvent, TuiOptions};
@@ -40,7 +40,7 @@ fn every_key(map: &KeyMap) -> Vec<InputEvent> {
 
 fn script(map: &KeyMap) -> Vec<InputEvent> {
     let mut input = Vec::new();
-    let screens = [":dash", ":deploy", ":sts", ":pods", ":events", ":ns", ":ctx", ":journal", ":cal", ":windows"];
+    let screens = [":dash", ":deploy", ":sts", ":pods", ":events", ":ns", ":ctx", ":journal", ":cal", ":windows", ":run"];
     for screen in screens {
         input.push(key(KeyCode::Char(':')));
         input.extend(typed(&screen[1..]));
@@ -53,6 +53,12 @@ fn script(map: &KeyMap) -> Vec<InputEvent> {
         input.push(key(k));
     }
     input.extend(every_key(map));
+    // A change run asked for by command, then confirmed and controlled (all refused).
+    for cmd in ["run CHG-2001", "run payments"] {
+        input.push(key(KeyCode::Char(':')));
+        input.extend(typed(cmd));
+        input.extend([key(KeyCode::Char('y')), key(KeyCode::Char('P')), key(KeyCode::Char('U')), key(KeyCode::Char('y'))]);
+    }
     // Scope and context switches.
     for cmd in ["ns payments", "ns all", "ctx sim", "ctx sim-viewer", "ctx sim"] {
         input.push(key(KeyCode::Char(':')));
@@ -131,6 +137,15 @@ async fn every_key_in_read_only_sends_no_mutating_request() {
     for wanted in ["FetchYaml", "FetchLogs", "SetScope", "SwitchContext"] {
         assert!(sent.iter().any(|c| c.starts_with(wanted)), "the keys produced no {wanted}: {sent:#?}");
     }
+    for never in ["PlanRun", "StartRun", "RunControl"] {
+        assert!(!sent.iter().any(|c| c.starts_with(never)), "a read-only session asked for {never}: {sent:#?}");
+    }
+    // Even asked directly, a read-only engine refuses to plan or start a run.
+    for c in
+        [Command::PlanRun("CHG-2001".into()), Command::StartRun("CHG-2001".into()), Command::RunControl(cabin::model::RunControl::Rollback)]
+    {
+        commands.send(c).await.expect("engine takes commands");
+    }
     assert!(!app.state().quit, "no quit key in the script so far");
 
     // The engine answered the YAML and logs requests and reconnected for `:ctx sim`:
@@ -138,7 +153,9 @@ async fn every_key_in_read_only_sends_no_mutating_request() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let tags = seen.lock().expect("lock").clone();
-        if ["yaml", "logs", "context"].iter().all(|t| tags.iter().any(|s| s == t)) {
+        let refused =
+            |what: &str| tags.iter().any(|s| s.starts_with(&format!("message: cannot {what} CHG-2001")) && s.contains("read-only"));
+        if ["yaml", "logs", "context"].iter().all(|t| tags.iter().any(|s| s == t)) && refused("plan") && refused("run") {
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "engine never answered: {tags:?}");
