@@ -15,7 +15,7 @@ pub mod view;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::domain::windows::agenda::{OccurrenceKind, window_intervals};
+use crate::domain::windows::agenda::{OccurrenceKind, ProjectWindows, window_intervals};
 use crate::domain::windows::{AppTarget, SyncWindow, WindowError};
 use crate::engine::windows_feed::WindowsFeed;
 
@@ -55,6 +55,26 @@ pub enum AgendaRow {
     Now,
 }
 
+/// Whose windows the calendar shows: what they are matched against, and where they come
+/// from (an AppProject, or cabin's own windows file when `project` is None).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalTarget {
+    pub app: AppTarget,
+    pub project: Option<String>,
+    /// For the title: `app argocd/web · project production`, `shop/api · cabin windows`.
+    pub label: String,
+}
+
+impl CalTarget {
+    /// Whether a project's windows can apply to this target.
+    pub fn includes(&self, p: &ProjectWindows) -> bool {
+        match &self.project {
+            Some(name) => !p.own && p.project == *name,
+            None => p.own,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum CalendarMsg {
     Up,
@@ -67,7 +87,7 @@ pub enum CalendarMsg {
     Tick(DateTime<Utc>),
     Feed(WindowsFeed),
     SetDays(u32),
-    SetTarget(Option<AppTarget>),
+    SetTarget(Option<CalTarget>),
 }
 
 #[derive(Debug, Clone)]
@@ -84,7 +104,7 @@ pub struct CalendarState {
     pub selected: usize,
     pub show_detail: bool,
     /// Only entries applying to this target (None = every window and freeze).
-    pub target: Option<AppTarget>,
+    pub target: Option<CalTarget>,
     pub feed: WindowsFeed,
     items: Vec<CalItem>,
     rows: Vec<AgendaRow>,
@@ -243,8 +263,11 @@ impl CalendarState {
         let (from, to) = (self.range_from(), self.range_to());
         let (mut items, mut lanes) = (Vec::new(), Vec::new());
         for (pi, p) in self.feed.projects.iter().enumerate() {
+            if self.target.as_ref().is_some_and(|t| !t.includes(p)) {
+                continue;
+            }
             for (wi, w) in p.windows.iter().enumerate() {
-                if self.target.as_ref().is_some_and(|t| !w.matches(t)) {
+                if self.target.as_ref().is_some_and(|t| !w.matches(&t.app)) {
                     continue;
                 }
                 let source = ItemSource::Window { project: pi, index: wi };
@@ -261,7 +284,7 @@ impl CalendarState {
             }
         }
         for (fi, f) in self.feed.freezes.iter().enumerate() {
-            if self.target.as_ref().is_some_and(|t| !f.covers(t)) {
+            if self.target.as_ref().is_some_and(|t| !f.covers(&t.app)) {
                 continue;
             }
             let source = ItemSource::Freeze(fi);
@@ -326,25 +349,56 @@ fn day_by_day(w: &SyncWindow, from: DateTime<Utc>, days: u32) -> Result<Vec<Span
     Ok(out)
 }
 
-/// Parses the argument of a "jump to day" command: `2026-12-24`, `12-24`, `+3`, `-1`,
-/// `today`, `tomorrow` or a weekday (`fri`, `friday`: the next one, today included).
+/// How far from today a day may be (either way): the calendar and its date arithmetic stay
+/// far from chrono's limits whatever is typed (`:cal +200000000000`, `:cal +262143-12-25`).
+pub const MAX_DAY_OFFSET: i64 = 36_525;
+
+/// Why `:cal DAY` cannot be shown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DayError {
+    #[error("cannot read the day `{0}`")]
+    Unreadable(String),
+    #[error("the day `{0}` is out of range: the calendar reaches 100 years (36525 days) either side of today")]
+    OutOfRange(String),
+}
+
+/// `2026-12-24`, `12-24` (the next one), `+3` / `-3` (days from today), `today`, `tomorrow`,
+/// `fri` (today or the next Friday); None when unreadable or out of range.
 pub fn parse_day(arg: &str, today: NaiveDate) -> Option<NaiveDate> {
+    read_day(arg, today).ok()
+}
+
+/// [`parse_day`] with the reason: unreadable, or more than [`MAX_DAY_OFFSET`] days away.
+pub fn read_day(arg: &str, today: NaiveDate) -> Result<NaiveDate, DayError> {
     let a = arg.trim().to_ascii_lowercase();
-    if let Ok(d) = NaiveDate::parse_from_str(&a, "%Y-%m-%d") {
-        return Some(d);
+    let out_of_range = || DayError::OutOfRange(arg.trim().to_string());
+    let within =
+        |d: NaiveDate| if (d - today).num_days().unsigned_abs() <= MAX_DAY_OFFSET.unsigned_abs() { Ok(d) } else { Err(out_of_range()) };
+    match NaiveDate::parse_from_str(&a, "%Y-%m-%d") {
+        Ok(d) => return within(d),
+        // A well-formed date beyond chrono's years (`+262143-12-25`).
+        Err(e) if a.starts_with(['+', '-']) && e.kind() == chrono::format::ParseErrorKind::OutOfRange => return Err(out_of_range()),
+        Err(_) => {}
     }
     if let Ok(d) = NaiveDate::parse_from_str(&format!("{}-{a}", today.year()), "%Y-%m-%d") {
-        return Some(if d < today { d.with_year(today.year() + 1).unwrap_or(d) } else { d });
+        return within(if d < today { d.with_year(today.year() + 1).unwrap_or(d) } else { d });
     }
-    if let Some(n) = a.strip_prefix('+').or(a.strip_prefix('-').map(|_| a.as_str())).and_then(|n| n.parse::<i64>().ok()) {
-        return today.checked_add_signed(Duration::days(n));
+    let signed = a.strip_prefix('+').or(a.strip_prefix('-').map(|_| a.as_str()));
+    let digits = |n: &str| {
+        let d = n.strip_prefix('-').unwrap_or(n);
+        !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())
+    };
+    if let Some(n) = signed.filter(|n| digits(n)) {
+        // Digits only: anything that does not fit (or is beyond the range) is out of range.
+        let n = n.parse::<i64>().ok().filter(|n| n.unsigned_abs() <= MAX_DAY_OFFSET.unsigned_abs()).ok_or_else(out_of_range)?;
+        return today.checked_add_signed(Duration::days(n)).ok_or_else(out_of_range);
     }
     match a.as_str() {
-        "today" => return Some(today),
-        "tomorrow" => return Some(today + Duration::days(1)),
+        "today" => return Ok(today),
+        "tomorrow" => return within(today.succ_opt().ok_or_else(out_of_range)?),
         _ => {}
     }
-    let wd: Weekday = a.parse().ok()?;
+    let wd: Weekday = a.parse().map_err(|_| DayError::Unreadable(arg.trim().to_string()))?;
     let ahead = (7 + wd.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
-    Some(today + Duration::days(i64::from(ahead)))
+    today.checked_add_signed(Duration::days(i64::from(ahead))).ok_or_else(out_of_range)
 }
