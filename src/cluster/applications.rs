@@ -24,10 +24,12 @@ pub fn api_resource() -> ApiResource {
 
 /// One Application object → its windows-relevant view (None without a name).
 pub fn app_view(obj: &DynamicObject) -> Option<ArgoApp> {
-    let mut app = ArgoApp::from_manifest(&obj.data).unwrap_or_default();
-    app.name = obj.metadata.name.clone()?;
-    app.namespace = obj.metadata.namespace.clone().unwrap_or_default();
-    Some(app)
+    // `data` holds everything but the metadata, which kube keeps typed.
+    let manifest = serde_json::json!({
+        "metadata": {"name": obj.metadata.name, "namespace": obj.metadata.namespace},
+        "spec": obj.data.get("spec"),
+    });
+    ArgoApp::from_manifest(&manifest)
 }
 
 fn convert(objs: &BTreeMap<Key, DynamicObject>) -> Vec<ArgoApp> {
