@@ -162,10 +162,11 @@ pub fn load_freezes_text(feed: &mut WindowsFeed, text: &str, origin: &str) {
 }
 
 /// Like [`load_files`], but a `None` windows or freezes file means the XDG default
-/// (`~/.config/cabin/windows.yaml`, `freezes.yaml`), silently skipped when it does not exist.
-/// Explicit paths must exist (a missing one is reported in `errors`).
+/// (`~/.config/cabin/windows.yaml`, `freezes.yaml`), silently skipped only when nothing is
+/// there: a default path that exists but cannot be read (a directory, no permission) is a
+/// problem, so the clock says UNKNOWN. Explicit paths must exist (a missing one is reported).
 pub fn load_with_defaults(projects: &[PathBuf], windows_file: Option<&Path>, freezes_file: Option<&Path>) -> WindowsFeed {
-    let existing = |p: Option<PathBuf>| p.filter(|p| p.is_file());
+    let existing = |p: Option<PathBuf>| p.filter(|p| p.symlink_metadata().is_ok());
     let windows = windows_file.map(Path::to_path_buf).or_else(|| existing(default_windows_path()));
     let freezes = freezes_file.map(Path::to_path_buf).or_else(|| existing(default_freezes_path()));
     load_files(projects, windows.as_deref(), freezes.as_deref())
@@ -230,7 +231,7 @@ pub fn split_documents(text: &str) -> Vec<(usize, String)> {
 /// (or for its project, when its name can be read). A text holding no AppProject at all
 /// (and no broken document) is an error.
 pub fn load_project_text(feed: &mut WindowsFeed, text: &str, origin: &str) {
-    let (mut found, mut broken) = (0usize, false);
+    let (mut found, mut broken, apps_before) = (0usize, false, feed.applications.len());
     for (n, (line, doc)) in split_documents(text).into_iter().enumerate() {
         let at = format!("{origin}: document {} (line {line})", n + 1);
         let value = match yaml_serde::from_str::<yaml_serde::Value>(&doc) {
@@ -256,7 +257,7 @@ pub fn load_project_text(feed: &mut WindowsFeed, text: &str, origin: &str) {
             }
         }
     }
-    if found == 0 && !broken && feed.applications.is_empty() {
+    if found == 0 && !broken && feed.applications.len() == apps_before {
         feed.errors.push(format!("{origin}: no Argo CD AppProject found (expected `kind: AppProject`)"));
     }
 }
