@@ -250,3 +250,17 @@ fn the_pure_function_takes_its_sources_directly() {
     let d = decide_for_workload(&deployment("legacy", "monolith", None, None), &src, monday());
     assert!(matches!(d.verdict, ClockState::Closed { .. }), "{:?}", d.verdict);
 }
+
+#[test]
+fn a_change_label_passes_a_freeze_exception() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let freezes = dir.path().join("freezes.yaml");
+    let text = "freezes:\n- name: year-end\n  start: '2026-11-20'\n  end: '2027-01-05'\n  exceptions: [{labels: [emergency]}]\n";
+    std::fs::write(&freezes, text).unwrap_or_else(|e| panic!("{e}"));
+    let feed = load_files(&[fixture("argo-setup.yaml")], None, Some(&freezes));
+    let w = deployment("shop", "storefront", Some("web"), None);
+    let at = at("2026-11-24T03:00:00Z");
+    assert!(matches!(feed.decide(&w, &cluster(), at).verdict, ClockState::Frozen { .. }));
+    let d = feed.decide_change(&w, &["emergency".to_string()], &cluster(), at);
+    assert!(matches!(d.verdict, ClockState::Open { window: Some(0), .. }), "the project's windows decide: {:?}", d.verdict);
+}

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::windows::agenda::ProjectWindows;
 use crate::domain::windows::freeze::{Freeze, parse_freezes};
-use crate::domain::windows::workload::{ArgoApp, ClusterRef, Decision, Problem, Unreadable, WindowSources, Workload, decide_for_workload};
+use crate::domain::windows::workload::{ArgoApp, ClusterRef, Decision, Problem, Unreadable, WindowSources, Workload, decide_for_change};
 use crate::domain::windows::{SyncWindow, parse_project};
 
 /// Windows per project, freezes, Argo CD Applications, and the problems met while loading them.
@@ -99,6 +99,12 @@ impl WindowsFeed {
     /// "May this change run now" for `workload` in `cluster`: see
     /// [`decide_for_workload`](crate::domain::windows::workload::decide_for_workload).
     pub fn decide(&self, workload: &Workload, cluster: &ClusterRef, now: DateTime<Utc>) -> Decision {
+        self.decide_change(workload, &[], cluster, now)
+    }
+
+    /// [`decide`](Self::decide) for a change carrying `labels` (freeze exceptions, e.g.
+    /// `emergency`): what the preflight `window` check calls for each target.
+    pub fn decide_change(&self, workload: &Workload, labels: &[String], cluster: &ClusterRef, now: DateTime<Utc>) -> Decision {
         let src = WindowSources {
             applications: &self.applications,
             projects: &self.projects,
@@ -106,7 +112,7 @@ impl WindowsFeed {
             problems: &self.problems,
             cluster,
         };
-        decide_for_workload(workload, &src, now)
+        decide_for_change(workload, labels, &src, now)
     }
 }
 

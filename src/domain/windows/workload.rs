@@ -237,9 +237,15 @@ fn unknown(reason: String, app: Option<&ArgoApp>, project: Option<String>) -> De
     Decision { verdict: ClockState::Unknown { reason: reason.clone() }, app, project, reason, target, opened_by: None }
 }
 
-/// The decision for `w` at `now`; see the module docs. Pure: the preflight `window` check
-/// and the header clock both call it.
+/// The decision for `w` at `now`; see the module docs. Pure: the header clock calls it (a
+/// change with labels, such as `emergency` for freeze exceptions: [`decide_for_change`]).
 pub fn decide_for_workload(w: &Workload, src: &WindowSources<'_>, now: DateTime<Utc>) -> Decision {
+    decide_for_change(w, &[], src, now)
+}
+
+/// [`decide_for_workload`] for a change carrying `labels` (freeze exceptions such as
+/// `emergency`): what the preflight `window` check calls for each target.
+pub fn decide_for_change(w: &Workload, labels: &[String], src: &WindowSources<'_>, now: DateTime<Utc>) -> Decision {
     let reference = match app_ref(w) {
         Ok(r) => r,
         Err(e) => return unknown(e, None, None),
@@ -256,8 +262,8 @@ pub fn decide_for_workload(w: &Workload, src: &WindowSources<'_>, now: DateTime<
         None => None,
     };
     match managed {
-        Some((app, how)) => decide_managed(app, &how, src, now),
-        None => decide_own(w, reference.as_ref().map(|(r, _)| r.as_str()), src, now),
+        Some((app, how)) => decide_managed(app, &how, labels, src, now),
+        None => decide_own(w, reference.as_ref().map(|(r, _)| r.as_str()), labels, src, now),
     }
 }
 
@@ -274,7 +280,7 @@ fn unmanaged_reference(src: &WindowSources<'_>, reference: &str, how: &str) -> R
     Ok(())
 }
 
-fn decide_managed(app: &ArgoApp, how: &str, src: &WindowSources<'_>, now: DateTime<Utc>) -> Decision {
+fn decide_managed(app: &ArgoApp, how: &str, labels: &[String], src: &WindowSources<'_>, now: DateTime<Utc>) -> Decision {
     let project = app.project_name().to_string();
     let proj = Some(project.clone());
     let found = format!("Application {} (by {how}), project {project}", app.qualified());
@@ -288,14 +294,14 @@ fn decide_managed(app: &ArgoApp, how: &str, src: &WindowSources<'_>, now: DateTi
         };
         return unknown(format!("{found}: {why}"), Some(app), proj);
     };
-    let target = ChangeTarget { app: app.target(), labels: Vec::new() };
+    let target = ChangeTarget { app: app.target(), labels: labels.to_vec() };
     let verdict = with_freezes(src, &windows.windows, &target, now);
     let names: Vec<(String, usize)> = (0..windows.windows.len()).map(|i| (project.clone(), i)).collect();
     let opened_by = opened_by(&verdict, &windows.windows, &names);
     Decision { verdict, app: Some(app.qualified()), project: proj, reason: found, target: target.app, opened_by }
 }
 
-fn decide_own(w: &Workload, reference: Option<&str>, src: &WindowSources<'_>, now: DateTime<Utc>) -> Decision {
+fn decide_own(w: &Workload, reference: Option<&str>, labels: &[String], src: &WindowSources<'_>, now: DateTime<Utc>) -> Decision {
     if let Some(p) = problem_text(src.problems, &Unreadable::OwnWindows) {
         return unknown(format!("no Argo CD Application manages it, and cabin's windows file cannot be read: {p}"), None, None);
     }
@@ -312,7 +318,7 @@ fn decide_own(w: &Workload, reference: Option<&str>, src: &WindowSources<'_>, no
         server: src.cluster.server.clone(),
         dest_name: src.cluster.name.clone(),
     };
-    let verdict = with_freezes(src, &windows, &ChangeTarget { app: app.clone(), labels: Vec::new() }, now);
+    let verdict = with_freezes(src, &windows, &ChangeTarget { app: app.clone(), labels: labels.to_vec() }, now);
     let opened_by = opened_by(&verdict, &windows, &window_names);
     let reason = match reference {
         Some(r) => format!("label {INSTANCE_LABEL}='{r}' names no Argo CD Application: cabin's windows"),
