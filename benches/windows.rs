@@ -1,7 +1,9 @@
 //! 1,000 sync windows x 10,000 targets: CanSync now, and the next opening within a year.
+//! Pathological glob patterns (they come from the cluster's AppProjects): microseconds each.
 
 use cabin::domain::windows::clock::ProjectClock;
 use cabin::domain::windows::freeze::ChangeTarget;
+use cabin::domain::windows::glob::Glob;
 use cabin::domain::windows::{AppTarget, SyncWindow};
 use chrono::{DateTime, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -72,5 +74,24 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// Patterns a backtracking matcher needs seconds (or ages) for.
+fn globs(c: &mut Criterion) {
+    let mut group = c.benchmark_group("glob_pathological");
+    let cases = [
+        ("star_a7_b_60", "*a*a*a*a*a*a*a*b", "a".repeat(60)),
+        ("star_a16_b_253", "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b", "a".repeat(253)),
+        ("alt_star_6_253", "{*a,*b}{*a,*b}{*a,*b}{*a,*b}{*a,*b}{*a,*b}c", "ab".repeat(126)),
+    ];
+    for (name, pattern, text) in cases {
+        let Some(g) = Glob::compile(pattern) else { continue };
+        group.bench_function(name, |b| b.iter(|| black_box(g.is_match(black_box(&text)))));
+    }
+    group.bench_function("compile_and_match_star_a7_b_60", |b| {
+        let text = "a".repeat(60);
+        b.iter(|| black_box(cabin::domain::windows::glob::glob_match(black_box("*a*a*a*a*a*a*a*b"), &text)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, globs);
 criterion_main!(benches);

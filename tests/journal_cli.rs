@@ -82,20 +82,26 @@ fn empty_and_missing_files() {
 
 #[test]
 fn unreadable_file_gives_a_clear_error() {
-    use std::os::unix::fs::PermissionsExt;
+    // Failures root gets too (CI runs as root, where permission bits are not enforced): the
+    // journal path is a directory, or lies under a regular file.
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("j.jsonl");
-    append(&path, "x");
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
-    if std::fs::File::open(&path).is_ok() {
-        eprintln!("SKIPPED: running as root, permission bits are not enforced");
-        return;
+    let a_dir = dir.path().join("j.jsonl");
+    std::fs::create_dir(&a_dir).unwrap();
+    let file = dir.path().join("plain");
+    std::fs::write(&file, "x").unwrap();
+    let under_a_file = file.join("j.jsonl");
+    // (append under a regular file fails creating the parent directory: "File exists".)
+    let cases = [(&a_dir, ["Is a directory", "Is a directory"]), (&under_a_file, ["Not a directory", "File exists"])];
+    for (path, whys) in cases {
+        for (args, why) in [&["verify"][..], &["append", "--message", "y"][..]].into_iter().zip(whys) {
+            let o = cabin(path, args);
+            assert_eq!(o.status.code(), Some(2), "{args:?} on {}: {}", path.display(), text(&o));
+            let named = ["open", "read"].iter().any(|v| text(&o).contains(&format!("cannot {v} journal {}", path.display())));
+            assert!(named && text(&o).contains(why), "{args:?} on {}: {}", path.display(), text(&o));
+        }
     }
-    for args in [&["verify"][..], &["append", "--message", "y"][..]] {
-        let o = cabin(&path, args);
-        assert_eq!(o.status.code(), Some(2));
-        assert!(text(&o).contains("Permission denied"), "{}", text(&o));
-    }
+    assert!(a_dir.is_dir() && std::fs::read_dir(&a_dir).unwrap().next().is_none(), "nothing was written into the directory");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
 }
 
 #[test]

@@ -230,7 +230,8 @@ fn cabin_sim_command_serves_until_sigterm() {
     assert!(addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"), "{addr}");
     let kubeconfig = std::fs::read_to_string(&kc).unwrap();
     assert!(kubeconfig.contains(&format!("server: https://{addr}")) && kubeconfig.contains("current-context: sim"));
-    let out = std::process::Command::new(common::KUBECTL).arg("--kubeconfig").arg(&kc).args(["get", "ns", "-o", "name"]).output().unwrap();
+    let out =
+        std::process::Command::new(common::kubectl_path()).arg("--kubeconfig").arg(&kc).args(["get", "ns", "-o", "name"]).output().unwrap();
     assert!(out.status.success(), "{}", common::text(&out.stderr));
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(logged.lines().any(|l| l.contains("\"verb\":\"list\"") && l.contains("/api/v1/namespaces")), "{logged}");

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestSim, read_until, start_sim, text};
+use common::{TestSim, start_sim, text};
 
 const NS: &str = "apiVersion: v1
 kind: Namespace
@@ -165,20 +165,16 @@ async fn create_apply_patch_label_annotate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_pods_watch_receives_new_pods() {
     let sim = sim_with_objects().await;
-    let child = sim.spawn_kubectl(&["get", "pods", "-n", "conf", "-w"]);
+    let mut lines = common::Lines::new(sim.spawn_kubectl(&["get", "pods", "-n", "conf", "-w"]));
+    // kubectl lists first and prints the table, then watches from the list's resourceVersion:
+    // once the header is out, a pod created now reaches the watch (no sleeping and hoping).
+    assert!(lines.until(Duration::from_secs(15), |l| l.starts_with("NAME")), "no table from kubectl get -w:\n{}", lines.all);
     let extra = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: late-arrival\n  namespace: conf\nspec:\n  containers:\n  - name: c\n    image: busybox:1.36\n";
     let f = sim.write_file("late.yaml", extra);
-    let kc = sim.kubeconfig.clone();
-    let path = f.clone();
-    // Create the pod once the watch is open (kubectl first lists, then watches).
-    let creator = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(700));
-        std::process::Command::new(common::KUBECTL).arg("--kubeconfig").arg(kc).args(["create", "-f"]).arg(path).output()
-    });
-    let (found, out) = read_until(child, Duration::from_secs(15), |l| l.starts_with("late-arrival"));
-    assert!(creator.join().unwrap().unwrap().status.success());
-    assert!(found, "kubectl get -w did not show the new pod; output:\n{out}");
-    assert!(out.starts_with("NAME"), "{out}");
+    sim.kubectl_ok(&["create", "-f", &f.display().to_string()]);
+    let found = lines.until(Duration::from_secs(15), |l| l.starts_with("late-arrival"));
+    assert!(found, "kubectl get -w did not show the new pod; output:\n{}", lines.all);
+    assert!(lines.all.starts_with("NAME"), "{}", lines.all);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,9 @@ use cabin::config::{Slot, Theme};
 use cabin::domain::windows::AppTarget;
 use cabin::domain::windows::freeze::{ChangeTarget, parse_freezes};
 use cabin::engine::windows_feed::WindowsFeed;
-use cabin::tui::screens::calendar::{CalendarMsg, CalendarState, CalendarView, ItemSource, header_clock, parse_day};
+use cabin::tui::screens::calendar::{
+    CalTarget, CalendarMsg, CalendarState, CalendarView, DayError, ItemSource, header_clock, parse_day, read_day,
+};
 use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -72,7 +74,9 @@ fn snapshots_in_two_sizes_and_two_themes() {
 #[test]
 fn detail_pane_of_the_manual_window_at_160x48() {
     let mut state = CalendarState::new(now(), feed());
-    state.update(CalendarMsg::SetTarget(Some(AppTarget { name: "security-scanner".into(), ..AppTarget::default() })));
+    let app = AppTarget { name: "security-scanner".into(), ..AppTarget::default() };
+    let label = "app argocd/security-scanner · project production".to_string();
+    state.update(CalendarMsg::SetTarget(Some(CalTarget { app, project: Some("production".into()), label })));
     state.update(CalendarMsg::Today);
     let sel = state.selected_item().unwrap();
     assert_eq!(sel.source, ItemSource::Window { project: 0, index: 2 });
@@ -303,16 +307,16 @@ fn load_files_reports_bad_files_and_loads_the_rest() {
     std::fs::write(&bad_freezes, "freezes: {not: a list}\n").unwrap();
     let windows = concat!(env!("CARGO_MANIFEST_DIR"), "/config/windows.example.yaml");
     let feed = load_files(&[good.clone(), broken.clone(), deploy.clone(), missing.clone()], Some(windows.as_ref()), Some(&bad_freezes));
-    let names: Vec<&str> = feed.projects.iter().map(|p| p.project.as_str()).collect();
-    // The windows file's `production` replaces the manifest's (later sources win).
-    assert_eq!(names, ["production", "staging"]);
-    assert_eq!(feed.windows_of("production").len(), 3);
-    assert_eq!(feed.windows_of("staging").len(), 1);
+    let names: Vec<(&str, bool)> = feed.projects.iter().map(|p| (p.project.as_str(), p.own)).collect();
+    // cabin's windows file keeps its projects apart from the AppProjects of the same name.
+    assert_eq!(names, [("production", false), ("staging", false), ("production", true), ("staging", true)]);
+    assert_eq!(feed.windows_of("production").len(), 1, "the AppProject's windows");
+    assert_eq!(feed.projects[2].windows.len(), 3, "the windows file's production");
     for p in &feed.projects {
         cabin::domain::windows::validate_windows(&p.windows).unwrap();
     }
     assert_eq!(feed.errors.len(), 4, "{:#?}", feed.errors);
-    assert!(feed.errors[0].starts_with(&format!("{}: document 1: not valid YAML", broken.display())), "{}", feed.errors[0]);
+    assert!(feed.errors[0].starts_with(&format!("{}: document 1 (line 1): not valid YAML", broken.display())), "{}", feed.errors[0]);
     assert!(feed.errors[1].starts_with(&format!("{}: no Argo CD AppProject found", deploy.display())));
     assert!(feed.errors[2].starts_with(&format!("{}: cannot read the file", missing.display())));
     assert!(feed.errors[3].starts_with(&format!("{}: freezes file is not valid YAML", bad_freezes.display())));
@@ -326,6 +330,7 @@ fn load_files_reports_bad_files_and_loads_the_rest() {
 
 #[test]
 fn header_clock_without_a_project_uses_every_window_of_cabins_windows_file() {
+    // (cabin's windows file: the projects marked `own`, for workloads no Application manages.)
     use cabin::engine::windows_feed::load_files;
     let file = concat!(env!("CARGO_MANIFEST_DIR"), "/config/windows.example.yaml");
     let f = load_files(&[], Some(file.as_ref()), None);
@@ -335,4 +340,15 @@ fn header_clock_without_a_project_uses_every_window_of_cabins_windows_file() {
     assert_eq!(header_clock(&f, None, &checkout, now(), None), "MANUAL ONLY · automatic sync from Tue 02:00 UTC (in 11h30m)");
     let security = target("security-fix", "default", &[]);
     assert_eq!(header_clock(&f, None, &security, now(), None), "OPEN production/allow#2 · no close within a year");
+}
+
+#[test]
+fn parse_day_is_bounded() {
+    let today = day("2026-11-23");
+    assert_eq!(parse_day("+36525", today), Some(day("2126-11-24")));
+    for arg in ["+200000000000", "+262143-12-25", "+262142-12-25", "-99999999999999999999999", "+36526", "9999-01-01"] {
+        let err = read_day(arg, today).expect_err(arg);
+        assert_eq!(err, DayError::OutOfRange(arg.to_string()), "{arg}");
+    }
+    assert_eq!(read_day("-", today), Err(DayError::Unreadable("-".into())));
 }

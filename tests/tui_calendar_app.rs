@@ -129,17 +129,20 @@ async fn cal_with_a_day_jumps_and_a_bad_day_is_a_message() {
 async fn header_clock_counts_down_with_the_tick() {
     let mut app = app(160, 48);
     run(&mut app, Vec::new()).await;
-    // The selected workload matches `*`: closed until Tuesday's 02:00 allow window.
+    // The selected workload `api` is managed by the Application argocd/api (label tracking),
+    // project production: closed until Tuesday's 02:00 allow window; the header says who decided.
+    let who = " · app argocd/api · project production";
     let first = "CLOSED · next opening Tue 02:00 UTC (in 3h00m)";
-    assert_eq!(header(&app), first);
+    assert_eq!(header(&app), format!("{first}{who}"));
     assert!(screen_lines(&app).lines().take(3).any(|l| l.contains(first)), "{}", screen_lines(&app));
+    assert!(screen_lines(&app).lines().take(3).any(|l| l.contains("app argocd/api")), "{}", screen_lines(&app));
 
     app.dispatch(Action::Tick(now() + Duration::minutes(1)));
-    assert_eq!(header(&app), "CLOSED · next opening Tue 02:00 UTC (in 2h59m)");
+    assert_eq!(header(&app), format!("CLOSED · next opening Tue 02:00 UTC (in 2h59m){who}"));
     assert_eq!(app.state().calendar.now, now() + Duration::minutes(1), "the calendar got the tick");
 
     app.dispatch(Action::Tick(at("2026-11-24T03:00:00Z")));
-    assert_eq!(header(&app), "OPEN production/allow#0 · closes 06:00 UTC (in 3h00m)");
+    assert_eq!(header(&app), format!("OPEN production/allow#0 · closes 06:00 UTC (in 3h00m){who}"));
     app.dispatch(Action::Tick(at("2026-11-24T09:30:00Z")));
     assert!(header(&app).starts_with("CLOSED · next opening Thu 02:00 UTC"), "{}", header(&app));
 }
@@ -154,7 +157,7 @@ async fn a_tick_redraws_only_when_the_header_or_calendar_changed() {
     assert!(!app.tick(now() + Duration::seconds(50)), "same countdown text, same calendar minute");
     // 23:01: the countdown still says 2h59m, but the calendar's minute moved.
     assert!(app.tick(now() + Duration::minutes(1)));
-    assert_eq!(header(&app), "CLOSED · next opening Tue 02:00 UTC (in 2h59m)");
+    assert_eq!(header(&app), "CLOSED · next opening Tue 02:00 UTC (in 2h59m) · app argocd/api · project production");
 }
 
 #[tokio::test]
@@ -164,8 +167,8 @@ async fn the_live_feed_replaces_the_files_feed() {
     run_events(&mut app, vec![EngineEvent::Windows(Box::new(live))], keys(":cal all\n")).await;
     assert_eq!(app.state().windows.projects.len(), 1);
     assert_eq!(app.state().calendar.feed.projects[0].project, "security");
-    // No window applies to the selected workload any more.
-    assert_eq!(header(&app), "OPEN · no sync window restricts it");
+    // The live feed holds no Application `api`: the label is not Argo CD's, cabin's windows decide.
+    assert_eq!(header(&app), "OPEN · no sync window restricts it · cabin windows");
     assert!(screen_lines(&app).contains("security"));
 
     app.dispatch(Action::Engine(EngineEvent::Windows(Box::default())));
@@ -178,9 +181,10 @@ async fn the_calendar_follows_the_selected_workload_and_a_toggles_all_targets() 
     let lanes = |app: &App<TestBackend>| app.state().calendar.lanes().len();
     run(&mut app, keys("W")).await;
     let target = app.state().calendar.target.clone().expect("a workload is selected");
-    assert_eq!(target.name, "api");
+    assert_eq!(target.app.name, "api");
+    assert_eq!(target.project.as_deref(), Some("production"));
     assert_eq!(lanes(&app), 2, "security-* does not apply to api");
-    assert!(screen_lines(&app).contains("target api"));
+    assert!(screen_lines(&app).contains("target app argocd/api · project production"), "{}", screen_lines(&app));
 
     run(&mut app, keys("a")).await;
     assert_eq!(app.state().calendar.target, None);
@@ -188,5 +192,41 @@ async fn the_calendar_follows_the_selected_workload_and_a_toggles_all_targets() 
     assert!(screen_lines(&app).contains("all targets"));
 
     run(&mut app, keys("a")).await;
-    assert_eq!(app.state().calendar.target.as_ref().map(|t| t.name.as_str()), Some("api"));
+    assert_eq!(app.state().calendar.target.as_ref().map(|t| t.app.name.as_str()), Some("api"));
+}
+
+#[tokio::test]
+async fn out_of_range_days_are_a_message_not_a_panic() {
+    let mut app = app(160, 48);
+    for arg in ["+200000000000", "+262143-12-25", "+262142-12-25", "-9223372036854775808", "+99999999999999999999"] {
+        run(&mut app, keys(&format!(":cal {arg}\n"))).await;
+        let status = app.state().status.clone().unwrap();
+        assert_eq!(status.level, MessageLevel::Error);
+        assert_eq!(
+            status.text,
+            format!("the day `{arg}` is out of range: the calendar reaches 100 years (36525 days) either side of today")
+        );
+        run(&mut app, keys("\x1b")).await;
+    }
+    // The calendar still works afterwards, at the far edge of the range too.
+    run(&mut app, keys(":cal +36525\n")).await;
+    assert_eq!(app.state().calendar.cursor, day("2126-11-24"));
+    run(&mut app, keys("]]")).await;
+    assert!(screen_lines(&app).contains("calendar"));
+}
+
+#[tokio::test]
+async fn an_unreadable_freezes_file_shows_unknown_in_the_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let freezes = dir.path().join("freezes.yaml");
+    std::fs::create_dir(&freezes).unwrap();
+    let feed = cabin::engine::windows_feed::load_files(&[], None, Some(&freezes));
+    let opts = TuiOptions { theme: Theme::default(), now: Some(now()), ..Default::default() }.with_windows_feed(feed);
+    let mut app = App::new(TestBackend::new(160, 48), opts).unwrap();
+    cluster::connect(&mut app);
+    run(&mut app, Vec::new()).await;
+    let h = header(&app);
+    assert!(h.starts_with("UNKNOWN · "), "{h}");
+    assert!(h.contains("the freezes cannot be read") && h.contains("freezes.yaml: cannot read the file"), "{h}");
+    assert!(!h.contains("OPEN"), "{h}");
 }

@@ -135,7 +135,7 @@ fn next_occurrences_and_agenda() {
         ]
     );
     assert_eq!(next[0].1, t("2024-07-16T06:00:00Z"));
-    let projects = vec![ProjectWindows { project: "shop".into(), windows: vec![win, w("deny", "0 3 * * 2", "1h")] }];
+    let projects = vec![ProjectWindows { project: "shop".into(), windows: vec![win, w("deny", "0 3 * * 2", "1h")], own: false }];
     let occ = occurrences(&projects, None, t("2024-07-16T03:30:00Z"), 3);
     let kinds: Vec<(OccurrenceKind, String)> = occ.iter().map(|o| (o.kind, o.start.format("%d %H:%M").to_string())).collect();
     assert_eq!(
@@ -151,7 +151,7 @@ fn next_occurrences_and_agenda() {
 fn calendar_merges_windows_and_freezes() {
     use cabin::domain::windows::agenda::calendar;
     let freezes = example_freezes();
-    let projects = vec![ProjectWindows { project: "shop".into(), windows: vec![w("allow", "0 2 * * *", "1h")] }];
+    let projects = vec![ProjectWindows { project: "shop".into(), windows: vec![w("allow", "0 2 * * *", "1h")], own: false }];
     let target = change("web", "shop-eu", &[]).app;
     let occ = calendar(&projects, &freezes, Some(&target), t("2026-11-27T00:00:00Z"), 2);
     let got: Vec<(OccurrenceKind, String, String)> =

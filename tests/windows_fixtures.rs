@@ -21,10 +21,33 @@ fn every_sample_case_passes_through_the_domain_api() {
         let op = case["operationStartTime"].as_str().map(instant);
         let report = check(&windows, target.as_ref(), instant(&support::now(case)), op);
         let validation = validate_windows(&windows).map_err(|e| e.to_string());
-        let fails = support::verify(case, &serde_json::to_value(&report).unwrap(), &validation);
+        let fails = support::verify(case, &support::with_helpers(&report), &validation);
         if !fails.is_empty() {
             failures.push(format!("{}: {}", case["name"], fails.join("; ")));
         }
     }
     assert!(failures.is_empty(), "{} failing case(s):\n{}", failures.len(), failures.join("\n"));
+}
+
+/// The helper expectations (hasDeny, hasAllow, manualEnabled, denyAllowsOverrun) are checked
+/// against cabin's answer: a wrong answer is caught.
+#[test]
+fn helper_expectations_are_judged_by_cabins_answer() {
+    let cases = support::load_cases();
+    let mut judged = 0;
+    for case in &cases {
+        let exp = case["expect"].as_object().unwrap();
+        for key in ["hasDeny", "hasAllow", "manualEnabled", "denyAllowsOverrun"] {
+            let Some(want) = exp.get(key).and_then(|v| v.as_bool()) else { continue };
+            let windows: Vec<SyncWindow> = support::windows_json(case).into_iter().map(|w| serde_json::from_value(w).unwrap()).collect();
+            let report = check(&windows, None, instant(&support::now(case)), None);
+            let mut value = support::with_helpers(&report);
+            let field = support::helper_field(key);
+            value[field] = (!want).into();
+            let fails = support::verify(case, &value, &Ok(()));
+            assert!(fails.iter().any(|f| f.starts_with(key)), "{}: a wrong {key} must fail: {fails:?}", case["name"]);
+            judged += 1;
+        }
+    }
+    assert_eq!(judged, 4, "the sample has four helper expectations");
 }

@@ -60,6 +60,9 @@ pub struct ValidateArgs {
     pub project: PathBuf,
 }
 
+/// `windows list --days` at most (ten years): keeps the agenda's date arithmetic in range.
+pub const MAX_LIST_DAYS: i64 = 3660;
+
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Argo CD AppProject manifest (YAML or JSON).
@@ -68,8 +71,8 @@ pub struct ListArgs {
     /// Read the AppProjects from the current cluster (argoproj.io/v1alpha1).
     #[arg(long = "from-cluster")]
     pub from_cluster: bool,
-    /// Number of days to show.
-    #[arg(long, default_value_t = 14)]
+    /// Number of days to show (1 to 3660).
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=MAX_LIST_DAYS))]
     pub days: u32,
 }
 
@@ -153,7 +156,7 @@ fn run_list(a: &ListArgs, g: &super::Globals) -> Result<ExitCode, String> {
         return Err("pass --project FILE (an Argo CD AppProject manifest)".into());
     };
     let project = load(path)?;
-    let projects = [ProjectWindows { project: project.name, windows: project.windows }];
+    let projects = [ProjectWindows { project: project.name, windows: project.windows, own: false }];
     print!("{}", render_agenda(&projects, Utc::now(), a.days));
     Ok(ExitCode::SUCCESS)
 }
@@ -175,7 +178,8 @@ fn list_from_cluster(a: &ListArgs, g: &super::Globals) -> Result<ExitCode, Strin
     if found.projects.is_empty() && found.errors.is_empty() {
         eprintln!("cabin windows: no Argo CD AppProjects in the cluster (is Argo CD installed?)");
     }
-    let projects: Vec<ProjectWindows> = found.projects.into_iter().map(|(project, windows)| ProjectWindows { project, windows }).collect();
+    let projects: Vec<ProjectWindows> =
+        found.projects.into_iter().map(|(project, windows)| ProjectWindows { project, windows, own: false }).collect();
     print!("{}", render_agenda(&projects, Utc::now(), a.days));
     Ok(ExitCode::SUCCESS)
 }

@@ -24,21 +24,26 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 const ABSENT_RECHECK: Duration = Duration::from_secs(60);
 
 /// The AppProjects of a cluster: (name, windows) sorted by (namespace, name), and one line per
-/// project whose windows cannot be read.
+/// project whose windows cannot be read (with that project's name in `unreadable`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClusterProjects {
     pub projects: Vec<(String, Vec<SyncWindow>)>,
     pub errors: Vec<String>,
+    /// Names of the projects whose windows cannot be read (a change they decide is UNKNOWN).
+    pub unreadable: Vec<String>,
 }
 
-/// What the AppProject watch tells its owner.
+/// What a watch of Argo CD objects tells its owner.
 #[derive(Debug)]
-pub enum ProjectsSignal {
+pub enum ArgoSignal<T> {
     /// The complete current set (after the initial list and after every change).
-    Changed(ClusterProjects),
+    Changed(T),
     /// The watch failed (not a 404) and is retrying with backoff.
     Failed(ClusterError),
 }
+
+/// What the AppProject watch tells its owner.
+pub type ProjectsSignal = ArgoSignal<ClusterProjects>;
 
 fn api_resource() -> ApiResource {
     let gvk = GroupVersionKind::gvk("argoproj.io", "v1alpha1", "AppProject");
@@ -65,7 +70,8 @@ pub fn project_windows(obj: &DynamicObject) -> Result<(String, Vec<SyncWindow>),
     Ok((name, windows))
 }
 
-type Key = (String, String);
+/// (namespace, name).
+pub type Key = (String, String);
 
 fn key(obj: &DynamicObject) -> Key {
     (obj.metadata.namespace.clone().unwrap_or_default(), obj.metadata.name.clone().unwrap_or_default())
@@ -77,7 +83,10 @@ fn collect<'a>(objs: impl IntoIterator<Item = &'a DynamicObject>) -> ClusterProj
     for obj in sorted.values() {
         match project_windows(obj) {
             Ok(p) => out.projects.push(p),
-            Err(e) => out.errors.push(e),
+            Err(e) => {
+                out.errors.push(e);
+                out.unreadable.push(obj.metadata.name.clone().unwrap_or_default());
+            }
         }
     }
     out
@@ -92,31 +101,51 @@ pub async fn list(conn: &Connection) -> Result<ClusterProjects, ClusterError> {
     }
 }
 
-/// The running AppProject watch. Dropping it stops it.
-pub struct ProjectsWatch {
+/// A running watch of Argo CD objects. Dropping it stops it.
+pub struct ArgoWatch {
     task: JoinHandle<()>,
 }
 
-impl Drop for ProjectsWatch {
+impl Drop for ArgoWatch {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
+/// The running AppProject watch.
+pub type ProjectsWatch = ArgoWatch;
+
 /// Starts watching AppProjects in all namespaces; signals go to `tx`.
 pub fn watch(conn: &Connection, tx: mpsc::Sender<ProjectsSignal>) -> ProjectsWatch {
-    ProjectsWatch { task: tokio::spawn(follow(conn.clone(), tx)) }
+    watch_all(conn, api_resource(), |objs| collect(objs.values()), tx)
+}
+
+/// Watches every object of `resource` in all namespaces; each change sends `convert` of the
+/// complete set (keyed by namespace and name).
+pub fn watch_all<T: Default + Send + 'static>(
+    conn: &Connection,
+    resource: ApiResource,
+    convert: fn(&BTreeMap<Key, DynamicObject>) -> T,
+    tx: mpsc::Sender<ArgoSignal<T>>,
+) -> ArgoWatch {
+    ArgoWatch { task: tokio::spawn(follow(conn.clone(), resource, convert, tx)) }
 }
 
 /// Like the engine's other watches: list, follow, and on an error report, back off and start
 /// a fresh watcher (its re-list replaces the set). A 404 is reported as an empty set, once.
-async fn follow(conn: Connection, tx: mpsc::Sender<ProjectsSignal>) {
+async fn follow<T: Default>(
+    conn: Connection,
+    resource: ApiResource,
+    convert: fn(&BTreeMap<Key, DynamicObject>) -> T,
+    tx: mpsc::Sender<ArgoSignal<T>>,
+) {
     let mut backoff = MIN_BACKOFF;
     let mut absent_reported = false;
     loop {
         let mut objects: BTreeMap<Key, DynamicObject> = BTreeMap::new();
         let mut buffer: BTreeMap<Key, DynamicObject> = BTreeMap::new();
-        let mut stream = std::pin::pin!(watcher(api(&conn), watcher::Config::default()));
+        let api: Api<DynamicObject> = Api::all_with(conn.client(), &resource);
+        let mut stream = std::pin::pin!(watcher(api, watcher::Config::default()));
         let mut wait = backoff;
         while let Some(item) = stream.next().await {
             let changed = match item {
@@ -129,10 +158,10 @@ async fn follow(conn: Connection, tx: mpsc::Sender<ProjectsSignal>) {
                     let error = watch_error(&conn, e);
                     let signal = if matches!(error, ClusterError::NotFound { .. }) {
                         wait = ABSENT_RECHECK;
-                        (!std::mem::replace(&mut absent_reported, true)).then(|| ProjectsSignal::Changed(ClusterProjects::default()))
+                        (!std::mem::replace(&mut absent_reported, true)).then(|| ArgoSignal::Changed(T::default()))
                     } else {
                         wait = backoff;
-                        Some(ProjectsSignal::Failed(error))
+                        Some(ArgoSignal::Failed(error))
                     };
                     if let Some(signal) = signal
                         && tx.send(signal).await.is_err()
@@ -142,7 +171,7 @@ async fn follow(conn: Connection, tx: mpsc::Sender<ProjectsSignal>) {
                     break;
                 }
             };
-            if changed && tx.send(ProjectsSignal::Changed(collect(objects.values()))).await.is_err() {
+            if changed && tx.send(ArgoSignal::Changed(convert(&objects))).await.is_err() {
                 return;
             }
         }

@@ -1,6 +1,7 @@
 //! The only module that talks to Kubernetes (kube-rs): client set-up from kubeconfig with the
 //! read-only guard, watchers, conversions to view types, and the few direct requests.
 pub mod anchor;
+pub mod applications;
 pub mod appprojects;
 pub mod connect;
 pub mod convert;

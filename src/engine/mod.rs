@@ -16,9 +16,11 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::cluster::appprojects::{self, ClusterProjects, ProjectsSignal, ProjectsWatch};
+use crate::cluster::applications::{self, ApplicationsSignal};
+use crate::cluster::appprojects::{self, ArgoSignal, ClusterProjects, ProjectsSignal, ProjectsWatch};
 use crate::cluster::watch::{self, WatchSignal, Watches};
 use crate::cluster::{ClusterError, ConnectOptions, Connection, ops};
+use crate::domain::windows::workload::{ArgoApp, Unreadable};
 use crate::model::{Command, ConnState, EngineEvent, MessageLevel, Scope, UserMessage};
 use health::Health;
 use windows_feed::WindowsFeed;
@@ -82,29 +84,67 @@ struct Engine {
     run_started_tx: mpsc::Sender<mpsc::Sender<run::Operator>>,
 }
 
-/// The AppProject watch and what the UI last needs to hear about windows.
+/// The AppProject and Application watches and what the UI last needs to hear about windows.
 struct WindowsState {
     file: WindowsFeed,
     cluster: ClusterProjects,
     signals: mpsc::Receiver<ProjectsSignal>,
     _watch: ProjectsWatch,
+    /// The Applications (None until the first complete list).
+    apps: Option<Vec<ArgoApp>>,
+    app_signals: mpsc::Receiver<ApplicationsSignal>,
+    _app_watch: appprojects::ArgoWatch,
+    /// Set once the AppProjects have been listed.
+    listed: bool,
     dirty: bool,
-    /// The last watch attempt failed (warn the user once per failure streak).
-    failing: bool,
+    /// The last AppProject / Application watch attempt failed (the error; the user is warned
+    /// once per failure streak).
+    failing: Option<String>,
+    apps_failing: Option<String>,
 }
 
 impl WindowsState {
     fn start(conn: &Connection, file: WindowsFeed) -> Self {
         let (tx, signals) = mpsc::channel(16);
         let watch = appprojects::watch(conn, tx);
-        WindowsState { file, cluster: ClusterProjects::default(), signals, _watch: watch, dirty: true, failing: false }
+        let (tx, app_signals) = mpsc::channel(16);
+        let app_watch = applications::watch(conn, tx);
+        WindowsState {
+            file,
+            cluster: ClusterProjects::default(),
+            signals,
+            _watch: watch,
+            apps: None,
+            app_signals,
+            _app_watch: app_watch,
+            listed: false,
+            dirty: true,
+            failing: None,
+            apps_failing: None,
+        }
     }
 
-    /// The file feed merged with the cluster's AppProjects (those replace same-named ones).
+    /// The file feed merged with the cluster's AppProjects (those replace same-named ones) and
+    /// Applications. What the cluster could not tell (a project that cannot be read, a watch
+    /// that never listed) is a problem: the clock of what it may decide is UNKNOWN.
     fn merged(&self) -> WindowsFeed {
         let mut feed = self.file.clone();
         let mut cluster = WindowsFeed::from_projects(self.cluster.projects.iter().cloned());
         cluster.errors.extend(self.cluster.errors.iter().cloned());
+        for name in &self.cluster.unreadable {
+            cluster.problems.push(crate::domain::windows::workload::Problem {
+                scope: Unreadable::Project(name.clone()),
+                text: format!("AppProject {name}: spec.syncWindows cannot be read"),
+            });
+        }
+        if let (false, Some(e)) = (self.listed, &self.failing) {
+            cluster.problem(Unreadable::SomeProject, format!("cannot watch Argo CD AppProjects: {e}"));
+        }
+        match (&self.apps, &self.apps_failing) {
+            (Some(apps), _) => cluster.applications.extend(apps.iter().cloned()),
+            (None, Some(e)) => cluster.problem(Unreadable::Applications, format!("cannot watch Argo CD Applications: {e}")),
+            (None, None) => {}
+        }
         feed.merge(cluster);
         feed
     }
@@ -173,6 +213,7 @@ impl Engine {
                 Some(result) = self.switched.recv() => self.switched(result).await,
                 Some(op) = self.run_started.recv() => self.run = Some(op),
                 Some(sig) = self.windows.signals.recv() => self.projects_signal(sig).await,
+                Some(sig) = self.windows.app_signals.recv() => self.applications_signal(sig).await,
                 () = tokio::time::sleep_until(due), if self.dirty || self.windows.dirty => {
                     if !self.emit().await {
                         return;
@@ -201,17 +242,39 @@ impl Engine {
 
     async fn projects_signal(&mut self, sig: ProjectsSignal) {
         match sig {
-            ProjectsSignal::Changed(projects) => {
-                self.windows.failing = false;
+            ArgoSignal::Changed(projects) => {
+                self.windows.failing = None;
+                self.windows.dirty |= !std::mem::replace(&mut self.windows.listed, true);
                 if projects != self.windows.cluster {
                     self.windows.cluster = projects;
                     self.windows.dirty = true;
                 }
             }
-            ProjectsSignal::Failed(error) => {
+            ArgoSignal::Failed(error) => {
                 tracing::warn!(%error, "AppProject watch failed");
-                if !std::mem::replace(&mut self.windows.failing, true) {
+                if self.windows.failing.replace(error.to_string()).is_none() {
+                    self.windows.dirty = true;
                     let text = format!("cannot watch Argo CD AppProjects (sync windows): {error}");
+                    self.send(message(MessageLevel::Warn, text, None)).await;
+                }
+            }
+        }
+    }
+
+    async fn applications_signal(&mut self, sig: ApplicationsSignal) {
+        match sig {
+            ArgoSignal::Changed(apps) => {
+                self.windows.apps_failing = None;
+                if self.windows.apps.as_ref() != Some(&apps) {
+                    self.windows.apps = Some(apps);
+                    self.windows.dirty = true;
+                }
+            }
+            ArgoSignal::Failed(error) => {
+                tracing::warn!(%error, "Application watch failed");
+                if self.windows.apps_failing.replace(error.to_string()).is_none() {
+                    self.windows.dirty = true;
+                    let text = format!("cannot watch Argo CD Applications (sync windows): {error}");
                     self.send(message(MessageLevel::Warn, text, None)).await;
                 }
             }

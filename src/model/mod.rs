@@ -86,6 +86,8 @@ pub struct WorkloadView {
     pub conditions: Vec<ConditionView>,
     pub selector: Vec<(String, String)>,
     pub created: Option<DateTime<Utc>>,
+    /// Argo CD tracking metadata (which Application manages it), for the change clock.
+    pub tracking: crate::domain::windows::workload::Tracking,
 }
 
 impl WorkloadView {

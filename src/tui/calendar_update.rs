@@ -4,15 +4,17 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crossterm::event::KeyEventKind;
 
 use super::action::{Action, InputEvent, NavMsg};
-use super::screens::calendar::{CalendarMsg, header_clock, parse_day};
+use super::screens::calendar::clock::decision_line;
+use super::screens::calendar::{CalTarget, CalendarMsg, read_day};
 use super::screens::rows::Target;
 use super::screens::{Screen, ScreenKind};
 use super::state::AppState;
 use super::update::message;
 use crate::domain::windows::AppTarget;
 use crate::domain::windows::freeze::ChangeTarget;
+use crate::domain::windows::workload::{ClusterRef, Decision, Workload};
 use crate::engine::windows_feed::WindowsFeed;
-use crate::model::{MessageLevel, ObjectKey, Scope};
+use crate::model::{MessageLevel, ObjectKey, Scope, WorkloadKind};
 
 /// Is the calendar screen on top?
 pub fn active(state: &AppState) -> bool {
@@ -37,9 +39,17 @@ pub fn key_action(state: &AppState, ev: &InputEvent) -> Option<Action> {
     state.calendar.key_msg(k).map(Action::CalendarKey)
 }
 
-/// The selected workload as an Argo CD-style target, if a workload is selected.
-fn selected_app(state: &AppState) -> Option<AppTarget> {
-    Some(change_target(state).app).filter(|a| !a.name.is_empty())
+/// The selected workload's windows for the calendar: its Application's project (matched
+/// with the Application's name and destination), or cabin's windows; None without a workload.
+fn selected_app(state: &AppState) -> Option<CalTarget> {
+    let w = selected_workload_of(state)?;
+    let d = decision(state, &w);
+    let label = match (&d.app, &d.project) {
+        (Some(app), Some(project)) => format!("app {app} · project {project}"),
+        _ => format!("{}/{} · cabin windows", w.namespace, w.name),
+    };
+    let app = if d.target == AppTarget::default() { own_target(state, &w) } else { d.target };
+    Some(CalTarget { app, project: d.project, label })
 }
 
 /// Key-map navigation (mouse wheel, `g`/`G`, pgup/pgdn) on the calendar.
@@ -68,11 +78,11 @@ pub fn open(state: &mut AppState, day: Option<&str>) {
         state.calendar.update(CalendarMsg::SetTarget(target));
     }
     if let Some(arg) = day.filter(|d| *d != "all") {
-        match parse_day(arg, state.ui.now.date_naive()) {
-            Some(d) => state.calendar.update(CalendarMsg::JumpToDay(d)),
-            None => {
+        match read_day(arg, state.ui.now.date_naive()) {
+            Ok(d) => state.calendar.update(CalendarMsg::JumpToDay(d)),
+            Err(e) => {
                 let hint = Some("try :cal 2026-12-24, :cal 12-24, :cal +3, :cal fri or :cal today");
-                state.status = Some(message(MessageLevel::Error, format!("cannot read the day `{arg}`"), hint));
+                state.status = Some(message(MessageLevel::Error, e.to_string(), hint));
                 return;
             }
         }
@@ -108,37 +118,81 @@ pub fn visible_clock(state: &AppState) -> (Option<String>, Option<(i64, NaiveDat
 /// Recomputes the change clock in the header's extra slot. An empty feed leaves the slot
 /// alone (it may hold the engine's `HeaderClock` line), clearing only our own old line.
 pub fn refresh_header(state: &mut AppState) {
-    let w = &state.windows;
-    if w.projects.is_empty() && w.freezes.is_empty() && w.errors.is_empty() {
+    if state.windows.is_empty() {
         if state.clock_in_header {
             state.ui.header_extra = None;
             state.clock_in_header = false;
         }
         return;
     }
-    let target = change_target(state);
-    let line = header_clock(&state.windows, None, &target, state.ui.now, state.ui.local_zone);
+    let workload = change_workload(state);
+    let d = decision(state, &workload);
+    let line = decision_line(&d, &state.windows.freezes, state.ui.now, state.ui.local_zone);
     state.ui.header_extra = Some(line);
     state.clock_in_header = true;
 }
 
+/// "May this change run now" for `w`, from the feed (see `domain::windows::workload`).
+pub fn decision(state: &AppState, w: &Workload) -> Decision {
+    state.windows.decide(w, &cluster_ref(state), state.ui.now)
+}
+
+/// The cluster the cockpit looks at (for cabin's own windows' cluster patterns).
+fn cluster_ref(state: &AppState) -> ClusterRef {
+    let ctx = &state.cluster.context;
+    ClusterRef { server: ctx.cluster_url.clone(), name: ctx.context.clone() }
+}
+
+/// cabin's own windows match the workload's name and namespace (and the cluster).
+fn own_target(state: &AppState, w: &Workload) -> AppTarget {
+    let c = cluster_ref(state);
+    AppTarget { name: w.name.clone(), namespace: w.namespace.clone(), server: c.server, dest_name: c.name }
+}
+
 /// The change the header speaks about: the selected workload of the top screen below the
-/// calendar (app = its name, namespace = its namespace, server = the cluster URL), or with
-/// nothing selected the scope's namespace.
+/// calendar (with its Argo CD tracking metadata), or with nothing selected the scope's
+/// namespace (no name: only cabin's windows and freezes for that namespace apply).
+pub fn change_workload(state: &AppState) -> Workload {
+    selected_workload_of(state).unwrap_or_else(|| {
+        let namespace = match &state.cluster.scope {
+            Scope::Namespace(ns) => ns.clone(),
+            Scope::All => String::new(),
+        };
+        Workload { namespace, ..Workload::default() }
+    })
+}
+
+/// The selected workload (kind, namespace, name and tracking from the latest snapshot).
+fn selected_workload_of(state: &AppState) -> Option<Workload> {
+    let screen = state.screens.iter().rev().find(|s| s.kind != ScreenKind::Calendar)?;
+    let key = selected_workload(state, screen)?;
+    let view = state
+        .cluster
+        .snapshot
+        .workloads
+        .iter()
+        .find(|w| w.namespace == key.namespace && w.name == key.name && kind_name(w.kind) == key.kind);
+    Some(Workload {
+        group: "apps".into(),
+        kind: key.kind,
+        namespace: key.namespace,
+        name: key.name,
+        tracking: view.map(|v| v.tracking.clone()).unwrap_or_default(),
+    })
+}
+
+fn kind_name(k: WorkloadKind) -> &'static str {
+    match k {
+        WorkloadKind::Deployment => "Deployment",
+        WorkloadKind::StatefulSet => "StatefulSet",
+    }
+}
+
+/// The change as a target of cabin's own windows (the selected workload, or the scope's
+/// namespace), for callers that evaluate windows directly.
 pub fn change_target(state: &AppState) -> ChangeTarget {
-    let server = state.cluster.context.cluster_url.clone();
-    let screen = state.screens.iter().rev().find(|s| s.kind != ScreenKind::Calendar);
-    let app = match screen.and_then(|s| selected_workload(state, s)) {
-        Some(k) => AppTarget { name: k.name, namespace: k.namespace, server, ..AppTarget::default() },
-        None => {
-            let namespace = match &state.cluster.scope {
-                Scope::Namespace(ns) => ns.clone(),
-                Scope::All => String::new(),
-            };
-            AppTarget { namespace, server, ..AppTarget::default() }
-        }
-    };
-    ChangeTarget { app, labels: Vec::new() }
+    let w = change_workload(state);
+    ChangeTarget { app: own_target(state, &w), labels: Vec::new() }
 }
 
 fn selected_workload(state: &AppState, screen: &Screen) -> Option<ObjectKey> {

@@ -328,6 +328,8 @@ fn apply_engine(state: &mut AppState, ev: EngineEvent) {
             for (s, targets) in state.screens.iter_mut().zip(targets) {
                 s.list.follow(&targets);
             }
+            // The selected workload (and its Argo CD tracking) may have changed.
+            calendar::refresh_header(state);
         }
         EngineEvent::Yaml { key, yaml } => fill(state, &Awaiting::Yaml(key), yaml),
         EngineEvent::Logs { namespace, pod, container, text } => fill(state, &Awaiting::Logs { namespace, pod, container }, text),

@@ -15,8 +15,6 @@ use cabin::sim::{SimHandle, SimOptions, scenario};
 
 pub mod http;
 
-pub const KUBECTL: &str = "/usr/bin/kubectl";
-
 pub struct TestSim {
     pub handle: SimHandle,
     pub dir: tempfile::TempDir,
@@ -49,12 +47,15 @@ pub async fn start_sim_with_options(scenario: scenario::Scenario, tweak: impl Fn
     TestSim { handle, dir, kubeconfig }
 }
 
-fn kubectl_path() -> &'static Path {
-    let p = Path::new(KUBECTL);
-    if !p.exists() {
-        panic!("kubectl is missing at {KUBECTL}: these tests use the real kubectl (v1.32) as the judge of the simulator; install it there");
-    }
-    p
+/// The real kubectl, found on `PATH` (these tests use it as the judge of the simulator).
+pub fn kubectl_path() -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).map(|dir| dir.join("kubectl")).find(|p| p.is_file()).unwrap_or_else(|| {
+        panic!(
+            "kubectl is not on PATH ({}): these tests use the real kubectl as the judge of the simulator; install it",
+            Path::new(&path).display()
+        )
+    })
 }
 
 impl TestSim {
@@ -150,36 +151,59 @@ pub async fn wait_until(deadline: Duration, what: &str, mut cond: impl FnMut() -
     }
 }
 
-/// Read lines from a spawned child's stdout until one satisfies `pred` or `deadline` passes.
-/// Returns everything read so far. The child is killed at the end.
-pub fn read_until(mut child: std::process::Child, deadline: Duration, pred: impl Fn(&str) -> bool) -> (bool, String) {
-    use std::io::BufRead;
-    let stdout = child.stdout.take().expect("child stdout is piped");
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    let end = Instant::now() + deadline;
-    let mut all = String::new();
-    let mut found = false;
-    while let Some(left) = end.checked_duration_since(Instant::now()) {
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                all.push_str(&line);
-                all.push('\n');
-                if pred(&line) {
-                    found = true;
-                    break;
+/// The stdout lines of a running child, read as they come; the child is killed on drop.
+pub struct Lines {
+    child: std::process::Child,
+    rx: std::sync::mpsc::Receiver<String>,
+    /// Every line read so far.
+    pub all: String,
+}
+
+impl Lines {
+    pub fn new(mut child: std::process::Child) -> Lines {
+        use std::io::BufRead;
+        let stdout = child.stdout.take().expect("child stdout is piped");
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    return;
                 }
             }
-            Err(_) => break,
-        }
+        });
+        Lines { child, rx, all: String::new() }
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    (found, all)
+
+    /// Reads lines until one satisfies `pred` (true), or the deadline passes or the output
+    /// ends (false).
+    pub fn until(&mut self, deadline: Duration, pred: impl Fn(&str) -> bool) -> bool {
+        let end = Instant::now() + deadline;
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match self.rx.recv_timeout(left) {
+                Ok(line) => {
+                    self.all.push_str(&line);
+                    self.all.push('\n');
+                    if pred(&line) {
+                        return true;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+}
+
+impl Drop for Lines {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads the child's stdout until a line satisfies `pred` or the deadline passes; kills it.
+pub fn read_until(child: std::process::Child, deadline: Duration, pred: impl Fn(&str) -> bool) -> (bool, String) {
+    let mut lines = Lines::new(child);
+    let found = lines.until(deadline, pred);
+    (found, std::mem::take(&mut lines.all))
 }

@@ -1,4 +1,5 @@
 //! Deployments, StatefulSets and ReplicaSets, with the `kubectl rollout status` rule.
+use crate::domain::windows::workload::{INSTANCE_LABEL, TRACKING_ANNOTATION, Tracking};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 
@@ -47,6 +48,14 @@ pub fn deployment_rollout(d: &Deployment) -> RolloutState {
     if complete { RolloutState::Complete } else { RolloutState::Progressing }
 }
 
+/// The Argo CD tracking label and annotation of an object.
+fn tracking(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Tracking {
+    Tracking {
+        instance_label: meta.labels.as_ref().and_then(|l| l.get(INSTANCE_LABEL)).cloned(),
+        tracking_id: meta.annotations.as_ref().and_then(|a| a.get(TRACKING_ANNOTATION)).cloned(),
+    }
+}
+
 pub fn deployment_view(d: &Deployment) -> WorkloadView {
     let spec = d.spec.as_ref();
     let status = d.status.clone().unwrap_or_default();
@@ -65,6 +74,7 @@ pub fn deployment_view(d: &Deployment) -> WorkloadView {
         conditions: status.conditions.iter().flatten().map(condition).collect(),
         selector: pairs(spec.and_then(|s| s.selector.match_labels.as_ref())),
         created: created(&d.metadata),
+        tracking: tracking(&d.metadata),
     }
 }
 
@@ -121,6 +131,7 @@ pub fn statefulset_view(s: &StatefulSet) -> WorkloadView {
         conditions,
         selector: pairs(spec.and_then(|s| s.selector.match_labels.as_ref())),
         created: created(&s.metadata),
+        tracking: tracking(&s.metadata),
     }
 }
 

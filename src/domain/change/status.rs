@@ -76,6 +76,7 @@ impl From<&ClockState> for WindowVerdict {
                 WindowVerdict::Frozen { freeze: freeze.clone(), until: Some(*until), exception: exception.clone() }
             }
             ClockState::Invalid { error } => WindowVerdict::Unknown { reason: error.clone() },
+            ClockState::Unknown { reason } => WindowVerdict::Unknown { reason: reason.clone() },
         }
     }
 }

@@ -14,6 +14,9 @@ pub type Interval = (DateTime<Utc>, DateTime<Utc>);
 pub struct ProjectWindows {
     pub project: String,
     pub windows: Vec<SyncWindow>,
+    /// From cabin's own windows file (for workloads no Argo CD Application manages), not an
+    /// Argo CD AppProject.
+    pub own: bool,
 }
 
 /// What an interval on the calendar is.

@@ -25,6 +25,9 @@ pub enum ClockState {
     Frozen { freeze: String, until: DateTime<Utc>, exception: Option<String> },
     /// The windows cannot be parsed (`invalid sync windows: …`): Argo CD denies every sync.
     Invalid { error: String },
+    /// Something that could decide cannot be read (a freezes or windows file, a freeze's
+    /// period, a project): fail closed, never "no restriction".
+    Unknown { reason: String },
 }
 
 /// A project's windows compiled once, reusable for many targets and instants.
@@ -123,7 +126,10 @@ impl<'a> TargetWindows<'a> {
 /// The change clock for `change` at `now`.
 pub fn change_clock(windows: &[SyncWindow], freezes: &[Freeze], change: &ChangeTarget, now: DateTime<Utc>) -> ClockState {
     for f in freezes.iter().filter(|f| f.covers(&change.app)) {
-        let Ok(period) = f.period() else { continue };
+        let period = match f.period() {
+            Ok(p) => p,
+            Err(e) => return ClockState::Unknown { reason: e.to_string() },
+        };
         let Some(until) = period.frozen_until(now) else { continue };
         if f.exception_for(change).is_some() {
             continue;
@@ -164,5 +170,6 @@ pub fn describe(state: &ClockState, now: DateTime<Utc>) -> String {
             format!("FROZEN by '{freeze}' until {}{ex}", when(until))
         }
         ClockState::Invalid { error } => format!("SYNC DENIED: {error}"),
+        ClockState::Unknown { reason } => format!("UNKNOWN: {reason}"),
     }
 }

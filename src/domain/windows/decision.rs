@@ -31,6 +31,22 @@ impl<'a> WindowList<'a> {
         WindowList { items: windows.iter().enumerate().filter(|(_, w)| w.matches(app)).collect() }
     }
 
+    /// `hasDeny()`: the list holds a `deny` window.
+    pub fn has_deny(&self) -> bool {
+        self.items.iter().any(|(_, w)| w.is_deny())
+    }
+
+    /// `hasAllow()`: the list holds an `allow` window.
+    pub fn has_allow(&self) -> bool {
+        self.items.iter().any(|(_, w)| w.is_allow())
+    }
+
+    /// There are deny windows and each satisfies `flag` (`manualSync`: `hasDeny()`'s
+    /// "manual enabled"; `syncOverrun`: "deny allows overrun").
+    pub fn denies_all(&self, flag: impl Fn(&SyncWindow) -> bool) -> bool {
+        self.has_deny() && self.items.iter().filter(|(_, w)| w.is_deny()).all(|(_, w)| flag(w))
+    }
+
     /// `Active(t)`: indices of active windows; the first parse error (list order) aborts.
     pub fn active(&self, t: DateTime<Utc>) -> Result<Vec<usize>, WindowError> {
         let mut out = Vec::new();

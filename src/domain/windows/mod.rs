@@ -20,3 +20,4 @@ pub mod agenda;
 pub mod clock;
 pub mod format;
 pub mod freeze;
+pub mod workload;

@@ -27,6 +27,19 @@ pub struct CheckReport {
     pub manual_sync_allowed: bool,
     pub status: String,
     pub error: Option<String>,
+    // Argo CD's helper predicates (not part of the CLI's JSON contract).
+    /// Argo CD's `hasDeny()` over the evaluated list: some window is a `deny`.
+    #[serde(skip)]
+    pub has_deny: bool,
+    /// `hasAllow()`: some window is an `allow`.
+    #[serde(skip)]
+    pub has_allow: bool,
+    /// `hasDeny()`'s second value: there are denies and every one has `manualSync`.
+    #[serde(skip)]
+    pub manual_enabled: bool,
+    /// `hasDeny()`'s third value: there are denies and every one has `syncOverrun`.
+    #[serde(skip)]
+    pub deny_allows_overrun: bool,
 }
 
 /// Evaluates `windows` for `target` (`None` = no matching) at `at`.
@@ -64,6 +77,10 @@ pub fn check(windows: &[SyncWindow], target: Option<&AppTarget>, at: DateTime<Ut
         manual_sync_allowed: manual.as_ref().is_ok_and(|a| *a),
         status: status.to_string(),
         error: auto.err().map(|e| e.to_string()),
+        has_deny: list.has_deny(),
+        has_allow: list.has_allow(),
+        manual_enabled: list.denies_all(|w| w.manual_sync),
+        deny_allows_overrun: list.denies_all(|w| w.sync_overrun),
     }
 }
 

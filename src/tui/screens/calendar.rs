@@ -7,19 +7,22 @@
 
 #[path = "calendar_clock.rs"]
 pub mod clock;
+#[path = "calendar_day.rs"]
+pub mod day;
 #[path = "calendar_detail.rs"]
 pub mod detail;
 #[path = "calendar_view.rs"]
 pub mod view;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::domain::windows::agenda::{OccurrenceKind, window_intervals};
+use crate::domain::windows::agenda::{OccurrenceKind, ProjectWindows, window_intervals};
 use crate::domain::windows::{AppTarget, SyncWindow, WindowError};
 use crate::engine::windows_feed::WindowsFeed;
 
 pub use clock::header_clock;
+pub use day::{DayError, MAX_DAY_OFFSET, parse_day, read_day};
 pub use view::CalendarView;
 
 /// Days shown by default.
@@ -55,6 +58,26 @@ pub enum AgendaRow {
     Now,
 }
 
+/// Whose windows the calendar shows: what they are matched against, and where they come
+/// from (an AppProject, or cabin's own windows file when `project` is None).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalTarget {
+    pub app: AppTarget,
+    pub project: Option<String>,
+    /// For the title: `app argocd/web · project production`, `shop/api · cabin windows`.
+    pub label: String,
+}
+
+impl CalTarget {
+    /// Whether a project's windows can apply to this target.
+    pub fn includes(&self, p: &ProjectWindows) -> bool {
+        match &self.project {
+            Some(name) => !p.own && p.project == *name,
+            None => p.own,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum CalendarMsg {
     Up,
@@ -67,7 +90,7 @@ pub enum CalendarMsg {
     Tick(DateTime<Utc>),
     Feed(WindowsFeed),
     SetDays(u32),
-    SetTarget(Option<AppTarget>),
+    SetTarget(Option<CalTarget>),
 }
 
 #[derive(Debug, Clone)]
@@ -84,7 +107,7 @@ pub struct CalendarState {
     pub selected: usize,
     pub show_detail: bool,
     /// Only entries applying to this target (None = every window and freeze).
-    pub target: Option<AppTarget>,
+    pub target: Option<CalTarget>,
     pub feed: WindowsFeed,
     items: Vec<CalItem>,
     rows: Vec<AgendaRow>,
@@ -243,8 +266,11 @@ impl CalendarState {
         let (from, to) = (self.range_from(), self.range_to());
         let (mut items, mut lanes) = (Vec::new(), Vec::new());
         for (pi, p) in self.feed.projects.iter().enumerate() {
+            if self.target.as_ref().is_some_and(|t| !t.includes(p)) {
+                continue;
+            }
             for (wi, w) in p.windows.iter().enumerate() {
-                if self.target.as_ref().is_some_and(|t| !w.matches(t)) {
+                if self.target.as_ref().is_some_and(|t| !w.matches(&t.app)) {
                     continue;
                 }
                 let source = ItemSource::Window { project: pi, index: wi };
@@ -261,7 +287,7 @@ impl CalendarState {
             }
         }
         for (fi, f) in self.feed.freezes.iter().enumerate() {
-            if self.target.as_ref().is_some_and(|t| !f.covers(t)) {
+            if self.target.as_ref().is_some_and(|t| !f.covers(&t.app)) {
                 continue;
             }
             let source = ItemSource::Freeze(fi);
@@ -324,27 +350,4 @@ fn day_by_day(w: &SyncWindow, from: DateTime<Utc>, days: u32) -> Result<Vec<Span
         }
     }
     Ok(out)
-}
-
-/// Parses the argument of a "jump to day" command: `2026-12-24`, `12-24`, `+3`, `-1`,
-/// `today`, `tomorrow` or a weekday (`fri`, `friday`: the next one, today included).
-pub fn parse_day(arg: &str, today: NaiveDate) -> Option<NaiveDate> {
-    let a = arg.trim().to_ascii_lowercase();
-    if let Ok(d) = NaiveDate::parse_from_str(&a, "%Y-%m-%d") {
-        return Some(d);
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(&format!("{}-{a}", today.year()), "%Y-%m-%d") {
-        return Some(if d < today { d.with_year(today.year() + 1).unwrap_or(d) } else { d });
-    }
-    if let Some(n) = a.strip_prefix('+').or(a.strip_prefix('-').map(|_| a.as_str())).and_then(|n| n.parse::<i64>().ok()) {
-        return today.checked_add_signed(Duration::days(n));
-    }
-    match a.as_str() {
-        "today" => return Some(today),
-        "tomorrow" => return Some(today + Duration::days(1)),
-        _ => {}
-    }
-    let wd: Weekday = a.parse().ok()?;
-    let ahead = (7 + wd.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
-    Some(today + Duration::days(i64::from(ahead)))
 }

@@ -63,7 +63,7 @@ impl Widget for CalendarView<'_> {
             s.days,
             s.start.format("%a %d %b %Y"),
             s.now.format("%a %H:%M"),
-            s.target.as_ref().map_or("all targets".to_string(), |a| format!("target {}", a.name))
+            s.target.as_ref().map_or("all targets".to_string(), |a| format!("target {}", a.label))
         );
         buf.set_string(title.x, title.y, head, t.fg(Slot::Title).add_modifier(Modifier::BOLD));
         render_timeline(s, t, timeline, buf);
