@@ -20,7 +20,7 @@ pub fn statuses(set: &ChangeSet, g: &Globals, config: &Config, now: DateTime<Utc
         .iter()
         .map(|c| {
             let history = crate::domain::change::run::history(entries.iter().filter(|e| e.change.as_deref() == Some(c.id.as_str())), now);
-            let window = crate::engine::change_windows::verdict(c, &feed, now);
+            let window = crate::engine::change_windows::verdict(c, &feed, &|_| Default::default(), &Default::default(), now);
             let approval = policy.verdict(c);
             (c.clone(), change_status(c, &approval, &window, &history, now))
         })
@@ -122,7 +122,7 @@ async fn run_change(id: String, yes: bool, as_json: bool, g: Globals, config: Co
         let verdict = change_status(
             &change,
             &ApprovalPolicy::default().verdict(&change),
-            &crate::engine::change_windows::verdict(&change, &feed, now),
+            &crate::engine::change_windows::verdict(&change, &feed, &|_| Default::default(), &Default::default(), now),
             &history,
             now,
         );

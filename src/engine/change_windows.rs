@@ -1,44 +1,36 @@
-//! "May this change run now": the window verdict of a change from the sync windows and
-//! freezes, over all its targets (the most restrictive target decides).
+//! "May this change run now": the window verdict of a change over all its targets (the most
+//! restrictive target decides), each decided as Argo CD would through the Application that
+//! manages it (`WindowsFeed::decide_change`), with the change's labels for freeze exceptions.
 use chrono::{DateTime, Utc};
 
-use crate::domain::change::{ChangeRequest, WindowVerdict};
-use crate::domain::windows::AppTarget;
-use crate::domain::windows::clock::change_clock;
-use crate::domain::windows::freeze::ChangeTarget;
+use crate::domain::change::{ChangeRequest, TargetRef, WindowVerdict};
+use crate::domain::windows::workload::{ClusterRef, Tracking, Workload};
 use crate::engine::windows_feed::WindowsFeed;
 
-/// The verdict for every target of `change`, combined: Unknown beats Frozen beats Closed beats
-/// Open (fail closed). A feed with errors (a file that cannot be read) is Unknown.
-pub fn verdict(change: &ChangeRequest, feed: &WindowsFeed, now: DateTime<Utc>) -> WindowVerdict {
-    if let Some(e) = feed.errors.first() {
-        return WindowVerdict::Unknown { reason: format!("the windows cannot all be read: {e}") };
-    }
-    let windows: Vec<_> = feed.projects.iter().flat_map(|p| p.windows.iter().cloned()).collect();
-    let mut worst = WindowVerdict::Open { closes_at: None };
-    for t in &change.targets {
-        let target = ChangeTarget {
-            app: AppTarget {
-                name: t.workload.name.clone(),
+/// The verdict for every target of `change`, combined (Unknown beats Frozen beats Closed beats
+/// Open: fail closed). `tracking` gives each target's Argo CD tracking label and annotation
+/// (none when the cluster was not read: then cabin's own windows decide).
+pub fn verdict(
+    change: &ChangeRequest,
+    feed: &WindowsFeed,
+    tracking: &dyn Fn(&TargetRef) -> Tracking,
+    cluster: &ClusterRef,
+    now: DateTime<Utc>,
+) -> WindowVerdict {
+    let labels = change.freeze_labels();
+    let verdicts: Vec<WindowVerdict> = change
+        .targets
+        .iter()
+        .map(|t| {
+            let w = Workload {
+                group: "apps".into(),
+                kind: t.workload.kind.as_str().into(),
                 namespace: t.workload.namespace.clone(),
-                server: "https://kubernetes.default.svc".to_string(),
-                dest_name: "in-cluster".to_string(),
-            },
-            labels: change.freeze_labels(),
-        };
-        let v = WindowVerdict::from(&change_clock(&windows, &feed.freezes, &target, now));
-        if rank(&v) > rank(&worst) {
-            worst = v;
-        }
-    }
-    worst
-}
-
-fn rank(v: &WindowVerdict) -> u8 {
-    match v {
-        WindowVerdict::Open { .. } => 0,
-        WindowVerdict::Closed { .. } => 1,
-        WindowVerdict::Frozen { .. } => 2,
-        WindowVerdict::Unknown { .. } => 3,
-    }
+                name: t.workload.name.clone(),
+                tracking: tracking(&t.workload),
+            };
+            WindowVerdict::from(&feed.decide_change(&w, &labels, cluster, now).verdict)
+        })
+        .collect();
+    WindowVerdict::combine(&verdicts)
 }
