@@ -21,7 +21,7 @@ async fn unknown_context_lists_the_known_ones() {
     let err = connect(opts(&sim, Some("prod"), false)).await.unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, ClusterError::UnknownContext { .. }), "{err:?}");
-    assert!(text.contains("\"prod\"") && text.contains("sim, sim-viewer"), "{text}");
+    assert!(text.contains("\"prod\"") && text.contains("sim, sim-deployer, sim-viewer"), "{text}");
 }
 
 #[tokio::test]
@@ -76,7 +76,7 @@ async fn the_binary_honours_kubeconfig_and_exits_non_zero_with_a_clear_message()
     let sim = start_sim().await;
     let (code, stderr) = cabin(&["--context", "prod"], sim.kubeconfig.to_str().unwrap());
     assert_ne!(code, 0);
-    assert!(stderr.contains("unknown context \"prod\"") && stderr.contains("sim, sim-viewer"), "{stderr}");
+    assert!(stderr.contains("unknown context \"prod\"") && stderr.contains("sim, sim-deployer, sim-viewer"), "{stderr}");
 }
 
 /// A cluster older than 1.28 has no SelfSubjectReview (404): connect falls back to a namespace
