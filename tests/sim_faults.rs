@@ -128,3 +128,16 @@ async fn the_request_hook_runs_before_the_request_is_processed() {
     let now = sim.store().get(kinds::DEPLOYMENT, Some("shop"), "web").expect("web exists");
     assert_eq!(now["spec"]["template"]["spec"]["containers"][0]["image"], "nginx:1.28");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_still_takes_effect_and_verbs_limit_faults() {
+    let sim = with_faults("seed=1,lost=1,verbs=patch").await;
+    let token = sim.token("operator");
+    assert_eq!(statuses(&sim, 3).await, vec![200; 3], "only PATCH requests get faults");
+    let path = "/api/v1/namespaces/shop";
+    let body = br#"{"metadata":{"labels":{"patched":"yes"}}}"#;
+    let reply = http::try_request(&sim, "PATCH", path, Some(&token), Some("application/merge-patch+json"), body).await;
+    assert!(reply.is_none(), "the answer is lost: {reply:?}");
+    let ns = sim.store().get(kinds::NAMESPACE, None, "shop").expect("shop exists");
+    assert_eq!(ns["metadata"]["labels"]["patched"], "yes", "the PATCH took effect although its answer was lost");
+}

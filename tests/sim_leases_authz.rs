@@ -107,6 +107,12 @@ async fn leases_behave_like_the_apiserver_for_kubectl() {
     assert_eq!((again.status, again.json()["reason"].as_str(), again.json()["message"].as_str()), (409, Some("Conflict"), Some(CONFLICT)));
     assert_eq!(again.json()["details"], json!({"name": "cabin-change-chg-1", "group": "coordination.k8s.io", "kind": "leases"}));
 
+    let bad = sim
+        .write_file("bad.yaml", &LEASE.replace("cabin-change-chg-1", "bad").replace("leaseDurationSeconds: 15", "leaseDurationSeconds: 0"));
+    let out = sim.kubectl(&["create", "-f", &bad.to_string_lossy()]);
+    let want = "The Lease \"bad\" is invalid: spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0";
+    assert!(text(&out.stderr).contains(want), "{}", text(&out.stderr));
+
     sim.kubectl_ok(&["-n", "shop", "delete", "lease", "cabin-change-chg-1"]);
     let gone = sim.kubectl(&["-n", "shop", "get", "lease", "cabin-change-chg-1"]);
     assert!(text(&gone.stderr).contains("leases.coordination.k8s.io \"cabin-change-chg-1\" not found"), "{}", text(&gone.stderr));

@@ -11,7 +11,8 @@ pub struct SimArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
-    /// Where to write the kubeconfig (CA, URL, users operator and viewer).
+    /// Where to write the kubeconfig (CA, URL, users operator, deployer and viewer; contexts
+    /// sim, sim-deployer and sim-viewer).
     #[arg(long)]
     pub kubeconfig_out: Option<PathBuf>,
     /// Built-in scenario name (e.g. demo) or a scenario file.

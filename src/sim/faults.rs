@@ -6,12 +6,14 @@
 //! `seed=N`, `error=P` (share answered with one of `codes`, default `500/503`), `throttle=P`
 //! (429 with `retry-after=S` seconds, default 1), `latency=P` with `latency-ms=MS` (default
 //! 500), `drop-watch=P` (the watch ends after 0.1–2 s), `reset=P` (the connection is closed
-//! without an answer), `after=DURATION` (no faults before, e.g. `5s`, `500ms`), and
-//! `exempt=a/b/c` (resource plurals such as `selfsubjectreviews`, or `discovery` for the
-//! discovery, OpenAPI and health paths). Shares are between 0 and 1; error + throttle + reset
-//! must not exceed 1. A scenario file's `faults:` section takes the same settings in
-//! camelCase (`seed`, `error`, `codes`, `throttle`, `retryAfter`, `latency`, `latencyMs`,
-//! `dropWatch`, `reset`, `after`, `exempt`).
+//! without an answer, nothing done), `lost=P` (the request takes effect, then the connection
+//! is closed: the client cannot know the outcome), `after=DURATION` (no faults before, e.g.
+//! `5s`, `500ms`), `exempt=a/b/c` (resource plurals such as `selfsubjectreviews`, or
+//! `discovery` for the discovery, OpenAPI and health paths) and `verbs=patch/update` (only
+//! requests with these Kubernetes verbs get faults; default all). Shares are between 0 and 1;
+//! error + throttle + reset + lost must not exceed 1. A scenario file's `faults:` section
+//! takes the same settings in camelCase (`seed`, `error`, `codes`, `throttle`, `retryAfter`,
+//! `latency`, `latencyMs`, `dropWatch`, `reset`, `lost`, `after`, `exempt`, `verbs`).
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -29,9 +31,13 @@ pub struct FaultPlan {
     pub latency_ms: u64,
     pub drop_watch: f64,
     pub reset: f64,
+    pub lost: f64,
     /// Go-style duration text ("5s", "500ms", "1m"); no faults before it has passed.
     pub after: String,
     pub exempt: Vec<String>,
+    /// Kubernetes verbs (get, list, watch, create, update, patch, delete, deletecollection)
+    /// subject to faults; empty = all.
+    pub verbs: Vec<String>,
 }
 
 impl Default for FaultPlan {
@@ -46,8 +52,10 @@ impl Default for FaultPlan {
             latency_ms: 500,
             drop_watch: 0.0,
             reset: 0.0,
+            lost: 0.0,
             after: String::new(),
             exempt: Vec::new(),
+            verbs: Vec::new(),
         }
     }
 }
@@ -60,8 +68,10 @@ pub enum Verdict {
     Error(u16),
     /// 429 with Retry-After seconds.
     Throttle(u32),
-    /// Close the connection without an answer.
+    /// Close the connection without an answer (the request is not processed).
     Reset,
+    /// Process the request, then close the connection without an answer.
+    Lost,
 }
 
 /// The faults one request gets.
@@ -127,11 +137,13 @@ impl FaultPlan {
                 "latency-ms" => p.latency_ms = parse_num(k, v)?,
                 "drop-watch" => p.drop_watch = parse_rate(k, v)?,
                 "reset" => p.reset = parse_rate(k, v)?,
+                "lost" => p.lost = parse_rate(k, v)?,
+                "verbs" => p.verbs = v.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect(),
                 "after" => p.after = v.to_string(),
                 "exempt" => p.exempt = v.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect(),
                 _ => {
                     return Err(format!(
-                        "unknown key {k:?} (known: seed, error, codes, throttle, retry-after, latency, latency-ms, drop-watch, reset, after, exempt)"
+                        "unknown key {k:?} (known: seed, error, codes, throttle, retry-after, latency, latency-ms, drop-watch, reset, lost, after, exempt, verbs)"
                     ));
                 }
             }
@@ -147,8 +159,15 @@ impl FaultPlan {
                 return Err(format!("{k}: {r} is not a share between 0 and 1"));
             }
         }
-        if !(0.0..=1.0).contains(&self.reset) || self.error + self.throttle + self.reset > 1.0 {
-            return Err("error + throttle + reset must not exceed 1".into());
+        if !(0.0..=1.0).contains(&self.reset)
+            || !(0.0..=1.0).contains(&self.lost)
+            || self.error + self.throttle + self.reset + self.lost > 1.0
+        {
+            return Err("error + throttle + reset + lost must not exceed 1".into());
+        }
+        const VERBS: &[&str] = &["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"];
+        if let Some(v) = self.verbs.iter().find(|v| !VERBS.contains(&v.as_str())) {
+            return Err(format!("verbs: {v:?} is not a Kubernetes verb ({})", VERBS.join(", ")));
         }
         if let Some(c) = self.codes.iter().find(|c| !(500..=599).contains(*c)) {
             return Err(format!("codes: {c} is not a 5xx code (429 is `throttle`)"));
@@ -190,9 +209,10 @@ impl Injector {
         &self.plan
     }
 
-    /// Whether requests for `resource` (a plural, or "discovery") escape the faults.
-    pub fn exempt(&self, resource: &str) -> bool {
-        self.plan.exempt.iter().any(|e| e == resource)
+    /// Whether a request for `resource` (a plural, or "discovery") with Kubernetes `verb`
+    /// escapes the faults.
+    pub fn exempt(&self, resource: &str, verb: &str) -> bool {
+        self.plan.exempt.iter().any(|e| e == resource) || (!self.plan.verbs.is_empty() && !self.plan.verbs.iter().any(|v| v == verb))
     }
 
     /// The faults of the next request subject to them (the caller checked `exempt`).
@@ -212,6 +232,8 @@ impl Injector {
             Verdict::Throttle(p.retry_after)
         } else if r < p.error + p.throttle + p.reset {
             Verdict::Reset
+        } else if r < p.error + p.throttle + p.reset + p.lost {
+            Verdict::Lost
         } else {
             Verdict::Pass
         };
@@ -239,6 +261,8 @@ mod tests {
         assert_eq!(FaultPlan::parse("error=2").unwrap_err(), "error: \"2\" is not a share between 0 and 1");
         assert!(FaultPlan::parse("codes=404").unwrap_err().starts_with("codes: 404 is not a 5xx code"));
         assert!(FaultPlan::parse("error=0.6,throttle=0.6").unwrap_err().contains("must not exceed 1"));
+        assert!(FaultPlan::parse("reset=0.6,lost=0.6").unwrap_err().contains("must not exceed 1"));
+        assert!(FaultPlan::parse("verbs=patch/poke").unwrap_err().starts_with("verbs: \"poke\" is not a Kubernetes verb"));
         assert!(FaultPlan::parse("bogus=1").unwrap_err().starts_with("unknown key \"bogus\""));
         assert!(FaultPlan::parse("after=5 parsecs").unwrap_err().starts_with("after:"));
         assert!(FaultPlan::parse("seed").unwrap_err().contains("key=value"));

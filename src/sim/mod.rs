@@ -1,5 +1,13 @@
 //! The simulated cluster: an in-memory store served over HTTPS as the Kubernetes API, with
 //! controllers that behave like the real ones. Clients reach it only through HTTPS.
+//!
+//! Users (bearer tokens in the written kubeconfig; rules in `server::authz`, read by both
+//! enforcement and SelfSubjectAccessReview): `operator` (context `sim`, may do everything),
+//! `deployer` (context `sim-deployer`: reads everything, patches/updates Deployments and
+//! StatefulSets, creates/updates/gets Leases, may not create Velero backups or restores) and
+//! `viewer` (context `sim-viewer`, read only). Admission (`admission`) applies LimitRange
+//! defaults and ResourceQuota to every create, the API's and the controllers' alike. Fault
+//! injection: `faults`; a test hook on every request: `SimOptions::on_request`.
 pub mod admission;
 pub mod controllers;
 pub mod faults;

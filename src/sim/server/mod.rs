@@ -151,7 +151,7 @@ async fn handle(state: Arc<ServerState>, req: Request<Incoming>) -> Result<Resp,
         state.log.record("system:anonymous", &verb, &method, &path, 401);
         return Ok(resp);
     };
-    let injected = state.injector().filter(|i| !i.exempt(fault_subject(&route)));
+    let injected = state.injector().filter(|i| !i.exempt(fault_subject(&route), &verb));
     let decision = injected.map(|i| i.decide(matches!(&route, Route::Resource(r) if r.verb == Verb::Watch)));
     if let Some(delay) = decision.and_then(|d| d.delay) {
         tokio::time::sleep(delay).await;
@@ -163,6 +163,11 @@ async fn handle(state: Arc<ServerState>, req: Request<Incoming>) -> Result<Resp,
         (_, Some(Verdict::Throttle(secs))) => status::throttled(secs),
         (_, Some(Verdict::Reset)) => {
             state.log.record(user, &verb, &method, &path, 0);
+            return Err(ResetConnection);
+        }
+        (_, Some(Verdict::Lost)) => {
+            let resp = dispatch(&state, user, route, req, None).await;
+            state.log.record(user, &verb, &method, &path, resp.status().as_u16());
             return Err(ResetConnection);
         }
         _ => dispatch(&state, user, route, req, decision.and_then(|d| d.drop_watch_after)).await,

@@ -1,5 +1,6 @@
-//! The validation the real apiserver does that clients notice most: names, and the pod
-//! template of workloads (containers with name and image; selector matching the labels).
+//! The validation the real apiserver does that clients notice most: names, the pod template
+//! of workloads (containers with name and image; selector matching the labels), Lease
+//! durations and transitions, and PodDisruptionBudgets with one budget.
 use serde_json::Value;
 
 use super::registry::Resource;
@@ -42,6 +43,24 @@ fn workload(obj: &Value, causes: &mut Vec<Cause>) {
     containers(&spec["template"]["spec"], "spec.template.spec.containers", causes);
 }
 
+/// ValidateLeaseSpec.
+fn lease(spec: &Value, causes: &mut Vec<Cause>) {
+    if let Some(d) = spec["leaseDurationSeconds"].as_i64().filter(|d| *d <= 0) {
+        causes.push(("FieldValueInvalid", "spec.leaseDurationSeconds", format!("Invalid value: {d}: must be greater than 0")));
+    }
+    if let Some(t) = spec["leaseTransitions"].as_i64().filter(|t| *t < 0) {
+        causes.push(("FieldValueInvalid", "spec.leaseTransitions", format!("Invalid value: {t}: must be greater than or equal to 0")));
+    }
+}
+
+/// ValidatePodDisruptionBudgetSpec: not both budgets.
+fn pdb(spec: &Value, causes: &mut Vec<Cause>) {
+    if !spec["minAvailable"].is_null() && !spec["maxUnavailable"].is_null() {
+        let msg = format!("Invalid value: {}: minAvailable and maxUnavailable cannot be both set", spec);
+        causes.push(("FieldValueInvalid", "spec", msg));
+    }
+}
+
 pub fn validate(res: &Resource, obj: &Value) -> Result<(), ApiError> {
     let meta = &obj["metadata"];
     let name = meta["name"].as_str().unwrap_or_default();
@@ -54,6 +73,8 @@ pub fn validate(res: &Resource, obj: &Value) -> Result<(), ApiError> {
     match res.plural {
         "deployments" | "replicasets" | "statefulsets" => workload(obj, &mut causes),
         "pods" => containers(&obj["spec"], "spec.containers", &mut causes),
+        "leases" => lease(&obj["spec"], &mut causes),
+        "poddisruptionbudgets" => pdb(&obj["spec"], &mut causes),
         _ => {}
     }
     if let Some(r) = obj["spec"]["replicas"].as_i64().filter(|r| *r < 0) {
