@@ -12,6 +12,19 @@ use support::{CRASHING_IMAGE_REPO, Sim, start_sim};
 
 const NEW_IMAGE: &str = "ghcr.io/acme/payments-api:1.14.9";
 
+/// The demo's AppProject `production` decides payments-api (through its Application): open a
+/// sync window for the test, as an operator would schedule one.
+fn open_window(sim: &Sim) {
+    let patch = r#"{"spec":{"syncWindows":[{"kind":"allow","schedule":"* * * * *","duration":"24h","applications":["*"],"namespaces":["*"],"clusters":["*"],"manualSync":true}]}}"#;
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&sim.kubeconfig)
+        .args(["-n", "argocd", "patch", "appproject", "production", "--type", "merge", "-p", patch])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 fn change_file(dir: &Path, id: &str, image: &str, steps: &str, backup: bool) -> PathBuf {
     let changes = dir.join("changes");
     std::fs::create_dir_all(&changes).unwrap();
@@ -89,6 +102,7 @@ fn journal_ok(sim: &Sim) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_holds_at_each_planned_step_and_completes() {
     let sim = start_sim().await;
+    open_window(&sim);
     change_file(sim.dir.path(), "CHG-1", NEW_IMAGE, STEPS, true);
     let before = deployment(&sim);
     let old_image = image(&sim);
@@ -143,11 +157,18 @@ async fn a_run_holds_at_each_planned_step_and_completes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_looping_canary_rolls_back_by_itself() {
     let sim = start_sim().await;
+    open_window(&sim);
     let bad = format!("{CRASHING_IMAGE_REPO}:2.0");
     change_file(sim.dir.path(), "CHG-2", &bad, STEPS, false);
     let old_image = image(&sim);
     let out = run_to_end(&sim, &["change", "run", "CHG-2", "--yes"]);
-    assert_eq!(out.status.code(), Some(3), "rolled back by a health gate: {}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "rolled back by a health gate: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("health gate failed"), "{}", String::from_utf8_lossy(&out.stdout));
     rollout_complete(&sim);
     assert_eq!(image(&sim), old_image, "back at the pre-change template");
@@ -162,6 +183,7 @@ async fn a_crash_looping_canary_rolls_back_by_itself() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_refuses_and_sends_nothing() {
     let sim = start_sim().await;
+    open_window(&sim);
     change_file(sim.dir.path(), "CHG-3", NEW_IMAGE, STEPS, true);
     let before = sim.handle.requests().len();
     for args in [vec!["--read-only", "change", "run", "CHG-3", "--yes"], vec!["change", "rollback", "CHG-3", "--yes", "--read-only"]] {
@@ -182,6 +204,7 @@ async fn read_only_refuses_and_sends_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lock_held_by_another_change_refuses_naming_it() {
     let sim = start_sim().await;
+    open_window(&sim);
     change_file(sim.dir.path(), "CHG-4", NEW_IMAGE, STEPS, false);
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let lease = format!(
@@ -216,6 +239,7 @@ fn kill_at_first_hold(sim: &Sim, id: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_run_a_rollback_restores_the_pre_change_template() {
     let sim = start_sim().await;
+    open_window(&sim);
     change_file(sim.dir.path(), "CHG-5", NEW_IMAGE, "      - {pods: 1, hold: 60s}\n      - {percent: 100, hold: 1s}\n", false);
     let old_image = image(&sim);
     kill_at_first_hold(&sim, "CHG-5");
@@ -237,6 +261,7 @@ async fn killed_mid_run_a_rollback_restores_the_pre_change_template() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_run_a_resume_finishes_at_the_new_version() {
     let sim = start_sim().await;
+    open_window(&sim);
     change_file(sim.dir.path(), "CHG-6", NEW_IMAGE, "      - {pods: 1, hold: 60s}\n      - {percent: 100, hold: 1s}\n", false);
     kill_at_first_hold(&sim, "CHG-6");
     // Shorten the journalled plan's hold by editing the change file: a resume re-plans from
@@ -266,6 +291,7 @@ async fn under_faults_a_run_completes_or_rolls_back_cleanly() {
         let handle = cabin::sim::start(opts).await.unwrap();
         std::fs::write(&kubeconfig, handle.kubeconfig_yaml()).unwrap();
         let sim = Sim { handle, kubeconfig, dir };
+        open_window_eventually(&sim);
         change_file(sim.dir.path(), "CHG-9", NEW_IMAGE, STEPS, false);
         let old_image = image_eventually(&sim);
         let out = run_to_end(&sim, &["change", "run", "CHG-9", "--yes"]);
@@ -278,6 +304,24 @@ async fn under_faults_a_run_completes_or_rolls_back_cleanly() {
         }
         journal_ok(&sim);
     }
+}
+
+fn open_window_eventually(sim: &Sim) {
+    for _ in 0..50 {
+        let patch = r#"{"spec":{"syncWindows":[{"kind":"allow","schedule":"* * * * *","duration":"24h","applications":["*"],"namespaces":["*"],"clusters":["*"]}]}}"#;
+        let ok = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&sim.kubeconfig)
+            .args(["-n", "argocd", "patch", "appproject", "production", "--type", "merge", "-p", patch])
+            .output()
+            .unwrap()
+            .status
+            .success();
+        if ok {
+            return;
+        }
+    }
+    panic!("kubectl never got through the faults");
 }
 
 /// The Deployment's image, read with retries (the simulator answers some requests with faults).
@@ -294,4 +338,20 @@ fn image_eventually(sim: &Sim) -> String {
         }
     }
     panic!("kubectl never got through the faults");
+}
+
+/// A closed window refuses the run before anything is written, naming the rule that decided.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_window_refuses_the_run() {
+    let sim = start_sim().await;
+    let patch = r#"{"spec":{"syncWindows":[{"kind":"deny","schedule":"* * * * *","duration":"24h","applications":["*"],"namespaces":["*"],"clusters":["*"]}]}}"#;
+    kubectl(&sim, &["patch", "appproject", "production", "-n", "argocd", "--type", "merge", "-p", patch]);
+    change_file(sim.dir.path(), "CHG-10", NEW_IMAGE, STEPS, false);
+    let before = sim.handle.requests().len();
+    let out = run_to_end(&sim, &["change", "run", "CHG-10", "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("waiting-for-window") && err.contains("production"), "{err}");
+    let writes = sim.handle.requests()[before..].iter().filter(|r| r.method != "GET" && !r.path.contains("selfsubject")).count();
+    assert_eq!(writes, 0);
 }

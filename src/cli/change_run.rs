@@ -117,22 +117,13 @@ async fn run_change(id: String, yes: bool, as_json: bool, g: Globals, config: Co
     let entries: Vec<_> = journal_entries(&g, &config).into_iter().filter(|e| e.change.as_deref() == Some(id.as_str())).collect();
     let history = crate::domain::change::run::history(entries.iter(), Utc::now());
     let now = Utc::now();
-    if !resume {
-        let feed = crate::engine::windows_feed::load_with_defaults(&[], None, None);
-        let verdict = change_status(
-            &change,
-            &ApprovalPolicy::default().verdict(&change),
-            &crate::engine::change_windows::verdict(&change, &feed, &|_| Default::default(), &Default::default(), now),
-            &history,
-            now,
-        );
-        if verdict.status != crate::domain::change::ChangeStatus::Ready {
-            return Err(Fail::Refused(format!("refused: {id} is {} ({})", verdict.status.as_str(), verdict.rule)));
-        }
-    } else if !matches!(history, RunHistory::Interrupted { .. } | RunHistory::Running { .. }) {
+    if resume && !matches!(history, RunHistory::Interrupted { .. } | RunHistory::Running { .. }) {
         return Err(Fail::Refused(format!("refused: {id} has no interrupted run to resume (it is {})", state_of(&history))));
     }
     let writer = writer_for(&g, &config).await.map_err(Fail::Refused)?;
+    if !resume {
+        crate::engine::run::readiness(&writer, &change, &entries, now).await.map_err(|e| Fail::Refused(format!("refused: {e}")))?;
+    }
     let (targets, first_hold) = if resume {
         resume_targets(&writer, &change, &entries).await.map_err(Fail::Refused)?
     } else {

@@ -33,6 +33,9 @@ pub struct WorkloadState {
     /// StatefulSets: `status.updateRevision`.
     pub update_revision: Option<String>,
     pub selector: Vec<(String, String)>,
+    /// Argo CD tracking: the `app.kubernetes.io/instance` label and the
+    /// `argocd.argoproj.io/tracking-id` annotation.
+    pub tracking: (Option<String>, Option<String>),
 }
 
 impl WorkloadState {
@@ -138,6 +141,10 @@ pub async fn read(writer: &Writer, target: &TargetRef) -> Result<Option<Workload
         containers,
         update_revision: v.pointer("/status/updateRevision").and_then(Value::as_str).map(str::to_string),
         selector,
+        tracking: (
+            v.pointer("/metadata/labels/app.kubernetes.io~1instance").and_then(Value::as_str).map(str::to_string),
+            v.pointer("/metadata/annotations/argocd.argoproj.io~1tracking-id").and_then(Value::as_str).map(str::to_string),
+        ),
     }))
 }
 
@@ -369,5 +376,6 @@ pub fn from_journal(v: &Value) -> Option<WorkloadState> {
         containers,
         update_revision: None,
         selector: Vec::new(),
+        tracking: (None, None),
     })
 }

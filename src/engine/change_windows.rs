@@ -17,20 +17,37 @@ pub fn verdict(
     cluster: &ClusterRef,
     now: DateTime<Utc>,
 ) -> WindowVerdict {
+    decide(change, feed, tracking, cluster, now).0
+}
+
+/// As [`verdict`], with one line per target saying which Application and project (or cabin's
+/// windows file) decided, and why.
+pub fn decide(
+    change: &ChangeRequest,
+    feed: &WindowsFeed,
+    tracking: &dyn Fn(&TargetRef) -> Tracking,
+    cluster: &ClusterRef,
+    now: DateTime<Utc>,
+) -> (WindowVerdict, Vec<String>) {
     let labels = change.freeze_labels();
-    let verdicts: Vec<WindowVerdict> = change
-        .targets
-        .iter()
-        .map(|t| {
-            let w = Workload {
-                group: "apps".into(),
-                kind: t.workload.kind.as_str().into(),
-                namespace: t.workload.namespace.clone(),
-                name: t.workload.name.clone(),
-                tracking: tracking(&t.workload),
-            };
-            WindowVerdict::from(&feed.decide_change(&w, &labels, cluster, now).verdict)
-        })
-        .collect();
-    WindowVerdict::combine(&verdicts)
+    let mut why = Vec::new();
+    let mut verdicts = Vec::new();
+    for t in &change.targets {
+        let w = Workload {
+            group: "apps".into(),
+            kind: t.workload.kind.as_str().into(),
+            namespace: t.workload.namespace.clone(),
+            name: t.workload.name.clone(),
+            tracking: tracking(&t.workload),
+        };
+        let d = feed.decide_change(&w, &labels, cluster, now);
+        let by = match (&d.app, &d.project) {
+            (Some(app), Some(project)) => format!("Application {app}, project {project}"),
+            (_, Some(project)) => format!("project {project}"),
+            _ => "cabin's windows file".to_string(),
+        };
+        why.push(format!("{}: decided by {by}: {}", t.workload, d.reason));
+        verdicts.push(WindowVerdict::from(&d.verdict));
+    }
+    (WindowVerdict::combine(&verdicts), why)
 }

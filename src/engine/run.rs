@@ -123,6 +123,49 @@ pub fn rollback_plan(targets: &[TargetRun], backup: Option<&str>) -> Value {
     })
 }
 
+/// Whether `change` may start now, read from the cluster: approvals (the default policy),
+/// its run history in the journal, and the windows and freezes through the Argo CD
+/// Applications that manage its targets (files plus the cluster's AppProjects). Anything that
+/// cannot be read makes it not ready (fail closed).
+pub async fn readiness(
+    writer: &Writer,
+    change: &ChangeRequest,
+    entries: &[crate::journal::Entry],
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    use crate::domain::windows::workload::{ClusterRef, Tracking};
+    let conn = writer.connection();
+    let mut feed = crate::engine::windows_feed::load_with_defaults(&[], None, None);
+    match crate::cluster::appprojects::list(conn).await {
+        Ok(p) => {
+            let mut cluster = crate::engine::windows_feed::WindowsFeed::from_projects(p.projects.iter().cloned());
+            cluster.errors.extend(p.errors.iter().cloned());
+            feed.merge(cluster);
+        }
+        Err(e) => return Err(format!("the Argo CD AppProjects cannot be read ({e}): the windows are unknown")),
+    }
+    feed.applications = crate::cluster::applications::list(conn)
+        .await
+        .map_err(|e| format!("the Argo CD Applications cannot be read ({e}): the windows are unknown"))?;
+    let mut tracking = Vec::new();
+    for t in &change.targets {
+        let w = rollout::read(writer, &t.workload).await.map_err(|e| format!("cannot read {}: {e}", t.workload))?;
+        let (instance_label, tracking_id) = w.map(|w| w.tracking).unwrap_or_default();
+        tracking.push((t.workload.clone(), Tracking { instance_label, tracking_id }));
+    }
+    let lookup = |t: &crate::domain::change::TargetRef| tracking.iter().find(|(w, _)| w == t).map(|(_, x)| x.clone()).unwrap_or_default();
+    let cluster = ClusterRef { server: conn.info().cluster_url.clone(), name: conn.info().context.clone() };
+    let (window, why) = crate::engine::change_windows::decide(change, &feed, &lookup, &cluster, now);
+    let history = crate::domain::change::run::history(entries.iter(), now);
+    let approval = crate::domain::change::ApprovalPolicy::default().verdict(change);
+    let verdict = crate::domain::change::change_status(change, &approval, &window, &history, now);
+    if verdict.status == crate::domain::change::ChangeStatus::Ready {
+        Ok(())
+    } else {
+        Err(format!("{} is {} ({}); {}", change.id, verdict.status.as_str(), verdict.rule, why.join("; ")))
+    }
+}
+
 /// A run in progress.
 pub struct Runner {
     writer: Writer,

@@ -44,11 +44,26 @@ fn find(sources: &RunSources, id: &str) -> Result<ChangeRequest, String> {
     })
 }
 
+/// The change must be ready now (approved, its windows open, no run of it yet).
+async fn ready(w: &Writer, change: &ChangeRequest, sources: &RunSources) -> Result<(), String> {
+    let entries: Vec<_> = sources
+        .journal
+        .as_ref()
+        .filter(|p| p.exists())
+        .and_then(|p| crate::journal::read_entries(p).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.change.as_deref() == Some(change.id.as_str()))
+        .collect();
+    super::run::readiness(w, change, &entries, chrono::Utc::now()).await
+}
+
 /// Plans `id` and answers with the plan text (what will be sent, and the rollback plan).
 pub async fn plan(conn: Connection, sources: RunSources, id: String, events: mpsc::Sender<EngineEvent>) {
     let result = async {
         let w = writer(&conn, &sources)?;
         let change = find(&sources, &id)?;
+        ready(&w, &change, &sources).await?;
         let targets = prepare(&w, &change).await?;
         let mut text = format!("{id}: {}\n\nWill send, through the journalled writer:\n", change.title);
         for t in &targets {
@@ -80,6 +95,7 @@ pub async fn start(conn: Connection, sources: RunSources, id: String, events: mp
     let prepared = async {
         let w = writer(&conn, &sources)?;
         let change = find(&sources, &id)?;
+        ready(&w, &change, &sources).await?;
         let targets = prepare(&w, &change).await?;
         Ok::<_, String>((w, change, targets))
     }
