@@ -166,3 +166,29 @@ fn a_writable_demo_has_no_badge() {
     let screen = demo_screen("demo", None, "rw");
     assert!(!screen.lines().take(3).any(|l| l.contains("READ-ONLY")), "{screen}");
 }
+
+/// The demo's two stories, as a newcomer sees them: CHG-2001 runs from preflight to completed;
+/// CHG-2002's release candidate crash-loops, fails its canary gate and rolls back by itself.
+#[test]
+fn the_demo_runs_one_change_and_rolls_back_the_other() {
+    let bin = env!("CARGO_BIN_EXE_cabin");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let cmd = format!("{} {bin} demo; echo CABIN-EXITED; sleep 30", private_env(&home));
+    let tmux = Tmux::start_named(&cmd, "stories");
+    tmux.wait_for("the demo", Duration::from_secs(60), |s| s.contains("payments") && ready_count_rows(s) >= 3);
+    let run = |id: &str, end: &str| {
+        tmux.keys(&[":", &format!("run {id}"), "Enter"]);
+        tmux.wait_for("the confirmation with the plan", Duration::from_secs(60), |s| s.contains(&format!("run {id}?")) && s.contains("Rollback plan"));
+        tmux.keys(&["y"]);
+        tmux.wait_for(end, Duration::from_secs(180), |s| s.lines().take(6).any(|l| l.contains(end)))
+    };
+    let done = run("CHG-2001", "✔ completed");
+    assert!(done.contains("✔ hold-1") && done.contains("✔ verify"), "{done}");
+    tmux.keys(&["Escape"]);
+    let back = run("CHG-2002", "✖ rolled-back");
+    assert!(back.contains("health gate failed"), "{back}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("cabin to exit", Duration::from_secs(20), |s| s.contains("CABIN-EXITED"));
+}
