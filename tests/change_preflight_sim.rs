@@ -33,7 +33,8 @@ fn writer(c: &Connection, dir: &tempfile::TempDir) -> Writer {
 }
 
 async fn preflight(c: &Connection, w: Option<&Writer>, change: &ChangeRequest) -> PreflightRun {
-    let feed = WindowsFeed::default();
+    // As the CLI and the cockpit do: no windows files, the cluster's AppProjects and Applications.
+    let feed = cabin::engine::preflight::windows_with_cluster(c, &WindowsFeed::default()).await;
     let policy = ApprovalPolicy::default();
     let env = PreflightEnv { conn: c, writer: w, skip_reason: "read-only session (--read-only)", windows: &feed, policy: &policy };
     evaluate(env, change, Utc::now()).await
