@@ -192,3 +192,34 @@ fn the_demo_runs_one_change_and_rolls_back_the_other() {
     tmux.keys(&["q"]);
     tmux.wait_for("cabin to exit", Duration::from_secs(20), |s| s.contains("CABIN-EXITED"));
 }
+
+#[test]
+fn demo_lists_its_change_requests_inside_an_open_window() {
+    let bin = env!("CARGO_BIN_EXE_cabin");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    // From another directory: the demo's change requests are embedded in the binary.
+    let cmd = format!(
+        "cd / && HOME={home} XDG_CONFIG_HOME={home}/.config XDG_DATA_HOME={home}/.local/share XDG_STATE_HOME={home}/.local/state {bin} demo; echo CABIN-EXITED",
+        home = home.display(),
+        bin = bin,
+    );
+    let tmux = Tmux::start_named(&cmd, "changes");
+    tmux.wait_for("the pending changes with their preflight", Duration::from_secs(60), |s| {
+        s.contains("pending changes") && (s.contains("blocked") || s.contains("ok")) && s.contains("CHG-2004")
+    });
+    tmux.keys(&["C"]);
+    let screen = tmux.wait_for("the changes screen with the checklist", Duration::from_secs(30), |s| {
+        s.contains("WHAT CHANGES")
+            && s.contains("PREFLIGHT")
+            && s.contains("ghcr.io/acme/payments-api:1.14.2 → ghcr.io/acme/payments-api:1.14.3")
+    });
+    // The demo lays its windows around its start: every change's window is open.
+    for id in ["CHG-2001", "CHG-2002", "CHG-2003", "CHG-2004"] {
+        let row = screen.lines().find(|l| l.contains(id)).unwrap_or_else(|| panic!("{id} missing:\n{screen}"));
+        assert!(row.contains("open "), "{id} not inside an open window: {row}\n{screen}");
+    }
+    tmux.keys(&["q"]);
+    tmux.wait_for("cabin to exit", Duration::from_secs(20), |s| s.contains("CABIN-EXITED"));
+}

@@ -13,6 +13,10 @@ use serde_json::json;
 use super::Globals;
 use crate::domain::change::ChangeSet;
 
+pub mod preflight;
+mod report;
+mod session;
+
 /// `cabin change …`
 #[derive(Debug, clap::Args)]
 pub struct ChangeArgs {
@@ -37,6 +41,10 @@ pub enum ChangeCmd {
         id: String,
         #[arg(long)]
         json: bool,
+        /// Waive a failed check with a reason (repeatable; journalled with who waived it).
+        /// Not waivable: approvals, freeze, target, containers, images, rbac, lock.
+        #[arg(long, value_name = "CHECK=REASON", value_parser = preflight::parse_waive)]
+        waive: Vec<preflight::WaiveArg>,
     },
     /// The CAB pack of a change: approvals, next slot, preflight evidence, backup and rollback plans, history.
     Report {
@@ -102,6 +110,8 @@ pub fn run(args: ChangeArgs, g: &Globals) -> ExitCode {
     let code = match args.command {
         ChangeCmd::Validate { files } => validate(&files, g, &settings.config),
         ChangeCmd::List { json } => list(json, g, &settings.config),
+        ChangeCmd::Preflight { id, json, waive } => preflight::run(&id, json, &waive, g, &settings),
+        ChangeCmd::Report { id, format } => report::report(&id, format, g, &settings),
         other => super::change_run::run(other, g, &settings),
     };
     code.unwrap_or_else(|msg| {
@@ -167,7 +177,9 @@ fn list(as_json: bool, g: &Globals, config: &crate::config::Config) -> CmdResult
 
 /// `cabin cab`: the agenda of pending changes for the board.
 pub fn cab(args: CabArgs, g: &Globals) -> ExitCode {
-    eprintln!("cabin cab --days {} --format {:?}: being built (issue 9)", args.days, args.format);
-    let _ = g;
-    ExitCode::from(2)
+    let settings = g.settings();
+    report::cab(args.days, args.format, g, &settings).unwrap_or_else(|msg| {
+        eprintln!("cabin cab: {msg}");
+        ExitCode::from(2)
+    })
 }

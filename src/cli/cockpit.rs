@@ -4,9 +4,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::Globals;
+
+pub mod demo;
 use crate::cluster::{self, ConnectOptions};
 use crate::config::Settings;
 use crate::engine::EngineOptions;
+use crate::engine::changes_feed::{ChangeSource, ChangesOptions};
 pub use crate::engine::session::journal_session_start;
 use crate::engine::windows_feed::{self, WindowsFeed};
 use crate::model::Scope;
@@ -53,16 +56,25 @@ pub async fn run(args: CockpitArgs, g: Globals) -> ExitCode {
     };
     let decision = settings.config.read_only_decision(g.read_only, &context);
     let opts = ConnectOptions { kubeconfig: g.kubeconfig.clone(), context: Some(context), read_only: decision.read_only };
-    open(opts, decision.reason, args.scope(), &settings, &g, &args.projects).await
+    let changes = change_source(&g, &settings);
+    open(opts, decision.reason, args.scope(), &settings, &g, &args.projects, (changes, WindowsFeed::default())).await
+}
+
+/// The change directories the flags, `CABIN_CHANGES` and the config name (none: no feed).
+fn change_source(g: &Globals, settings: &Settings) -> ChangeSource {
+    let dirs = crate::engine::changes::change_dirs(&g.changes, std::env::var_os("CABIN_CHANGES"), &settings.config.changes);
+    if dirs.is_empty() { ChangeSource::None } else { ChangeSource::Dirs(dirs) }
 }
 
 pub async fn run_demo(args: DemoArgs, cockpit: CockpitArgs, g: Globals) -> ExitCode {
     let mut settings = g.settings();
     let _log = start_logging(&mut settings);
-    let scenario = match crate::sim::scenario::load(&args.scenario) {
+    let mut scenario = match crate::sim::scenario::load(&args.scenario) {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
+    let start = chrono::Utc::now();
+    demo::relay_windows(&mut scenario.objects, start);
     // A private directory for the demo's kubeconfig, removed when the demo ends.
     let dir = std::env::temp_dir().join(format!("cabin-demo-{}", std::process::id()));
     if let Err(e) = std::fs::create_dir_all(&dir) {
@@ -86,7 +98,24 @@ pub async fn run_demo(args: DemoArgs, cockpit: CockpitArgs, g: Globals) -> ExitC
     let decision = settings.config.read_only_decision(g.read_only, "sim");
     let opts = ConnectOptions { kubeconfig: Some(kubeconfig), context: None, read_only: decision.read_only };
     let projects: Vec<PathBuf> = cockpit.projects.iter().chain(&args.projects).cloned().collect();
-    let code = open(opts, decision.reason, cockpit.scope(), &settings, &g, &projects).await;
+    // The demo's own change requests unless --changes (or CABIN_CHANGES, `changes:`) names
+    // some: written from the binary into the demo's private directory, so the change feed
+    // (which watches it: edit them during the demo) and `:run` read the same files.
+    let mut g = g;
+    let changes = match change_source(&g, &settings) {
+        ChangeSource::None => match demo::write_changes(&dir.join("changes")) {
+            Ok(path) => {
+                g.changes = vec![path.clone()];
+                ChangeSource::Dirs(vec![path])
+            }
+            Err(e) => {
+                tracing::warn!("demo change requests not written ({e}): shown, but :run cannot find them");
+                ChangeSource::Embedded(demo::changes())
+            }
+        },
+        dirs => dirs,
+    };
+    let code = open(opts, decision.reason, cockpit.scope(), &settings, &g, &projects, (changes, demo::freeze(start))).await;
     handle.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
     code
@@ -113,6 +142,7 @@ async fn open(
     settings: &Settings,
     g: &Globals,
     projects: &[PathBuf],
+    (changes, extra_windows): (ChangeSource, WindowsFeed),
 ) -> ExitCode {
     let read_only = opts.read_only;
     let conn = match cluster::connect(opts).await {
@@ -137,13 +167,16 @@ async fn open(
             None
         }
     };
-    let feed = load_windows(projects, &mut warnings);
+    let mut feed = load_windows(projects, &mut warnings);
+    feed.merge(extra_windows);
     if let Some(why) = &conn.info().read_only_reason {
         tracing::info!("read-only: {why}");
     }
     let policy = crate::config::ReadOnlyPolicy { flag: g.read_only, config: settings.config.clone() };
-    let changes = crate::engine::changes::change_dirs(&g.changes, std::env::var_os("CABIN_CHANGES"), &settings.config.changes);
-    let engine = EngineOptions { file_windows: feed.clone(), journal, read_only: Some(policy), changes };
+    let run_dirs = crate::engine::changes::change_dirs(&g.changes, std::env::var_os("CABIN_CHANGES"), &settings.config.changes);
+    let change_feed = ChangesOptions { source: changes, journal: journal.clone(), file_windows: feed.clone() };
+    let engine =
+        EngineOptions { file_windows: feed.clone(), journal, read_only: Some(policy), changes: run_dirs, change_feed: Some(change_feed) };
     let (commands, events) = crate::engine::spawn_with(conn, scope.clone(), engine);
     let mut tui = crate::tui::TuiOptions::from_settings(settings, read_only, scope).with_windows_feed(feed);
     tui.config_warnings.extend(warnings);

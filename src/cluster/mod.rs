@@ -6,6 +6,8 @@ pub mod appprojects;
 pub mod connect;
 pub mod convert;
 pub mod error;
+pub mod evidence;
+pub mod evidence_access;
 pub mod guard;
 pub mod lock;
 pub mod mutate;

@@ -33,10 +33,12 @@ pub enum ActionId {
     PauseRun,
     Rollback,
     AbortRun,
+    Changes,
+    Waive,
 }
 
 /// (action, config name, help text, mutating, shown in the footer)
-const ACTIONS: [(ActionId, &str, &str, bool, bool); 23] = [
+const ACTIONS: [(ActionId, &str, &str, bool, bool); 25] = [
     (ActionId::Command, "command", "command mode (see COMMANDS)", false, true),
     (ActionId::Filter, "filter", "filter rows (regex, ! inverts)", false, true),
     (ActionId::Enter, "enter", "drill in", false, true),
@@ -45,6 +47,8 @@ const ACTIONS: [(ActionId, &str, &str, bool, bool); 23] = [
     (ActionId::Logs, "logs", "show logs", false, true),
     (ActionId::Journal, "journal", "audit journal (timeline, filters, verification)", false, false),
     (ActionId::Calendar, "calendar", "sync-window calendar (windows, freezes, change clock)", false, false),
+    (ActionId::Changes, "changes", "change requests (plans, live preflight)", false, false),
+    (ActionId::Waive, "waive", "waive a failed preflight check (changes screen; journalled)", true, false),
     (ActionId::Help, "help", "help", false, true),
     (ActionId::Quit, "quit", "quit", false, true),
     (ActionId::Up, "up", "move up", false, false),

@@ -51,3 +51,38 @@ pub fn decide(
     }
     (WindowVerdict::combine(&verdicts), why)
 }
+
+/// Each target's window verdict, decided as Argo CD would through the Application that
+/// manages it (`WindowsFeed::decide_change`, with the change's labels for freeze exceptions):
+/// the one place the preflight asks "may this target change now". Also the decision's target
+/// (what the windows and freezes were matched against) and Application, for the freeze check
+/// and the screens.
+pub fn target_windows(
+    change: &ChangeRequest,
+    feed: &WindowsFeed,
+    tracking: &dyn Fn(&TargetRef) -> Tracking,
+    cluster: &ClusterRef,
+    now: DateTime<Utc>,
+) -> Vec<(crate::domain::change::TargetWindow, crate::domain::windows::AppTarget, Option<String>)> {
+    let labels = change.freeze_labels();
+    change
+        .targets
+        .iter()
+        .map(|t| {
+            let w = Workload {
+                group: "apps".into(),
+                kind: t.workload.kind.as_str().into(),
+                namespace: t.workload.namespace.clone(),
+                name: t.workload.name.clone(),
+                tracking: tracking(&t.workload),
+            };
+            let d = feed.decide_change(&w, &labels, cluster, now);
+            let tw = crate::domain::change::TargetWindow {
+                target: t.workload.clone(),
+                source: d.reason.clone(),
+                verdict: WindowVerdict::from(&d.verdict),
+            };
+            (tw, d.target, d.app)
+        })
+        .collect()
+}

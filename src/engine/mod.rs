@@ -1,13 +1,17 @@
 //! The engine owns the cluster tasks: it turns watch notices into coalesced snapshots for the
 //! UI, answers the UI's commands, and reports only through `EngineEvent` messages, so the UI
 //! never waits on the network.
+pub mod cab;
 pub mod change_windows;
 pub mod changes;
+pub mod changes_feed;
 mod health;
 pub mod journal_feed;
+pub mod preflight;
 pub mod run;
 pub mod run_task;
 pub mod session;
+mod waiver;
 pub mod windows_feed;
 
 use std::path::PathBuf;
@@ -41,6 +45,8 @@ pub struct EngineOptions {
     pub read_only: Option<crate::config::ReadOnlyPolicy>,
     /// Change request directories (runs from the cockpit).
     pub changes: Vec<PathBuf>,
+    /// The change requests to load, watch and preflight (`EngineEvent::Changes`); None: no feed.
+    pub change_feed: Option<changes_feed::ChangesOptions>,
 }
 
 /// Starts the engine on `conn` for `scope` with default options (no file windows, no
@@ -56,7 +62,14 @@ pub fn spawn_with(conn: Connection, scope: Scope, opts: EngineOptions) -> (mpsc:
     if let Some(path) = &opts.journal {
         journal_feed::spawn(path.clone(), ev_tx.clone());
     }
-    tokio::spawn(Engine::new(conn, scope, ev_tx, opts).run(cmd_rx));
+    let changes_conn = opts.change_feed.clone().map(|c| {
+        let (tx, rx) = tokio::sync::watch::channel(conn.clone());
+        changes_feed::spawn(rx, c, ev_tx.clone());
+        tx
+    });
+    let mut engine = Engine::new(conn, scope, ev_tx, opts);
+    engine.changes_conn = changes_conn;
+    tokio::spawn(engine.run(cmd_rx));
     (cmd_tx, ev_rx)
 }
 
@@ -82,6 +95,8 @@ struct Engine {
     run: Option<mpsc::Sender<run::Operator>>,
     run_started: mpsc::Receiver<mpsc::Sender<run::Operator>>,
     run_started_tx: mpsc::Sender<mpsc::Sender<run::Operator>>,
+    /// The change feed follows context switches through this.
+    changes_conn: Option<tokio::sync::watch::Sender<Connection>>,
 }
 
 /// The AppProject and Application watches and what the UI last needs to hear about windows.
@@ -180,6 +195,7 @@ impl Engine {
             run: None,
             run_started,
             run_started_tx,
+            changes_conn: None,
         }
     }
 
@@ -352,6 +368,20 @@ impl Engine {
                     self.send(message(MessageLevel::Warn, "no live run to control".into(), None)).await;
                 }
             },
+            Command::Waive { change, check, reason } => {
+                let what = format!("waiver of {check} for {change}");
+                let ev = match waiver::journal_waiver(self.journal.clone(), self.conn.info().clone(), change, check, reason).await {
+                    Ok(()) => {
+                        // The change feed re-runs the preflight, which applies journalled waivers.
+                        if let Some(tx) = &self.changes_conn {
+                            let _ = tx.send(self.conn.clone());
+                        }
+                        message(MessageLevel::Info, format!("{what} journalled"), None)
+                    }
+                    Err(e) => message(MessageLevel::Error, format!("{what}: {e}"), None),
+                };
+                self.send(ev).await;
+            }
             Command::Shutdown => {}
         }
     }
@@ -381,6 +411,9 @@ impl Engine {
             Ok(conn) => {
                 let from = std::mem::replace(&mut self.conn, conn).info().context.clone();
                 self.journal_switch(from);
+                if let Some(tx) = &self.changes_conn {
+                    let _ = tx.send(self.conn.clone());
+                }
                 self.reported = ConnState::Connecting;
                 self.send(EngineEvent::Context(self.conn.info().clone())).await;
                 self.send(EngineEvent::Connection(ConnState::Connecting)).await;

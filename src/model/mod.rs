@@ -236,6 +236,8 @@ pub enum EngineEvent {
     },
     /// Progress of the live run.
     RunLine(RunLine),
+    /// The change requests with their statuses and preflights.
+    Changes(Box<crate::engine::changes_feed::ChangesFeed>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -270,6 +272,12 @@ pub enum Command {
     StartRun(String),
     /// The operator's decision for the live run.
     RunControl(RunControl),
+    /// Journal a waiver of a failed preflight check (kind `waiver`), then re-run the preflight.
+    Waive {
+        change: String,
+        check: String,
+        reason: String,
+    },
     Shutdown,
 }
 

@@ -36,6 +36,8 @@ pub enum SortKey {
 pub enum PromptKind {
     Command,
     Filter,
+    /// `CHECK=REASON` for the selected change (changes screen).
+    Waive,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +67,10 @@ pub enum Action {
     Journal,
     /// Open the sync-window calendar.
     Calendar,
+    /// Open the change requests screen.
+    Changes,
+    /// Waive a failed check of the selected change (prompt for CHECK=REASON).
+    Waive,
     /// A key for the calendar screen (it is on top and the key is one of its own).
     CalendarKey(crate::tui::screens::calendar::CalendarMsg),
     /// The 1-second clock: `now` for the change clock in the header and the calendar.

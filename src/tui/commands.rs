@@ -11,6 +11,8 @@ pub enum Parsed {
     Journal(crate::journal::EntryFilter),
     /// `:cal [DAY]` (also `:calendar`, `:windows`): the sync-window calendar, at DAY.
     Calendar(Option<String>),
+    /// `:changes` (also `:change`, `:chg`, `:cr`): the change requests.
+    Changes,
     Help,
     Quit,
     /// `:run ID`: plan a change's run (confirmation first; absent in read-only).
@@ -36,6 +38,7 @@ pub fn parse(input: &str) -> Result<Parsed, String> {
         ("run", None) => Ok(Parsed::RunScreen),
         ("help" | "h" | "?", _) => Ok(Parsed::Help),
         ("cal" | "calendar" | "windows", day) => Ok(Parsed::Calendar(day.map(str::to_string))),
+        ("changes" | "change" | "chg" | "cr", _) => Ok(Parsed::Changes),
         ("dash" | "dashboard" | "home" | "workloads" | "wl", _) => Ok(Parsed::Show(ScreenKind::Dashboard)),
         ("deploy" | "deployment" | "deployments" | "dp", _) => list(ListKind::Deployments),
         ("sts" | "statefulset" | "statefulsets", _) => list(ListKind::StatefulSets),
@@ -46,7 +49,9 @@ pub fn parse(input: &str) -> Result<Parsed, String> {
         ("ns" | "namespace" | "namespaces", Some(ns)) => Ok(Parsed::Scope(Scope::Namespace(ns.to_string()))),
         ("ctx" | "context" | "contexts", Some(name)) => Ok(Parsed::Context(name.to_string())),
         ("ctx" | "context" | "contexts", None) => list(ListKind::Contexts),
-        (other, _) => Err(format!("unknown command :{other} — try :deploy :sts :pods :events :ns :ctx :journal :cal :q (or ? for help)")),
+        (other, _) => {
+            Err(format!("unknown command :{other} — try :deploy :sts :pods :events :ns :ctx :journal :cal :changes :q (or ? for help)"))
+        }
     }
 }
 

@@ -55,6 +55,8 @@ pub fn from_id(id: ActionId) -> Action {
         ActionId::Logs => Action::Logs,
         ActionId::Journal => Action::Journal,
         ActionId::Calendar => Action::Calendar,
+        ActionId::Changes => Action::Changes,
+        ActionId::Waive => Action::Waive,
         ActionId::Promote => Action::Run(RunControl::Promote),
         ActionId::PauseRun => Action::Run(RunControl::Pause),
         ActionId::Rollback => Action::Run(RunControl::Rollback),

@@ -6,6 +6,7 @@
 pub mod action;
 pub mod app;
 pub mod calendar_update;
+pub mod changes_update;
 pub mod commands;
 pub mod journal_update;
 pub mod keys;

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::popups::Popup;
 use super::screens::calendar::CalendarState;
+use super::screens::changes::ChangesState;
 use super::screens::journal::JournalState;
 use super::screens::{Screen, ScreenKind};
 use crate::config::{KeyMap, Theme};
@@ -69,6 +70,8 @@ pub struct AppState {
     pub windows: WindowsFeed,
     /// The calendar screen's state (its own copy of the feed, days, selection).
     pub calendar: CalendarState,
+    /// The change requests the engine sent, with the changes screen's selection.
+    pub changes: ChangesState,
     /// The header's extra slot holds the change clock computed from `windows`.
     pub clock_in_header: bool,
     /// The change run screen's state.
@@ -95,6 +98,7 @@ impl AppState {
             journal: JournalState::default(),
             windows: WindowsFeed::default(),
             calendar,
+            changes: ChangesState::default(),
             clock_in_header: false,
             run: Default::default(),
             status: None,

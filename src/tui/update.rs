@@ -3,9 +3,11 @@ use ratatui::layout::{Position, Rect};
 
 use super::action::{Action, NavMsg, PromptKind, PromptMsg};
 use super::calendar_update as calendar;
+use super::changes_update as changes;
 use super::commands::{self, Parsed};
 use super::journal_update as journal;
 use super::popups::{Awaiting, Popup, PopupKind};
+use super::screens::changes::ChangesMsg;
 use super::screens::list::{Filter, ListMsg, visible_offset};
 use super::screens::rows::Target;
 use super::screens::{Screen, ScreenKind};
@@ -64,6 +66,14 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
             Vec::new()
         }
         Action::Run(control) => super::run_update::key(state, control),
+        Action::Changes => {
+            changes::open(state);
+            Vec::new()
+        }
+        Action::Waive => {
+            changes::open_waiver(state);
+            Vec::new()
+        }
         Action::CalendarKey(msg) => {
             state.calendar.update(msg);
             Vec::new()
@@ -133,6 +143,7 @@ fn prompt(state: &mut AppState, msg: PromptMsg) -> Vec<Command> {
                     Vec::new()
                 }
                 PromptKind::Command => run_command(state, &p.input),
+                PromptKind::Waive => changes::waive(state, &p.input),
             };
         }
     }
@@ -184,6 +195,10 @@ fn run_command(state: &mut AppState, input: &str) -> Vec<Command> {
         Ok(Parsed::Run(id)) => super::run_update::plan(state, id),
         Ok(Parsed::RunScreen) => {
             super::run_update::open(state);
+            Vec::new()
+        }
+        Ok(Parsed::Changes) => {
+            changes::open(state);
             Vec::new()
         }
         Ok(Parsed::Calendar(day)) => {
@@ -249,6 +264,10 @@ fn nav(state: &mut AppState, msg: NavMsg) {
     }
     if calendar::active(state) {
         calendar::nav(state, msg);
+        return;
+    }
+    if state.screen().kind == ScreenKind::Changes {
+        state.changes.update(ChangesMsg::Nav(msg));
         return;
     }
     let page = data_height(main_table_area(state, screen_area(state)));
@@ -339,6 +358,7 @@ fn apply_engine(state: &mut AppState, ev: EngineEvent) {
         EngineEvent::Windows(feed) => calendar::apply_feed(state, *feed),
         EngineEvent::RunPlan { change, text } => super::run_update::plan_ready(state, change, text),
         EngineEvent::RunLine(line) => super::run_update::line(state, line),
+        EngineEvent::Changes(feed) => state.changes.update(ChangesMsg::Feed(feed)),
     }
 }
 

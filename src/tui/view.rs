@@ -6,6 +6,7 @@ use ratatui::widgets::{Block, Widget};
 use super::popups::PopupView;
 use super::screens::ScreenKind;
 use super::screens::calendar::CalendarView;
+use super::screens::changes_view::{self, ChangesScreenView};
 use super::screens::dashboard::DashboardView;
 use super::screens::detail::{PodScreenView, WorkloadScreenView};
 use super::screens::journal_view::{self, JournalScreenView};
@@ -39,6 +40,7 @@ impl Widget for AppView<'_> {
             ScreenKind::Journal => JournalScreenView { journal: &s.journal, theme: t, keymap: &s.ui.keymap }.render(body, buf),
             ScreenKind::Calendar => CalendarView::new(&s.calendar, t).render(body, buf),
             ScreenKind::Run => super::screens::run::RunView { run: &s.run, theme: t, read_only: s.read_only() }.render(body, buf),
+            ScreenKind::Changes => ChangesScreenView { state: &s.changes, theme: t, now: s.ui.now }.render(body, buf),
         }
         let crumbs = s.screens.iter().map(|sc| sc.title(&s.cluster)).collect();
         StatusLine { prompt: s.prompt.as_ref(), message: s.status.as_ref(), crumbs, theme: t }.render(status, buf);
@@ -67,5 +69,6 @@ pub fn main_table_area(state: &AppState, area: Rect) -> Rect {
         }
         ScreenKind::Pod { .. } => super::screens::detail::pod_areas(body)[1],
         ScreenKind::Journal => journal_view::areas(body)[1],
+        ScreenKind::Changes => changes_view::areas(body)[0],
     }
 }

@@ -61,8 +61,8 @@ impl Popup {
 }
 
 /// The command-mode commands, for help.
-pub const COMMANDS: [(&str, &str); 11] = [
-    (":dash", "dashboard (workloads, pods, warnings, budgets)"),
+pub const COMMANDS: [(&str, &str); 12] = [
+    (":dash", "dashboard (workloads, pods, warnings, budgets, pending changes, windows)"),
     (":deploy", "deployments"),
     (":sts", "statefulsets"),
     (":pods", "pods"),
@@ -71,6 +71,7 @@ pub const COMMANDS: [(&str, &str); 11] = [
     (":ctx [NAME]", "kube contexts (enter switches) / switch to NAME"),
     (":journal [k=v]", "audit journal; filters change= actor= kind= outcome="),
     (":cal [DAY|all]", "windows of the selected workload (a: all); DAY: 12-24, +3, fri"),
+    (":changes", "change requests: plans, live preflight (j/k select, pgup/pgdn scroll)"),
     (":help", "this help"),
     (":q", "quit"),
 ];

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
 use super::Screen;
+use super::dashboard_panels::{PendingChangesPanel, UpcomingWindowsPanel};
 use super::rows::{self, Row, Target};
 use super::table::{POD_WIDTHS, WORKLOAD_NARROW, WORKLOAD_WIDTHS, narrow_columns, title_with_filter};
 use crate::config::{Slot, Theme};
@@ -14,18 +15,22 @@ use crate::model::{ClusterSnapshot, Scope};
 use crate::tui::state::AppState;
 use crate::tui::widgets::table::TableView;
 
-/// (workloads, pods, events, budget) areas of the dashboard body.
-pub fn areas(body: Rect) -> [Rect; 4] {
+/// (workloads, pods, events, budget, pending changes, windows) areas of the dashboard body.
+pub fn areas(body: Rect) -> [Rect; 6] {
     if body.width < 120 {
-        let [top, pods, bottom] =
-            Layout::vertical([Constraint::Percentage(42), Constraint::Percentage(30), Constraint::Fill(1)]).areas(body);
-        let [events, budget] = Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)]).areas(bottom);
-        return [top, pods, events, budget];
+        let [top, mid, bottom] =
+            Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(30), Constraint::Fill(1)]).areas(body);
+        let [pods, changes] = Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(mid);
+        let [events, budget, windows] =
+            Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(30), Constraint::Fill(1)]).areas(bottom);
+        return [top, pods, events, budget, changes, windows];
     }
     let [top, bottom] = Layout::vertical([Constraint::Percentage(50), Constraint::Fill(1)]).areas(body);
+    let [workloads, side] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(56)]).areas(top);
+    let [changes, windows] = Layout::vertical([Constraint::Fill(1), Constraint::Length(7)]).areas(side);
     let [pods, right] = Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(bottom);
     let [events, budget] = Layout::vertical([Constraint::Fill(1), Constraint::Length(6)]).areas(right);
-    [top, pods, events, budget]
+    [workloads, pods, events, budget, changes, windows]
 }
 
 pub struct DashboardView<'a> {
@@ -38,7 +43,7 @@ impl Widget for DashboardView<'_> {
         let state = self.state;
         let now = state.ui.now;
         let theme = &state.ui.theme;
-        let [top, pods_area, events_area, budget_area] = areas(area);
+        let [top, pods_area, events_area, budget_area, changes_area, windows_area] = areas(area);
         let rows = self.screen.visible_rows(&state.cluster, now);
         TableView {
             title: title_with_filter(self.screen, state),
@@ -86,6 +91,8 @@ impl Widget for DashboardView<'_> {
             _ => None,
         };
         BudgetView { snap, namespace: ns.as_deref(), theme }.render(budget_area, buf);
+        PendingChangesPanel { changes: &state.changes, theme, now }.render(changes_area, buf);
+        UpcomingWindowsPanel { windows: &state.windows, theme, now }.render(windows_area, buf);
     }
 }
 

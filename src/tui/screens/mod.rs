@@ -3,7 +3,10 @@
 //! `:pods`, `:events`, `:ns`), a workload's detail (ReplicaSets + pods), a pod's detail, and
 //! the audit journal (`:journal`) and the sync-window calendar (`:cal`).
 pub mod calendar;
+pub mod changes;
+pub mod changes_view;
 pub mod dashboard;
+pub mod dashboard_panels;
 pub mod detail;
 pub mod journal;
 pub mod journal_detail;
@@ -46,6 +49,8 @@ pub enum ScreenKind {
     Calendar,
     /// The change run (its state lives in `AppState::run`).
     Run,
+    /// The change requests (their state lives in `AppState::changes`).
+    Changes,
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +83,7 @@ impl Screen {
             ScreenKind::Journal => "journal".to_string(),
             ScreenKind::Calendar => "calendar".to_string(),
             ScreenKind::Run => "run".to_string(),
+            ScreenKind::Changes => "changes".to_string(),
         }
     }
 
@@ -117,7 +123,7 @@ impl Screen {
                 .flat_map(|p| p.containers.iter().map(|c| rows::container_row(namespace, name, c)))
                 .collect(),
             // The journal and calendar screens keep their own rows.
-            ScreenKind::Journal | ScreenKind::Calendar | ScreenKind::Run => Vec::new(),
+            ScreenKind::Journal | ScreenKind::Calendar | ScreenKind::Run | ScreenKind::Changes => Vec::new(),
         }
     }
 

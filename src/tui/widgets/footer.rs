@@ -25,6 +25,7 @@ impl Widget for StatusLine<'_> {
             let sigil = match p.kind {
                 PromptKind::Command => ":",
                 PromptKind::Filter => "/",
+                PromptKind::Waive => "waive CHECK=REASON: ",
             };
             Line::from(vec![
                 Span::styled(format!("{sigil}{}", p.input), t.fg(Slot::Accent).add_modifier(Modifier::BOLD)),
