@@ -15,6 +15,8 @@ const NEW_IMAGE: &str = "ghcr.io/acme/payments-api:1.14.9";
 /// The demo's AppProject `production` decides payments-api (through its Application): open a
 /// sync window for the test, as an operator would schedule one.
 fn open_window(sim: &Sim) {
+    // The preflight refuses a target whose rollout is not complete: wait for the demo's.
+    rollout_complete(sim);
     let patch = r#"{"spec":{"syncWindows":[{"kind":"allow","schedule":"* * * * *","duration":"24h","applications":["*"],"namespaces":["*"],"clusters":["*"],"manualSync":true}]}}"#;
     let out = Command::new("kubectl")
         .arg("--kubeconfig")
@@ -225,13 +227,16 @@ fn kill_at_first_hold(sim: &Sim, id: &str) {
     let mut child = cabin(sim, &["change", "run", id, "--yes", "--json"]).stdout(Stdio::piped()).spawn().unwrap();
     let stdout = BufReader::new(child.stdout.take().unwrap());
     let deadline = Instant::now() + Duration::from_secs(60);
+    let mut reached = false;
     for line in stdout.lines() {
         let line = line.unwrap();
         if line.contains("\"event\":\"hold-reached\"") {
+            reached = true;
             break;
         }
         assert!(Instant::now() < deadline, "no hold reached");
     }
+    assert!(reached, "the run ended before its first hold");
     child.kill().unwrap(); // SIGKILL
     let _ = child.wait();
 }

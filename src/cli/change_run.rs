@@ -124,6 +124,11 @@ async fn run_change(id: String, yes: bool, as_json: bool, g: Globals, config: Co
     if !resume {
         crate::engine::run::readiness(&writer, &change, &entries, now).await.map_err(|e| Fail::Refused(format!("refused: {e}")))?;
     }
+    let preflight = if resume {
+        serde_json::Value::Null
+    } else {
+        crate::engine::run::preflight_gate(&writer, &change, now).await.map_err(|e| Fail::Refused(format!("refused: {e}")))?
+    };
     let (targets, first_hold) = if resume {
         resume_targets(&writer, &change, &entries).await.map_err(Fail::Refused)?
     } else {
@@ -145,7 +150,7 @@ async fn run_change(id: String, yes: bool, as_json: bool, g: Globals, config: Co
     }
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let (_op_tx, op_rx) = tokio::sync::mpsc::channel(4);
-    let mut runner = crate::engine::run::Runner::new(writer.clone(), change, targets, holder(&writer), tx, op_rx);
+    let mut runner = crate::engine::run::Runner::new(writer.clone(), change, targets, holder(&writer), tx, op_rx).with_preflight(preflight);
     if resume {
         runner = runner.resuming_at(first_hold);
     }

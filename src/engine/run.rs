@@ -166,6 +166,23 @@ pub async fn readiness(
     }
 }
 
+/// The preflight the run stands on: every check evaluated from the cluster (journalled waivers
+/// honoured); a failing check refuses the run, naming it. Returns the verdict for the journal.
+pub async fn preflight_gate(writer: &Writer, change: &ChangeRequest, now: DateTime<Utc>) -> Result<Value, String> {
+    let p = crate::engine::preflight::preflight_for_run(writer, change, now).await;
+    let verdict = serde_json::to_value(&p).unwrap_or(Value::Null);
+    if p.ok {
+        return Ok(verdict);
+    }
+    let failing: Vec<String> = p
+        .checks
+        .iter()
+        .filter(|c| c.status == crate::domain::change::CheckStatus::Fail && c.waived.is_none())
+        .map(|c| format!("{}: {}", c.id.as_str(), c.summary))
+        .collect();
+    Err(format!("preflight failed ({}); waive what may be waived with `cabin change preflight {} --waive CHECK=REASON`", failing.join("; "), change.id))
+}
+
 /// A run in progress.
 pub struct Runner {
     writer: Writer,
@@ -179,6 +196,7 @@ pub struct Runner {
     updates: mpsc::Sender<RunUpdate>,
     operator: mpsc::Receiver<Operator>,
     last_gate: Option<Value>,
+    preflight: Value,
     waiting_since: Option<tokio::time::Instant>,
     renewed: Option<tokio::time::Instant>,
 }
@@ -205,6 +223,7 @@ impl Runner {
             updates,
             operator,
             last_gate: None,
+            preflight: Value::Null,
             waiting_since: None,
             renewed: Some(tokio::time::Instant::now()),
         }
@@ -233,6 +252,12 @@ impl Runner {
         let _ = self.updates.send(u).await;
     }
 
+    /// The preflight verdict the run stands on (journalled with its start).
+    pub fn with_preflight(mut self, preflight: Value) -> Self {
+        self.preflight = preflight;
+        self
+    }
+
     /// A resumed run: no new backup, starting at hold `first_hold`.
     pub fn resuming_at(mut self, first_hold: usize) -> Self {
         self.ctx.first_hold = first_hold;
@@ -248,6 +273,7 @@ impl Runner {
             "plan": self.targets.iter().map(|t| json!({"target": t.before.target.to_string(), "plan": t.plan})).collect::<Vec<_>>(),
             "preChange": self.targets.iter().map(|t| rollout::to_journal(&t.before)).collect::<Vec<_>>(),
             "rollbackPlan": rollback_plan(&self.targets, None),
+            "preflight": self.preflight,
         });
         if let Err(e) = self.append(KIND_RUN, "started", start).await {
             let reason = format!("the run's start could not be journalled ({e}); nothing was sent");

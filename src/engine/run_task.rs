@@ -64,6 +64,7 @@ pub async fn plan(conn: Connection, sources: RunSources, id: String, events: mps
         let w = writer(&conn, &sources)?;
         let change = find(&sources, &id)?;
         ready(&w, &change, &sources).await?;
+        super::run::preflight_gate(&w, &change, chrono::Utc::now()).await?;
         let targets = prepare(&w, &change).await?;
         let mut text = format!("{id}: {}\n\nWill send, through the journalled writer:\n", change.title);
         for t in &targets {
@@ -96,11 +97,12 @@ pub async fn start(conn: Connection, sources: RunSources, id: String, events: mp
         let w = writer(&conn, &sources)?;
         let change = find(&sources, &id)?;
         ready(&w, &change, &sources).await?;
+        let preflight = super::run::preflight_gate(&w, &change, chrono::Utc::now()).await?;
         let targets = prepare(&w, &change).await?;
-        Ok::<_, String>((w, change, targets))
+        Ok::<_, String>((w, change, targets, preflight))
     }
     .await;
-    let (w, change, targets) = match prepared {
+    let (w, change, targets, preflight) = match prepared {
         Ok(p) => p,
         Err(e) => {
             let _ = events.send(message(MessageLevel::Error, format!("cannot run {id}: {e}"))).await;
@@ -110,7 +112,7 @@ pub async fn start(conn: Connection, sources: RunSources, id: String, events: mp
     let (tx, mut rx) = mpsc::channel(64);
     let (op_tx, op_rx) = mpsc::channel(8);
     let holder = format!("{}@{}", conn.info().user, JournalContext::local().actor.host);
-    let runner = Runner::new(w, change, targets, holder, tx, op_rx);
+    let runner = Runner::new(w, change, targets, holder, tx, op_rx).with_preflight(preflight);
     let forward = events.clone();
     tokio::spawn(async move {
         while let Some(u) = rx.recv().await {
