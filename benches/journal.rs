@@ -81,5 +81,31 @@ fn bench_verify(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_append, bench_verify);
+/// The journal screen's `/` search over a million entries (what one Enter costs).
+fn bench_search(c: &mut Criterion) {
+    use cabin::journal::{Head, read_entries};
+    use cabin::model::JournalFeed;
+    use cabin::tui::screens::journal::{JournalMsg, JournalState};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("big.jsonl");
+    generate(&path);
+    let entries = read_entries(&path).expect("read");
+    let status = VerifyStatus::Verified { entries: ENTRIES, head: Head { seq: ENTRIES - 1, hash: String::new() } };
+    let mut state = JournalState::default();
+    state.update(JournalMsg::Feed(JournalFeed { reset: true, entries, status }), 30);
+    let mut g = c.benchmark_group("journal");
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(20));
+    for needle in ["chg-4242", "no such text"] {
+        g.bench_function(format!("search_1m_entries/{needle}"), |b| {
+            b.iter(|| {
+                state.update(JournalMsg::Search(Some(needle.to_string())), 30);
+                state.update(JournalMsg::Search(None), 30);
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_append, bench_verify, bench_search);
 criterion_main!(benches);

@@ -33,7 +33,7 @@ fn entry(seq: u64, kind: &str, change: Option<&str>, details: serde_json::Value)
 
 fn feed() -> JournalFeed {
     let attack = serde_json::json!({ "message": "approved\u{1b}[2J\u{1b}]0;owned\u{7}\nreally \u{202e}txt" });
-    let hand = NewEntry::by_hand(Some("CHG-9".into()), "cab-note", "noted by hand");
+    let hand = NewEntry::by_hand(Some("CHG-9".into()), "memo", "noted by hand");
     let entries = vec![
         entry(0, "genesis", None, serde_json::json!({ "format": "cabin-journal/1" })),
         entry(1, "note", Some("CHG-9\u{1b}[1m"), attack),
@@ -66,7 +66,7 @@ async fn control_characters_show_escaped_and_hand_entries_are_marked() {
     assert!(screen.contains("approved\\e[2J\\e]0;owned\\x07\\nreally"), "timeline summary:\n{screen}");
     assert!(screen.contains("CHG-9\\e[1m"), "{screen}");
     assert!(screen.contains("mallory\\e[31m@corp"), "{screen}");
-    assert!(screen.contains("[by hand] cab-note"), "{screen}");
+    assert!(screen.contains("[by hand] memo"), "{screen}");
     run(&mut app, "\n").await;
     let popup = text(app.terminal().backend().buffer());
     assert_no_raw_controls(&popup);

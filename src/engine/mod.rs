@@ -82,6 +82,13 @@ struct Engine {
     run: Option<mpsc::Sender<run::Operator>>,
     run_started: mpsc::Receiver<mpsc::Sender<run::Operator>>,
     run_started_tx: mpsc::Sender<mpsc::Sender<run::Operator>>,
+    /// YAML and log answers, tagged with the generation of the connection they were asked on;
+    /// the loop forwards only the current generation's, so nothing fetched from the previous
+    /// context reaches the UI after it heard of the switch.
+    answers_tx: mpsc::Sender<(u64, EngineEvent)>,
+    answers: mpsc::Receiver<(u64, EngineEvent)>,
+    /// Bumped on every context switch.
+    generation: u64,
 }
 
 /// The AppProject and Application watches and what the UI last needs to hear about windows.
@@ -161,6 +168,7 @@ impl Engine {
         let (switched_tx, switched) = mpsc::channel(4);
         let windows = WindowsState::start(&conn, opts.file_windows);
         let (run_started_tx, run_started) = mpsc::channel(2);
+        let (answers_tx, answers) = mpsc::channel(16);
         Engine {
             conn,
             scope,
@@ -180,6 +188,9 @@ impl Engine {
             run: None,
             run_started,
             run_started_tx,
+            answers_tx,
+            answers,
+            generation: 0,
         }
     }
 
@@ -212,6 +223,11 @@ impl Engine {
                 Some(sig) = self.signals.recv() => self.signal(sig).await,
                 Some(result) = self.switched.recv() => self.switched(result).await,
                 Some(op) = self.run_started.recv() => self.run = Some(op),
+                Some((generation, answer)) = self.answers.recv() => {
+                    if generation == self.generation && !self.send(answer).await {
+                        return;
+                    }
+                }
                 Some(sig) = self.windows.signals.recv() => self.projects_signal(sig).await,
                 Some(sig) = self.windows.app_signals.recv() => self.applications_signal(sig).await,
                 () = tokio::time::sleep_until(due), if self.dirty || self.windows.dirty => {
@@ -311,23 +327,23 @@ impl Engine {
             }
             Command::SwitchContext(name) => self.switch_context(name).await,
             Command::FetchYaml(key) => {
-                let (conn, events) = (self.conn.clone(), self.events.clone());
+                let (conn, answers, generation) = (self.conn.clone(), self.answers_tx.clone(), self.generation);
                 tokio::spawn(async move {
                     let ev = match ops::fetch_yaml(&conn, &key).await {
                         Ok(yaml) => EngineEvent::Yaml { key, yaml },
                         Err(e) => failure(&format!("cannot fetch {} {}/{}", key.kind, key.namespace, key.name), &e),
                     };
-                    let _ = events.send(ev).await;
+                    let _ = answers.send((generation, ev)).await;
                 });
             }
             Command::FetchLogs { namespace, pod, container } => {
-                let (conn, events) = (self.conn.clone(), self.events.clone());
+                let (conn, answers, generation) = (self.conn.clone(), self.answers_tx.clone(), self.generation);
                 tokio::spawn(async move {
                     let ev = match ops::fetch_logs(&conn, &namespace, &pod, container.as_deref()).await {
                         Ok(text) => EngineEvent::Logs { namespace, pod, container, text },
                         Err(e) => failure(&format!("cannot fetch the logs of {namespace}/{pod}"), &e),
                     };
-                    let _ = events.send(ev).await;
+                    let _ = answers.send((generation, ev)).await;
                 });
             }
             Command::PlanRun(id) => {
@@ -380,6 +396,7 @@ impl Engine {
         match result {
             Ok(conn) => {
                 let from = std::mem::replace(&mut self.conn, conn).info().context.clone();
+                self.generation += 1;
                 self.journal_switch(from);
                 self.reported = ConnState::Connecting;
                 self.send(EngineEvent::Context(self.conn.info().clone())).await;

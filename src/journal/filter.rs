@@ -62,28 +62,123 @@ pub struct EntryFilter {
 
 impl EntryFilter {
     pub fn matches(&self, e: &Entry) -> bool {
-        let eq = |want: &Option<String>, got: Option<&str>| want.as_deref().is_none_or(|w| Some(w) == got);
-        eq(&self.change, e.change.as_deref())
-            && eq(&self.kind, Some(&e.kind))
-            && eq(&self.outcome, e.outcome.as_deref())
-            && self.since.is_none_or(|t| e.ts >= t)
-            && self.until.is_none_or(|t| e.ts <= t)
-            && self.actor.as_deref().is_none_or(|a| actor_matches(e, a))
-            && self.text.as_deref().is_none_or(|t| text_matches(e, t))
+        self.matcher().matches(e)
+    }
+
+    /// The filter prepared for many entries (the search text lower-cased once).
+    pub fn matcher(&self) -> Matcher<'_> {
+        Matcher { filter: self, needle: self.text.as_deref().map(Needle::new), actor: self.actor.as_deref().map(str::to_lowercase) }
     }
 }
 
-fn actor_matches(e: &Entry, needle: &str) -> bool {
-    let needle = needle.to_lowercase();
+/// An [`EntryFilter`] ready to test many entries.
+pub struct Matcher<'f> {
+    filter: &'f EntryFilter,
+    needle: Option<Needle>,
+    actor: Option<String>,
+}
+
+impl Matcher<'_> {
+    pub fn matches(&self, e: &Entry) -> bool {
+        let f = self.filter;
+        let eq = |want: &Option<String>, got: Option<&str>| want.as_deref().is_none_or(|w| Some(w) == got);
+        eq(&f.change, e.change.as_deref())
+            && eq(&f.kind, Some(&e.kind))
+            && eq(&f.outcome, e.outcome.as_deref())
+            && f.since.is_none_or(|t| e.ts >= t)
+            && f.until.is_none_or(|t| e.ts <= t)
+            && self.actor.as_deref().is_none_or(|a| actor_matches(e, a))
+            && self.needle.as_ref().is_none_or(|n| n.matches_entry(e))
+    }
+}
+
+fn actor_matches(e: &Entry, needle_lower: &str) -> bool {
     let a = &e.actor;
     [a.cluster_user.as_deref(), Some(a.local_user.as_str()), Some(a.host.as_str())]
         .into_iter()
         .flatten()
-        .any(|s| s.to_lowercase().contains(&needle))
+        .any(|s| s.to_lowercase().contains(needle_lower))
 }
 
-fn text_matches(e: &Entry, needle: &str) -> bool {
-    serde_json::to_string(e).is_ok_and(|s| s.to_lowercase().contains(&needle.to_lowercase()))
+fn target_strs(t: &super::entry::Target) -> [Option<&str>; 6] {
+    [
+        Some(t.group.as_str()),
+        Some(&t.kind),
+        t.namespace.as_deref(),
+        Some(&t.name),
+        t.resource_version_before.as_deref(),
+        t.resource_version_after.as_deref(),
+    ]
+}
+
+/// Case-insensitive search over every field of the entry (seq, time, actor, cluster, change,
+/// kind, targets, outcome, details keys and values, prev, hash), without serialising it: on a
+/// million entries this is what keeps the journal screen's `/` search responsive. Holds the
+/// lower-cased search string.
+struct Needle {
+    lower: String,
+    ascii: bool,
+    digits: bool,
+}
+
+impl Needle {
+    fn new(text: &str) -> Needle {
+        let lower = text.to_lowercase();
+        Needle { ascii: lower.is_ascii(), digits: lower.bytes().any(|b| b.is_ascii_digit()), lower }
+    }
+
+    fn matches_entry(&self, e: &Entry) -> bool {
+        let a = &e.actor;
+        let strs = [
+            Some(e.kind.as_str()),
+            e.change.as_deref(),
+            e.outcome.as_deref(),
+            a.cluster_user.as_deref(),
+            Some(&a.local_user),
+            Some(&a.host),
+        ];
+        if strs.into_iter().flatten().any(|s| self.in_str(s)) {
+            return true;
+        }
+        if e.cluster.as_ref().is_some_and(|c| self.in_str(&c.server) || self.in_str(&c.context)) {
+            return true;
+        }
+        if e.targets.iter().any(|t| target_strs(t).into_iter().flatten().any(|s| self.in_str(s))) {
+            return true;
+        }
+        if self.in_value(&e.details) || self.in_str(&e.prev) || self.in_str(&e.hash) {
+            return true;
+        }
+        // Numbers and times only when the needle has a digit (formatting costs).
+        self.digits && (self.in_str(&e.seq.to_string()) || self.in_str(&super::entry::format_ts(&e.ts)))
+    }
+
+    fn in_value(&self, v: &serde_json::Value) -> bool {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => self.in_str(s),
+            Value::Array(items) => items.iter().any(|i| self.in_value(i)),
+            Value::Object(map) => map.iter().any(|(k, v)| self.in_str(k) || self.in_value(v)),
+            Value::Number(n) => self.digits && self.in_str(&n.to_string()),
+            Value::Bool(b) => self.in_str(if *b { "true" } else { "false" }),
+            Value::Null => self.in_str("null"),
+        }
+    }
+
+    fn in_str(&self, hay: &str) -> bool {
+        if self.lower.is_empty() {
+            return true;
+        }
+        if !self.ascii {
+            return hay.to_lowercase().contains(&self.lower);
+        }
+        let (h, n) = (hay.as_bytes(), self.lower.as_bytes());
+        if h.len() < n.len() {
+            return false;
+        }
+        let first = n[0];
+        (0..=h.len() - n.len()).any(|i| h[i].to_ascii_lowercase() == first && h[i..i + n.len()].eq_ignore_ascii_case(n))
+    }
 }
 
 #[cfg(test)]
@@ -126,6 +221,44 @@ mod tests {
         assert!(f(EntryFilter { since: Some(e.ts), until: Some(e.ts), ..Default::default() }));
         let later = e.ts + chrono::Duration::seconds(1);
         assert!(!f(EntryFilter { since: Some(later), ..Default::default() }));
+    }
+
+    #[test]
+    fn text_search_covers_every_field_without_serialising() {
+        let mut e = entry("CHG-1", "approval", "alice", 10);
+        e.seq = 4711;
+        e.details = serde_json::json!({"message": "Scaled Checkout", "nested": [{"Größe": 42, "flag": true}]});
+        e.targets.push(crate::journal::Target {
+            group: "apps".into(),
+            kind: "Deployment".into(),
+            namespace: Some("payments".into()),
+            name: "api".into(),
+            resource_version_before: Some("1041".into()),
+            resource_version_after: None,
+        });
+        e.hash = "3f2a9c".repeat(10) + "abcd";
+        let hit = |t: &str| EntryFilter { text: Some(t.into()), ..Default::default() }.matches(&e);
+        for t in [
+            "scaled checkout",
+            "SCALED",
+            "größe",
+            "GRÖẞE",
+            "42",
+            "flag",
+            "true",
+            "payments",
+            "1041",
+            "3F2A9C",
+            "4711",
+            "2023-11-14",
+            "alice@corp",
+            "approval",
+        ] {
+            assert!(hit(t), "{t}");
+        }
+        for t in ["rollback", "99999", "zzz", "größer"] {
+            assert!(!hit(t), "{t}");
+        }
     }
 
     #[test]

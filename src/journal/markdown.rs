@@ -130,7 +130,8 @@ fn summary(e: &Entry) -> String {
     }
 }
 
-/// Makes text safe inside a table cell (control characters shown escaped, see [`visible`]).
+/// Makes text safe inside a table cell: line breaks become spaces, other control characters
+/// show escaped (see [`visible`]).
 fn cell(s: &str) -> String {
-    visible(s).replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
+    visible(&s.replace(['\n', '\r'], " ")).replace('\\', "\\\\").replace('|', "\\|")
 }
