@@ -161,7 +161,9 @@ fn check_segment(file: &File, start: u64, end: u64, good_end: u64, anchor: Optio
             if let Some(p) = find_newline(&buf[at..]) {
                 break Some(at + p);
             }
-            if chunk_end >= good_end {
+            // No line starts in this segment if no newline lies in [start - 1, end); stop here
+            // rather than read through someone else's (maybe huge) line.
+            if chunk_end >= good_end || (skip_first && chunk_end >= end) {
                 break None;
             }
             // Read more (keep the unfinished line).
