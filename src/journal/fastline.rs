@@ -314,6 +314,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn what_cabin_writes_takes_the_fast_path() {
+        use crate::journal::entry::{Actor, ClusterRef, Entry, Target};
+        use chrono::TimeZone;
+        let mut e = Entry {
+            seq: 42,
+            ts: Utc.timestamp_opt(1_800_000_000, 5).unwrap(),
+            actor: Actor { cluster_user: None, local_user: "a\"b".into(), host: "h\u{1b}é".into() },
+            cluster: Some(ClusterRef { server: "https://x".into(), context: "c".into() }),
+            change: Some("CHG-1".into()),
+            kind: "rollout-step".into(),
+            targets: vec![Target {
+                group: "apps".into(),
+                kind: "Deployment".into(),
+                namespace: None,
+                name: "n".into(),
+                resource_version_before: Some("1".into()),
+                resource_version_after: None,
+            }],
+            outcome: None,
+            details: serde_json::json!({"message": "x\ny", "n": -12, "f": 0.25, "a": [true, null, {}], "o": {"k": []}}),
+            prev: "ab".repeat(32),
+            hash: String::new(),
+        };
+        let line = e.seal().unwrap();
+        let Some(Fast::Valid(f)) = scan(&line[..line.len() - 1]) else { panic!("slow path for {}", String::from_utf8_lossy(&line)) };
+        assert_eq!(
+            (f.seq, f.ts, f.prev, f.hash.to_vec()),
+            (42, e.ts, Some([0xab; 32]), (0..32).map(|i| u8::from_str_radix(&e.hash[i * 2..i * 2 + 2], 16).unwrap()).collect::<Vec<_>>())
+        );
+        let mut bad = line[..line.len() - 1].to_vec();
+        bad[30] ^= 1;
+        assert!(matches!(scan(&bad), Some(Fast::HashMismatch) | None));
+    }
+
+    #[test]
     fn special_bytes_are_found_in_any_lane() {
         for lane in 0..8 {
             for c in [b'"', b'\\', 0u8, 0x1f, b'\n'] {
