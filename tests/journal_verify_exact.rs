@@ -56,7 +56,8 @@ fn assert_same(bytes: &[u8], anchor: Option<&Head>) -> VerifyStatus {
     let reference = verify_reader(bytes, anchor).unwrap();
     let mut file = tempfile::tempfile().unwrap();
     std::io::Write::write_all(&mut file, bytes).unwrap();
-    for (threads, segment) in [(1, 1 << 20), (2, 1), (2, 53), (3, 400), (4, 4096)] {
+    let tiny = if bytes.len() > 1 << 20 { 4096 } else { 1 };
+    for (threads, segment) in [(1, 1 << 20), (2, tiny), (2, 53.max(tiny)), (3, 400.max(tiny)), (4, 4096)] {
         let parallel = verify_file_with(&file, bytes.len() as u64, anchor, threads, segment).unwrap();
         assert_eq!(parallel, reference, "threads {threads}, segment {segment}");
     }
@@ -157,6 +158,18 @@ fn deep_nesting_and_lines_longer_than_a_segment() {
 fn entry_hash(line: &[u8]) -> String {
     let e: Entry = serde_json::from_slice(&line[..line.len() - 1]).unwrap();
     e.hash
+}
+
+#[test]
+fn lines_and_torn_tails_longer_than_the_append_paths_limit() {
+    let huge = Value::from("y".repeat(5 << 20));
+    let (lines, head) = journal(&[Value::Null, huge]);
+    let status = assert_same(&lines.concat(), Some(&head));
+    assert!(matches!(status, VerifyStatus::Verified { entries: 2, .. }), "{status}");
+    let mut torn = lines[0].clone();
+    torn.extend(std::iter::repeat_n(b'z', 5 << 20));
+    let status = assert_same(&torn, None);
+    assert!(matches!(status, VerifyStatus::Broken { seq: 1, .. }), "{status}");
 }
 
 #[test]

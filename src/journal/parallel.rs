@@ -19,7 +19,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::entry::{self, LineError, format_ts};
 use super::fastline::{self, Facts, Fast, unhex};
-use super::tail::read_tail;
 use super::verify::{BreakReason, Head, VerifyStatus};
 
 /// Segment length for worker threads.
@@ -55,7 +54,7 @@ pub fn verify_file(file: &File, len: u64, anchor: Option<&Head>, threads: usize)
 /// [`verify_file`] with an explicit segment length (tests use tiny ones).
 #[doc(hidden)]
 pub fn verify_file_with(file: &File, len: u64, anchor: Option<&Head>, threads: usize, segment: u64) -> std::io::Result<VerifyStatus> {
-    let good_end = read_tail(file, len)?.good_end;
+    let good_end = end_of_last_line(file, len)?;
     let segment = segment.max(1);
     let count = usize::try_from(good_end.div_ceil(segment)).unwrap_or(usize::MAX);
     let threads = match threads {
@@ -231,6 +230,25 @@ pub(crate) fn check(line: &[u8]) -> Result<Facts, BreakReason> {
         Err(LineError::Unparsable(msg)) => Err(BreakReason::Unparsable(msg)),
         Err(LineError::HashMismatch) => Err(BreakReason::HashMismatch),
     }
+}
+
+/// The offset just after the last `\n` before `len` (0 if none): where the complete lines end.
+/// (Unlike the append path's tail reader this has no line-length limit: verify reads every
+/// byte anyway, and must judge any file exactly as the streaming verifier does.)
+fn end_of_last_line(file: &File, len: u64) -> std::io::Result<u64> {
+    const CHUNK: u64 = 64 << 10;
+    let mut buf = vec![0u8; CHUNK as usize];
+    let mut end = len;
+    while end > 0 {
+        let start = end.saturating_sub(CHUNK);
+        let chunk = &mut buf[..(end - start) as usize];
+        file.read_exact_at(chunk, start)?;
+        if let Some(p) = chunk.iter().rposition(|&b| b == b'\n') {
+            return Ok(start + p as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
 }
 
 /// The first `\n` in `b`, 8 bytes at a time.
