@@ -26,7 +26,7 @@ pub const RESERVED_KINDS: &[&str] = &[
 /// Kind prefixes reserved for cabin (change runs, preflight, backups, locks, waivers, and the
 /// journal's and sessions' own events).
 pub const RESERVED_PREFIXES: &[&str] =
-    &["change-", "run-", "preflight", "backup", "lock", "waiver", "journal-", "session-", "read-only-", "rollout-", "rollback-"];
+    &["change-", "run-", "preflight", "backup", "restore", "lock", "waiver", "journal-", "session-", "read-only-", "rollout-", "rollback-"];
 
 /// The details key marking an entry appended by hand (`cabin journal append`).
 pub const HAND_MARKER: &str = "byHand";
@@ -67,7 +67,19 @@ mod tests {
         for k in ["session-start", "read-only-session", "journal-repaired", "genesis", "rollout-step", "rollback", "approval"] {
             assert!(is_reserved_kind(k), "{k}");
         }
-        for k in ["change-approved", "run-step", "preflight-ok", "backup-created", "lock-acquired", "waiver", "Session-Start"] {
+        // cluster::write's kinds: rollout-step, rollback, backup, lock, journal-anchor.
+        for k in [
+            "change-approved",
+            "run-step",
+            "preflight-ok",
+            "backup",
+            "backup-created",
+            "restore",
+            "lock",
+            "journal-anchor",
+            "waiver",
+            "Session-Start",
+        ] {
             assert!(is_reserved_kind(k), "{k}");
         }
         for k in ["note", "deploy-note", "cab-minutes", "ticket"] {
