@@ -5,6 +5,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::entry::Entry;
+use super::search::Needle;
 use super::{JournalError, open_read};
 
 /// Reads every parsable entry, in file order. Lines that do not parse (damage, a torn tail) are
@@ -71,6 +72,29 @@ impl EntryFilter {
     }
 }
 
+/// Indices of the entries that pass `filter`, in order; on several threads when there are many.
+pub fn matching_indices(entries: &[Entry], filter: &EntryFilter) -> Vec<usize> {
+    const PER_THREAD: usize = 50_000;
+    let m = filter.matcher();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8)).min(entries.len() / PER_THREAD).max(1);
+    if threads == 1 {
+        return entries.iter().enumerate().filter(|(_, e)| m.matches(e)).map(|(i, _)| i).collect();
+    }
+    let chunk = entries.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = entries
+            .chunks(chunk)
+            .enumerate()
+            .map(|(k, part)| {
+                let m = &m;
+                scope.spawn(move || part.iter().enumerate().filter(|(_, e)| m.matches(e)).map(|(i, _)| k * chunk + i).collect::<Vec<_>>())
+            })
+            .collect();
+        // A worker cannot panic (matching does not); should one, its rows are left out.
+        parts.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    })
+}
+
 /// An [`EntryFilter`] ready to test many entries.
 pub struct Matcher<'f> {
     filter: &'f EntryFilter,
@@ -98,87 +122,6 @@ fn actor_matches(e: &Entry, needle_lower: &str) -> bool {
         .into_iter()
         .flatten()
         .any(|s| s.to_lowercase().contains(needle_lower))
-}
-
-fn target_strs(t: &super::entry::Target) -> [Option<&str>; 6] {
-    [
-        Some(t.group.as_str()),
-        Some(&t.kind),
-        t.namespace.as_deref(),
-        Some(&t.name),
-        t.resource_version_before.as_deref(),
-        t.resource_version_after.as_deref(),
-    ]
-}
-
-/// Case-insensitive search over every field of the entry (seq, time, actor, cluster, change,
-/// kind, targets, outcome, details keys and values, prev, hash), without serialising it: on a
-/// million entries this is what keeps the journal screen's `/` search responsive. Holds the
-/// lower-cased search string.
-struct Needle {
-    lower: String,
-    ascii: bool,
-    digits: bool,
-}
-
-impl Needle {
-    fn new(text: &str) -> Needle {
-        let lower = text.to_lowercase();
-        Needle { ascii: lower.is_ascii(), digits: lower.bytes().any(|b| b.is_ascii_digit()), lower }
-    }
-
-    fn matches_entry(&self, e: &Entry) -> bool {
-        let a = &e.actor;
-        let strs = [
-            Some(e.kind.as_str()),
-            e.change.as_deref(),
-            e.outcome.as_deref(),
-            a.cluster_user.as_deref(),
-            Some(&a.local_user),
-            Some(&a.host),
-        ];
-        if strs.into_iter().flatten().any(|s| self.in_str(s)) {
-            return true;
-        }
-        if e.cluster.as_ref().is_some_and(|c| self.in_str(&c.server) || self.in_str(&c.context)) {
-            return true;
-        }
-        if e.targets.iter().any(|t| target_strs(t).into_iter().flatten().any(|s| self.in_str(s))) {
-            return true;
-        }
-        if self.in_value(&e.details) || self.in_str(&e.prev) || self.in_str(&e.hash) {
-            return true;
-        }
-        // Numbers and times only when the needle has a digit (formatting costs).
-        self.digits && (self.in_str(&e.seq.to_string()) || self.in_str(&super::entry::format_ts(&e.ts)))
-    }
-
-    fn in_value(&self, v: &serde_json::Value) -> bool {
-        use serde_json::Value;
-        match v {
-            Value::String(s) => self.in_str(s),
-            Value::Array(items) => items.iter().any(|i| self.in_value(i)),
-            Value::Object(map) => map.iter().any(|(k, v)| self.in_str(k) || self.in_value(v)),
-            Value::Number(n) => self.digits && self.in_str(&n.to_string()),
-            Value::Bool(b) => self.in_str(if *b { "true" } else { "false" }),
-            Value::Null => self.in_str("null"),
-        }
-    }
-
-    fn in_str(&self, hay: &str) -> bool {
-        if self.lower.is_empty() {
-            return true;
-        }
-        if !self.ascii {
-            return hay.to_lowercase().contains(&self.lower);
-        }
-        let (h, n) = (hay.as_bytes(), self.lower.as_bytes());
-        if h.len() < n.len() {
-            return false;
-        }
-        let first = n[0];
-        (0..=h.len() - n.len()).any(|i| h[i].to_ascii_lowercase() == first && h[i..i + n.len()].eq_ignore_ascii_case(n))
-    }
 }
 
 #[cfg(test)]
