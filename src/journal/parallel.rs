@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::entry::{self, LineError, format_ts};
-use super::fastline::{self, Facts, Fast, unhex};
+use super::fastline::{self, Facts, Fast};
 use super::verify::{BreakReason, Head, VerifyStatus};
 
 /// Segment length for worker threads.
@@ -128,7 +128,7 @@ fn link(prev: Option<&Facts>, e: &Facts, expected: u64) -> Option<BreakReason> {
     if e.seq != expected {
         return Some(BreakReason::SeqGap { expected, found: e.seq });
     }
-    let want = prev.map_or([0u8; 32], |p| p.hash);
+    let want = prev.map_or([b'0'; 64], |p| p.hash);
     if e.prev != Some(want) {
         return Some(BreakReason::BrokenChain);
     }
@@ -140,8 +140,7 @@ fn link(prev: Option<&Facts>, e: &Facts, expected: u64) -> Option<BreakReason> {
 
 fn anchor_fault(e: &Facts, anchor: Option<&Head>) -> Option<BreakReason> {
     let a = anchor.filter(|a| a.seq == e.seq)?;
-    let found = hex(&e.hash);
-    (a.hash != found).then_some(BreakReason::AnchorMismatch { found })
+    (a.hash.as_bytes() != e.hash).then(|| BreakReason::AnchorMismatch { found: hex(&e.hash) })
 }
 
 /// Checks the lines that start in `[start, end)` (a line starting before `good_end` ends by it).
@@ -224,8 +223,9 @@ pub(crate) fn check(line: &[u8]) -> Result<Facts, BreakReason> {
     }
     match entry::check_line(line) {
         Ok(e) => {
-            let hash = unhex(e.hash.as_bytes()).ok_or(BreakReason::HashMismatch)?;
-            Ok(Facts { seq: e.seq, ts: e.ts, prev: unhex(e.prev.as_bytes()), hash })
+            // check_line accepted it, so the hash is 64 lowercase hex digits.
+            let hash = e.hash.as_bytes().try_into().map_err(|_| BreakReason::HashMismatch)?;
+            Ok(Facts { seq: e.seq, ts: e.ts, prev: e.prev.as_bytes().try_into().ok(), hash })
         }
         Err(LineError::Unparsable(msg)) => Err(BreakReason::Unparsable(msg)),
         Err(LineError::HashMismatch) => Err(BreakReason::HashMismatch),
@@ -266,6 +266,6 @@ fn find_newline(b: &[u8]) -> Option<usize> {
     b[i..].iter().position(|&c| c == b'\n').map(|p| i + p)
 }
 
-fn hex(bytes: &[u8; 32]) -> String {
-    entry::hex(bytes)
+fn hex(hash: &[u8; 64]) -> String {
+    String::from_utf8_lossy(hash).into_owned()
 }
