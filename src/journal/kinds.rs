@@ -82,6 +82,10 @@ mod tests {
         ] {
             assert!(is_reserved_kind(k), "{k}");
         }
+        // The change run's own kinds.
+        for k in [crate::domain::change::run::KIND_RUN, crate::domain::change::run::KIND_STEP] {
+            assert!(is_reserved_kind(k), "{k}");
+        }
         for k in ["note", "deploy-note", "cab-minutes", "ticket"] {
             assert!(!is_reserved_kind(k), "{k}");
         }
