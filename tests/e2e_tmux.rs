@@ -180,7 +180,9 @@ fn the_demo_runs_one_change_and_rolls_back_the_other() {
     tmux.wait_for("the demo", Duration::from_secs(60), |s| s.contains("payments") && ready_count_rows(s) >= 3);
     let run = |id: &str, end: &str| {
         tmux.keys(&[":", &format!("run {id}"), "Enter"]);
-        tmux.wait_for("the confirmation with the plan", Duration::from_secs(60), |s| s.contains(&format!("run {id}?")) && s.contains("Rollback plan"));
+        tmux.wait_for("the confirmation with the plan", Duration::from_secs(60), |s| {
+            s.contains(&format!("run {id}?")) && s.contains("Rollback plan")
+        });
         tmux.keys(&["y"]);
         tmux.wait_for(end, Duration::from_secs(180), |s| s.lines().take(6).any(|l| l.contains(end)))
     };

@@ -1,6 +1,8 @@
 //! Property: verify catches every single-byte change, deleted, duplicated, swapped or inserted
-//! line, and truncation, naming the right seq.
+//! line, and truncation, naming the right seq — through the streaming reference verifier and
+//! the parallel file verifier (tiny segments, several threads), which must agree exactly.
 use cabin::journal::entry::{Actor, Entry, GENESIS_PREV};
+use cabin::journal::parallel::verify_file_with;
 use cabin::journal::verify::{BreakReason, Head, VerifyStatus, verify_reader};
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
@@ -37,7 +39,14 @@ fn build_by(msgs: &[String], user: &str) -> (Vec<Vec<u8>>, Head) {
 }
 
 fn verify(bytes: &[u8], anchor: Option<&Head>) -> VerifyStatus {
-    verify_reader(bytes, anchor).unwrap()
+    let reference = verify_reader(bytes, anchor).unwrap();
+    let mut file = tempfile::tempfile().unwrap();
+    std::io::Write::write_all(&mut file, bytes).unwrap();
+    for (threads, segment) in [(1, 1 << 20), (2, 1), (3, 37), (2, 300)] {
+        let parallel = verify_file_with(&file, bytes.len() as u64, anchor, threads, segment).unwrap();
+        assert_eq!(parallel, reference, "threads {threads}, segment {segment}");
+    }
+    reference
 }
 
 fn broken_at(status: &VerifyStatus) -> Option<u64> {

@@ -75,11 +75,12 @@ pub async fn run_demo(args: DemoArgs, cockpit: CockpitArgs, g: Globals) -> ExitC
     };
     let start = chrono::Utc::now();
     demo::relay_windows(&mut scenario.objects, start);
-    // A private directory for the demo's kubeconfig, removed when the demo ends.
-    let dir = std::env::temp_dir().join(format!("cabin-demo-{}", std::process::id()));
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        return fail(&format!("cannot create {} for the demo kubeconfig: {e}", dir.display()));
-    }
+    // A private directory (new, 0700, unguessable name) for the demo's kubeconfig, which holds
+    // the operator token; removed when the demo ends.
+    let dir = match crate::sim::kubeconfig::private_dir("cabin-demo") {
+        Ok(d) => d,
+        Err(e) => return fail(&format!("cannot create a private directory for the demo kubeconfig: {e}")),
+    };
     let kubeconfig = dir.join("kubeconfig");
     let sim = crate::sim::SimOptions {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -92,7 +93,7 @@ pub async fn run_demo(args: DemoArgs, cockpit: CockpitArgs, g: Globals) -> ExitC
         Ok(h) => h,
         Err(e) => return fail(&format!("cannot start the simulated cluster: {e}")),
     };
-    if let Err(e) = std::fs::write(&kubeconfig, handle.kubeconfig_yaml()) {
+    if let Err(e) = crate::sim::kubeconfig::write_atomic(&kubeconfig, &handle.kubeconfig_yaml()) {
         return fail(&format!("cannot write the demo kubeconfig {}: {e}", kubeconfig.display()));
     }
     let decision = settings.config.read_only_decision(g.read_only, "sim");

@@ -13,7 +13,8 @@ use crate::cluster::{ConnectOptions, Connection};
 use crate::journal::export::{one_line, to_csv, to_json};
 use crate::journal::markdown::to_markdown;
 use crate::journal::{
-    EntryFilter, Head, Journal, JournalContext, JournalError, NewEntry, SystemClock, VerifyStatus, read_entries, read_since, verify_path,
+    EntryFilter, Head, Journal, JournalContext, NewEntry, SystemClock, VerifyStatus, is_reserved_kind, read_entries, read_since,
+    verify_path,
 };
 
 /// The audit journal: verify, export, append, tail, seal.
@@ -50,7 +51,8 @@ pub enum JournalCmd {
         #[arg(long, value_name = "T")]
         until: Option<String>,
     },
-    /// Append an entry (for pipelines and scripts).
+    /// Append an entry by hand (for pipelines and scripts); it is marked as appended by hand,
+    /// and cabin's own kinds (sessions, writes, change runs…) are refused.
     Append {
         #[arg(long, value_name = "ID")]
         change: Option<String>,
@@ -76,12 +78,6 @@ pub enum JournalCmd {
         to_cluster: bool,
         #[command(flatten)]
         cluster: ClusterArgs,
-    },
-    /// Append COUNT notes, printing each seq once it is on disk (crash tests).
-    #[command(hide = true)]
-    Stress {
-        #[arg(long)]
-        count: u64,
     },
 }
 
@@ -126,7 +122,6 @@ pub fn run(args: JournalArgs, g: &super::Globals) -> ExitCode {
         JournalCmd::Append { change, kind, message, outcome } => append(&path, change, &kind, &message, outcome),
         JournalCmd::Tail { follow, lines } => tail(&path, follow, lines),
         JournalCmd::Seal { to_cluster, cluster } => seal(&path, to_cluster.then_some((&cluster, &target))),
-        JournalCmd::Stress { count } => stress(&path, count),
     };
     result.unwrap_or_else(|msg| fail(&msg))
 }
@@ -272,9 +267,14 @@ fn append(path: &Path, change: Option<String>, kind: &str, message: &str, outcom
     if !valid {
         return Err(format!("--kind {kind:?}: use lowercase letters, digits and '-' (e.g. note)"));
     }
+    if is_reserved_kind(kind) {
+        return Err(format!(
+            "--kind {kind:?} is reserved for entries cabin writes itself (sessions, writes, change runs, \
+             backups, locks, waivers); record it through cabin, or append a note (--kind note)"
+        ));
+    }
     let journal = open_journal(path)?;
-    let mut new = NewEntry::note(change, message);
-    new.kind = kind.to_string();
+    let mut new = NewEntry::by_hand(change, kind, message);
     new.outcome = outcome;
     let e = journal.append(new).map_err(|e| e.to_string())?;
     println!("appended seq {} hash {}", e.seq, e.hash);
@@ -334,16 +334,4 @@ fn seal(path: &Path, cluster: Option<(&ClusterArgs, &Target)>) -> CmdResult {
             Ok(ExitCode::from(1))
         }
     }
-}
-
-fn stress(path: &Path, count: u64) -> CmdResult {
-    let journal = open_journal(path)?;
-    let mut out = std::io::stdout().lock();
-    for i in 0..count {
-        let e = journal.append(NewEntry::note(None, &format!("stress {i}"))).map_err(|e: JournalError| e.to_string())?;
-        if writeln!(out, "{}", e.seq).and_then(|()| out.flush()).is_err() {
-            break;
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }

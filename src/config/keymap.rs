@@ -216,23 +216,74 @@ impl KeyMap {
         map
     }
 
-    /// Defaults patched by the user's file. A bad file → defaults + one warning.
+    /// Defaults patched by the user's file. A bad file → defaults + one warning. A key the
+    /// file binds to an action while another action has it too is refused (one warning naming
+    /// both actions): silently shadowing one of them is dangerous once keys can write.
     pub fn from_user_yaml(text: &str, origin: &str) -> (KeyMap, Vec<String>) {
         let mut map = KeyMap::defaults();
         match map.patch(text) {
-            Ok(()) => (map, Vec::new()),
+            Ok(from_file) => {
+                let warnings = map.refuse_conflicts(&from_file, origin);
+                (map, warnings)
+            }
             Err(e) => (KeyMap::defaults(), vec![format!("key map {origin}: {e}; using the default keys")]),
         }
     }
 
-    fn patch(&mut self, text: &str) -> Result<(), String> {
+    /// Applies `text`; returns the actions it set.
+    fn patch(&mut self, text: &str) -> Result<Vec<ActionId>, String> {
         let raw: Option<BTreeMap<String, Vec<String>>> = yaml_serde::from_str(text).map_err(|e| e.to_string())?;
+        let mut set = Vec::new();
         for (name, keys) in raw.unwrap_or_default() {
             let action = ActionId::from_name(&name).ok_or_else(|| format!("unknown action `{name}`"))?;
-            let keys = keys.iter().map(|k| Key::parse(k)).collect::<Result<Vec<_>, _>>()?;
+            let mut keys = keys.iter().map(|k| Key::parse(k)).collect::<Result<Vec<_>, _>>()?;
+            dedup_keep_order(&mut keys);
             self.bindings.insert(action, keys);
+            set.push(action);
         }
-        Ok(())
+        Ok(set)
+    }
+
+    /// Removes the file's bindings of keys that two actions share; an action the file left
+    /// without keys gets back those of its default keys no other action uses.
+    fn refuse_conflicts(&mut self, from_file: &[ActionId], origin: &str) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let mut owners: Vec<(Key, Vec<ActionId>)> = Vec::new();
+        for (action, keys) in &self.bindings {
+            for key in keys {
+                match owners.iter_mut().find(|(k, _)| k == key) {
+                    Some((_, actions)) => actions.push(*action),
+                    None => owners.push((*key, vec![*action])),
+                }
+            }
+        }
+        for (key, actions) in owners.into_iter().filter(|(_, a)| a.len() > 1) {
+            let refused: Vec<ActionId> = actions.iter().copied().filter(|a| from_file.contains(a)).collect();
+            let names: Vec<String> = actions.iter().map(|a| format!("`{}`", a.name())).collect();
+            let refused_names: Vec<String> = refused.iter().map(|a| format!("`{}`", a.name())).collect();
+            warnings.push(format!(
+                "key map {origin}: `{key}` is bound to both {}; ignoring it for {}",
+                names.join(" and "),
+                refused_names.join(" and ")
+            ));
+            for a in refused {
+                if let Some(keys) = self.bindings.get_mut(&a) {
+                    keys.retain(|k| *k != key);
+                }
+            }
+        }
+        let defaults = KeyMap::defaults();
+        for &a in from_file {
+            if !self.keys(a).is_empty() {
+                continue;
+            }
+            let free: Vec<Key> = defaults.keys(a).iter().copied().filter(|k| self.action_for(*k, false).is_none()).collect();
+            if !free.is_empty() {
+                warnings.push(format!("key map {origin}: `{}` keeps its default keys", a.name()));
+                self.bindings.insert(a, free);
+            }
+        }
+        warnings
     }
 
     /// The action bound to `key`, if any (mutating actions are refused in read-only mode).
@@ -250,6 +301,15 @@ impl KeyMap {
     }
 }
 
+fn dedup_keep_order(keys: &mut Vec<Key>) {
+    let mut seen = Vec::with_capacity(keys.len());
+    keys.retain(|k| {
+        let new = !seen.contains(k);
+        seen.push(*k);
+        new
+    });
+}
+
 /// The read-only filter, separate so it is testable with any notion of "mutating".
 pub fn visible_filter<I: Iterator<Item = ActionId>>(
     actions: I,
@@ -262,5 +322,52 @@ pub fn visible_filter<I: Iterator<Item = ActionId>>(
 impl Default for KeyMap {
     fn default() -> Self {
         KeyMap::defaults()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn key(s: &str) -> Key {
+        Key::parse(s).unwrap()
+    }
+
+    #[test]
+    fn the_defaults_bind_no_key_twice() {
+        let map = KeyMap::defaults();
+        assert!(map.clone().refuse_conflicts(&ActionId::all().collect::<Vec<_>>(), "defaults").is_empty());
+    }
+
+    #[test]
+    fn a_key_taken_from_another_action_is_refused_with_both_named() {
+        let (map, warnings) = KeyMap::from_user_yaml("yaml: [q, Y]\n", "keymap.yaml");
+        assert_eq!(warnings, ["key map keymap.yaml: `q` is bound to both `quit` and `yaml`; ignoring it for `yaml`"]);
+        assert_eq!(map.action_for(key("q"), false), Some(ActionId::Quit), "the default stays");
+        assert_eq!(map.keys(ActionId::Yaml), [key("Y")]);
+    }
+
+    #[test]
+    fn two_actions_of_the_file_on_one_key_are_both_refused() {
+        let (map, warnings) = KeyMap::from_user_yaml("quit: [x]\nlogs: [x, L]\n", "k.yaml");
+        assert_eq!(
+            warnings,
+            [
+                "key map k.yaml: `x` is bound to both `quit` and `logs`; ignoring it for `quit` and `logs`",
+                "key map k.yaml: `quit` keeps its default keys"
+            ]
+        );
+        assert_eq!(map.action_for(key("x"), false), None);
+        assert_eq!(map.keys(ActionId::Quit), [key("q"), key("ctrl-c")]);
+        assert_eq!(map.keys(ActionId::Logs), [key("L")]);
+    }
+
+    #[test]
+    fn moving_a_key_is_not_a_conflict() {
+        let (map, warnings) = KeyMap::from_user_yaml("quit: [ctrl-q]\nyaml: [q]\n", "k.yaml");
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(map.action_for(key("q"), false), Some(ActionId::Yaml));
+        assert_eq!(map.action_for(key("ctrl-q"), false), Some(ActionId::Quit));
     }
 }

@@ -28,7 +28,8 @@ pub struct Config {
     pub max_events: usize,
     pub contexts: BTreeMap<String, ContextConfig>,
     /// The audit journal file (`--journal` and `CABIN_JOURNAL` win over it); None: the XDG
-    /// data dir's `cabin/journal.jsonl`.
+    /// data dir's `cabin/journal.jsonl`. A relative path is relative to the config file's
+    /// directory (resolved by [`load`]).
     #[serde(default)]
     pub journal: Option<PathBuf>,
     /// Directories of change requests (besides `--changes` and `CABIN_CHANGES`).
@@ -191,8 +192,12 @@ pub fn load(opts: &LoadOptions) -> Settings {
     let unreadable = (warnings.len() > before).then(|| warnings[before..].join("; "));
     let config = match read {
         Some((text, origin)) => {
-            let (c, w) = Config::from_user_yaml(&text, &origin);
+            let (mut c, w) = Config::from_user_yaml(&text, &origin);
             warnings.extend(w);
+            // A relative `journal:` is next to the config file, wherever cabin is started from.
+            if let (Some(j), Some(base)) = (c.journal.as_ref().filter(|j| j.is_relative()), config_path.as_deref().and_then(Path::parent)) {
+                c.journal = Some(base.join(j));
+            }
             c
         }
         None if unreadable.is_some() => {

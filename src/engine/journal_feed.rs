@@ -20,7 +20,8 @@ use tokio::sync::mpsc::Sender;
 use tokio::task::JoinHandle;
 
 use crate::journal::entry::{self, GENESIS_PREV};
-use crate::journal::verify::{BreakReason, Head, VerifyStatus, verify_reader};
+use crate::journal::parallel::verify_file;
+use crate::journal::verify::{BreakReason, Head, VerifyStatus};
 use crate::journal::{Entry, JournalError};
 use crate::model::{EngineEvent, JournalFeed, MessageLevel, UserMessage};
 
@@ -150,13 +151,13 @@ fn look(path: &Path, t: Tracker, force_full: bool) -> Result<(Tracker, Step), Jo
     grow(path, t, len, mtime)
 }
 
-/// Reads the whole file and verifies it (two streaming passes over the same length: entries,
-/// then the chain). `include_tail`: report bytes after the last newline as a truncated tail
+/// Reads the whole file and verifies it (a streaming pass for the entries, then the parallel
+/// chain check over the same length). `include_tail`: report bytes after the last newline as a truncated tail
 /// (else they are taken for an append in progress).
 fn full(path: &Path, include_tail: bool) -> Result<(Tracker, Step), JournalError> {
-    use std::io::{BufReader, Read, Seek, SeekFrom};
+    use std::io::{BufReader, Read};
     let read_err = |source| JournalError::Read { path: path.into(), source };
-    let mut file = match std::fs::File::open(path) {
+    let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let t = Tracker::default();
@@ -170,9 +171,7 @@ fn full(path: &Path, include_tail: bool) -> Result<(Tracker, Step), JournalError
     let (entries, complete) = read_complete(BufReader::with_capacity(1 << 16, (&file).take(len))).map_err(read_err)?;
     let mut t = Tracker { offset: complete, len, mtime, ino, ..Tracker::default() };
     if complete > 0 {
-        file.seek(SeekFrom::Start(0)).map_err(read_err)?;
-        let reader = BufReader::with_capacity(1 << 16, (&file).take(complete));
-        match verify_reader(reader, None).map_err(read_err)? {
+        match verify_file(&file, complete, None, 0).map_err(read_err)? {
             VerifyStatus::Verified { entries: n, head } => {
                 t.next_seq = n;
                 t.head_hash = head.hash;

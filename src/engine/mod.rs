@@ -97,6 +97,13 @@ struct Engine {
     run_started_tx: mpsc::Sender<mpsc::Sender<run::Operator>>,
     /// The change feed follows context switches through this.
     changes_conn: Option<tokio::sync::watch::Sender<Connection>>,
+    /// YAML and log answers, tagged with the generation of the connection they were asked on;
+    /// the loop forwards only the current generation's, so nothing fetched from the previous
+    /// context reaches the UI after it heard of the switch.
+    answers_tx: mpsc::Sender<(u64, EngineEvent)>,
+    answers: mpsc::Receiver<(u64, EngineEvent)>,
+    /// Bumped on every context switch.
+    generation: u64,
 }
 
 /// The AppProject and Application watches and what the UI last needs to hear about windows.
@@ -176,6 +183,7 @@ impl Engine {
         let (switched_tx, switched) = mpsc::channel(4);
         let windows = WindowsState::start(&conn, opts.file_windows);
         let (run_started_tx, run_started) = mpsc::channel(2);
+        let (answers_tx, answers) = mpsc::channel(16);
         Engine {
             conn,
             scope,
@@ -196,6 +204,9 @@ impl Engine {
             run_started,
             run_started_tx,
             changes_conn: None,
+            answers_tx,
+            answers,
+            generation: 0,
         }
     }
 
@@ -228,6 +239,11 @@ impl Engine {
                 Some(sig) = self.signals.recv() => self.signal(sig).await,
                 Some(result) = self.switched.recv() => self.switched(result).await,
                 Some(op) = self.run_started.recv() => self.run = Some(op),
+                Some((generation, answer)) = self.answers.recv() => {
+                    if generation == self.generation && !self.send(answer).await {
+                        return;
+                    }
+                }
                 Some(sig) = self.windows.signals.recv() => self.projects_signal(sig).await,
                 Some(sig) = self.windows.app_signals.recv() => self.applications_signal(sig).await,
                 () = tokio::time::sleep_until(due), if self.dirty || self.windows.dirty => {
@@ -327,23 +343,23 @@ impl Engine {
             }
             Command::SwitchContext(name) => self.switch_context(name).await,
             Command::FetchYaml(key) => {
-                let (conn, events) = (self.conn.clone(), self.events.clone());
+                let (conn, answers, generation) = (self.conn.clone(), self.answers_tx.clone(), self.generation);
                 tokio::spawn(async move {
                     let ev = match ops::fetch_yaml(&conn, &key).await {
                         Ok(yaml) => EngineEvent::Yaml { key, yaml },
                         Err(e) => failure(&format!("cannot fetch {} {}/{}", key.kind, key.namespace, key.name), &e),
                     };
-                    let _ = events.send(ev).await;
+                    let _ = answers.send((generation, ev)).await;
                 });
             }
             Command::FetchLogs { namespace, pod, container } => {
-                let (conn, events) = (self.conn.clone(), self.events.clone());
+                let (conn, answers, generation) = (self.conn.clone(), self.answers_tx.clone(), self.generation);
                 tokio::spawn(async move {
                     let ev = match ops::fetch_logs(&conn, &namespace, &pod, container.as_deref()).await {
                         Ok(text) => EngineEvent::Logs { namespace, pod, container, text },
                         Err(e) => failure(&format!("cannot fetch the logs of {namespace}/{pod}"), &e),
                     };
-                    let _ = events.send(ev).await;
+                    let _ = answers.send((generation, ev)).await;
                 });
             }
             Command::PlanRun(id) => {
@@ -410,6 +426,7 @@ impl Engine {
         match result {
             Ok(conn) => {
                 let from = std::mem::replace(&mut self.conn, conn).info().context.clone();
+                self.generation += 1;
                 self.journal_switch(from);
                 if let Some(tx) = &self.changes_conn {
                     let _ = tx.send(self.conn.clone());

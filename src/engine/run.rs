@@ -180,7 +180,11 @@ pub async fn preflight_gate(writer: &Writer, change: &ChangeRequest, now: DateTi
         .filter(|c| c.status == crate::domain::change::CheckStatus::Fail && c.waived.is_none())
         .map(|c| format!("{}: {}", c.id.as_str(), c.summary))
         .collect();
-    Err(format!("preflight failed ({}); waive what may be waived with `cabin change preflight {} --waive CHECK=REASON`", failing.join("; "), change.id))
+    Err(format!(
+        "preflight failed ({}); waive what may be waived with `cabin change preflight {} --waive CHECK=REASON`",
+        failing.join("; "),
+        change.id
+    ))
 }
 
 /// A run in progress.

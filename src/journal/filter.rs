@@ -5,6 +5,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::entry::Entry;
+use super::search::Needle;
 use super::{JournalError, open_read};
 
 /// Reads every parsable entry, in file order. Lines that do not parse (damage, a torn tail) are
@@ -62,28 +63,65 @@ pub struct EntryFilter {
 
 impl EntryFilter {
     pub fn matches(&self, e: &Entry) -> bool {
-        let eq = |want: &Option<String>, got: Option<&str>| want.as_deref().is_none_or(|w| Some(w) == got);
-        eq(&self.change, e.change.as_deref())
-            && eq(&self.kind, Some(&e.kind))
-            && eq(&self.outcome, e.outcome.as_deref())
-            && self.since.is_none_or(|t| e.ts >= t)
-            && self.until.is_none_or(|t| e.ts <= t)
-            && self.actor.as_deref().is_none_or(|a| actor_matches(e, a))
-            && self.text.as_deref().is_none_or(|t| text_matches(e, t))
+        self.matcher().matches(e)
+    }
+
+    /// The filter prepared for many entries (the search text lower-cased once).
+    pub fn matcher(&self) -> Matcher<'_> {
+        Matcher { filter: self, needle: self.text.as_deref().map(Needle::new), actor: self.actor.as_deref().map(str::to_lowercase) }
     }
 }
 
-fn actor_matches(e: &Entry, needle: &str) -> bool {
-    let needle = needle.to_lowercase();
+/// Indices of the entries that pass `filter`, in order; on several threads when there are many.
+pub fn matching_indices(entries: &[Entry], filter: &EntryFilter) -> Vec<usize> {
+    const PER_THREAD: usize = 50_000;
+    let m = filter.matcher();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8)).min(entries.len() / PER_THREAD).max(1);
+    if threads == 1 {
+        return entries.iter().enumerate().filter(|(_, e)| m.matches(e)).map(|(i, _)| i).collect();
+    }
+    let chunk = entries.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = entries
+            .chunks(chunk)
+            .enumerate()
+            .map(|(k, part)| {
+                let m = &m;
+                scope.spawn(move || part.iter().enumerate().filter(|(_, e)| m.matches(e)).map(|(i, _)| k * chunk + i).collect::<Vec<_>>())
+            })
+            .collect();
+        // A worker cannot panic (matching does not); should one, its rows are left out.
+        parts.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    })
+}
+
+/// An [`EntryFilter`] ready to test many entries.
+pub struct Matcher<'f> {
+    filter: &'f EntryFilter,
+    needle: Option<Needle>,
+    actor: Option<String>,
+}
+
+impl Matcher<'_> {
+    pub fn matches(&self, e: &Entry) -> bool {
+        let f = self.filter;
+        let eq = |want: &Option<String>, got: Option<&str>| want.as_deref().is_none_or(|w| Some(w) == got);
+        eq(&f.change, e.change.as_deref())
+            && eq(&f.kind, Some(&e.kind))
+            && eq(&f.outcome, e.outcome.as_deref())
+            && f.since.is_none_or(|t| e.ts >= t)
+            && f.until.is_none_or(|t| e.ts <= t)
+            && self.actor.as_deref().is_none_or(|a| actor_matches(e, a))
+            && self.needle.as_ref().is_none_or(|n| n.matches_entry(e))
+    }
+}
+
+fn actor_matches(e: &Entry, needle_lower: &str) -> bool {
     let a = &e.actor;
     [a.cluster_user.as_deref(), Some(a.local_user.as_str()), Some(a.host.as_str())]
         .into_iter()
         .flatten()
-        .any(|s| s.to_lowercase().contains(&needle))
-}
-
-fn text_matches(e: &Entry, needle: &str) -> bool {
-    serde_json::to_string(e).is_ok_and(|s| s.to_lowercase().contains(&needle.to_lowercase()))
+        .any(|s| s.to_lowercase().contains(needle_lower))
 }
 
 #[cfg(test)]
@@ -126,6 +164,44 @@ mod tests {
         assert!(f(EntryFilter { since: Some(e.ts), until: Some(e.ts), ..Default::default() }));
         let later = e.ts + chrono::Duration::seconds(1);
         assert!(!f(EntryFilter { since: Some(later), ..Default::default() }));
+    }
+
+    #[test]
+    fn text_search_covers_every_field_without_serialising() {
+        let mut e = entry("CHG-1", "approval", "alice", 10);
+        e.seq = 4711;
+        e.details = serde_json::json!({"message": "Scaled Checkout", "nested": [{"Größe": 42, "flag": true}]});
+        e.targets.push(crate::journal::Target {
+            group: "apps".into(),
+            kind: "Deployment".into(),
+            namespace: Some("payments".into()),
+            name: "api".into(),
+            resource_version_before: Some("1041".into()),
+            resource_version_after: None,
+        });
+        e.hash = "3f2a9c".repeat(10) + "abcd";
+        let hit = |t: &str| EntryFilter { text: Some(t.into()), ..Default::default() }.matches(&e);
+        for t in [
+            "scaled checkout",
+            "SCALED",
+            "größe",
+            "GRÖẞE",
+            "42",
+            "flag",
+            "true",
+            "payments",
+            "1041",
+            "3F2A9C",
+            "4711",
+            "2023-11-14",
+            "alice@corp",
+            "approval",
+        ] {
+            assert!(hit(t), "{t}");
+        }
+        for t in ["rollback", "99999", "zzz", "größer"] {
+            assert!(!hit(t), "{t}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::entry::{Entry, format_ts};
+use super::escape::visible;
 use super::verify::VerifyStatus;
 
 /// Sections after the timeline: (title, kinds).
@@ -62,7 +63,8 @@ fn group_by_change(entries: &[Entry]) -> Vec<(Option<&str>, Vec<&Entry>)> {
 fn render_change(out: &mut String, group: &[&Entry]) {
     if let (Some(first), Some(last)) = (group.first(), group.last()) {
         let _ = writeln!(out, "- From {} to {}", format_ts(&first.ts), format_ts(&last.ts));
-        let _ = writeln!(out, "- Last recorded: {} ({})\n", last.kind, last.outcome.as_deref().unwrap_or("no outcome"));
+        let _ =
+            writeln!(out, "- Last recorded: {} ({})\n", cell(&last.kind_label()), cell(last.outcome.as_deref().unwrap_or("no outcome")));
     }
     out.push_str("### Actors\n\n");
     let actors: BTreeSet<String> = group.iter().map(|e| actor(e)).collect();
@@ -92,7 +94,7 @@ fn table<'a>(out: &mut String, rows: impl Iterator<Item = &'a Entry>) {
             "| {} | {} | {} | {} | {} | {} | {} |",
             e.seq,
             format_ts(&e.ts),
-            cell(&e.kind),
+            cell(&e.kind_label()),
             cell(&actor(e)),
             cell(&targets.join(", ")),
             cell(e.outcome.as_deref().unwrap_or("")),
@@ -128,7 +130,8 @@ fn summary(e: &Entry) -> String {
     }
 }
 
-/// Makes text safe inside a table cell.
+/// Makes text safe inside a table cell: line breaks become spaces, other control characters
+/// show escaped (see [`visible`]).
 fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
+    visible(&s.replace(['\n', '\r'], " ")).replace('\\', "\\\\").replace('|', "\\|")
 }

@@ -32,17 +32,23 @@ use thiserror::Error;
 
 pub mod context;
 pub mod entry;
+pub mod escape;
 pub mod export;
+mod fastline;
 pub mod filter;
+pub mod kinds;
 pub mod markdown;
+pub mod parallel;
 pub mod scrub;
+mod search;
 pub mod store;
 mod tail;
 pub mod verify;
 
 pub use context::{Clock, JournalContext, SystemClock, default_path};
 pub use entry::{Actor, ClusterRef, Entry, NewEntry, Target};
-pub use filter::{EntryFilter, read_entries, read_since};
+pub use filter::{EntryFilter, matching_indices, read_entries, read_since};
+pub use kinds::is_reserved_kind;
 pub use store::{Journal, OpenReport, Repair, head};
 pub use verify::{BreakReason, Head, VerifyStatus, verify_path};
 

@@ -135,7 +135,13 @@ impl Journal {
         let now = self.clock.now();
         let (seq, prev_hash, ts) = match prev {
             None => (0, GENESIS_PREV.to_string(), now),
-            Some(p) => (p.seq + 1, p.hash.clone(), now.max(p.ts)),
+            Some(p) => {
+                // A last seq of u64::MAX cannot come from appends (it would take 2^64 of them):
+                // the file was forged or damaged, and wrapping would restart the numbering.
+                let seq =
+                    p.seq.checked_add(1).ok_or_else(|| self.damaged(format!("its last entry has seq {}, the largest possible", p.seq)))?;
+                (seq, p.hash.clone(), now.max(p.ts))
+            }
         };
         let mut e = Entry {
             seq,

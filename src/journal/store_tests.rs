@@ -158,3 +158,22 @@ fn garbage_and_damaged_files_are_refused_untouched() {
         assert_eq!(std::fs::read(&path).unwrap(), content);
     }
 }
+
+#[test]
+fn a_last_seq_of_u64_max_is_damage_not_a_panic_or_a_wrap() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.jsonl");
+    let (j, _) = open(&path);
+    let genesis = std::fs::read(&path).unwrap();
+    // A forged last line with a valid hash of its own (anyone can compute one).
+    let mut forged = j.append(NewEntry::note(None, "x")).unwrap();
+    forged.seq = u64::MAX;
+    let line = forged.seal().unwrap();
+    std::fs::write(&path, [&genesis[..], &line[..]].concat()).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    match j.append(NewEntry::note(None, "next")) {
+        Err(JournalError::Damaged { detail, .. }) => assert!(detail.contains("18446744073709551615"), "{detail}"),
+        other => panic!("expected Damaged, got {other:?}"),
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before, "nothing was written");
+}

@@ -92,14 +92,17 @@ impl fmt::Display for VerifyStatus {
     }
 }
 
-/// Verifies the journal file at `path`.
+/// Verifies the journal file at `path` (in parallel, see [`super::parallel`]; same verdict as
+/// [`verify_reader`]).
 pub fn verify_path(path: &Path, anchor: Option<&Head>) -> Result<VerifyStatus, JournalError> {
     let file = open_read(path)?;
-    let reader = std::io::BufReader::with_capacity(1 << 16, file);
-    verify_reader(reader, anchor).map_err(|source| JournalError::Read { path: path.into(), source })
+    let read_err = |source| JournalError::Read { path: path.into(), source };
+    let len = file.metadata().map_err(read_err)?.len();
+    super::parallel::verify_file(&file, len, anchor, 0).map_err(read_err)
 }
 
-/// Verifies a journal stream. With `anchor` (a head recorded by `seal`), the journal must contain
+/// Verifies a journal stream, one line after the other (the reference the parallel verifier is
+/// tested against). With `anchor` (a head recorded by `seal`), the journal must contain
 /// that exact entry, which also detects a journal cut back to an earlier, self-consistent state.
 pub fn verify_reader<R: BufRead>(mut r: R, anchor: Option<&Head>) -> std::io::Result<VerifyStatus> {
     let mut line = Vec::with_capacity(1024);

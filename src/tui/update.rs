@@ -14,7 +14,7 @@ use super::screens::{Screen, ScreenKind};
 use super::state::{AppState, Prompt};
 use super::view::main_table_area;
 use super::widgets::table::data_height;
-use crate::model::{Command, EngineEvent, MessageLevel, Scope, UserMessage};
+use crate::model::{ClusterSnapshot, Command, ConnState, ContextInfo, EngineEvent, MessageLevel, Scope, UserMessage};
 
 pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
     match action {
@@ -334,6 +334,12 @@ fn click(state: &mut AppState, column: u16, row: u16) {
 fn apply_engine(state: &mut AppState, ev: EngineEvent) {
     match ev {
         EngineEvent::Context(info) => {
+            // Every Context after the first is a switch: the engine drops answers asked on the
+            // previous connection, and nothing of the previous cluster may stay on screen.
+            let first = state.cluster.context == ContextInfo::default();
+            if !first {
+                forget_previous_context(state);
+            }
             // The connection's guard is what enforces read-only: the badge and the keys follow it.
             state.ui.read_only = info.read_only;
             state.cluster.context = info;
@@ -360,6 +366,17 @@ fn apply_engine(state: &mut AppState, ev: EngineEvent) {
         EngineEvent::RunLine(line) => super::run_update::line(state, line),
         EngineEvent::Changes(feed) => state.changes.update(ChangesMsg::Feed(feed)),
     }
+}
+
+/// After a context switch: the previous cluster's rows go (until the new cluster's first
+/// snapshot), and YAML/log popups opened on it close (their answers will never come).
+fn forget_previous_context(state: &mut AppState) {
+    state.cluster.snapshot = ClusterSnapshot::default();
+    state.cluster.conn = ConnState::Connecting;
+    for s in &mut state.screens {
+        s.list.update(ListMsg::Clamp(0));
+    }
+    state.popups.retain(|p| !matches!(&p.kind, PopupKind::Text { awaiting: Awaiting::Yaml(_) | Awaiting::Logs { .. }, .. }));
 }
 
 fn fill(state: &mut AppState, answer: &Awaiting, text: String) {

@@ -2,13 +2,13 @@
 //! (`:journal change=… actor=… kind=… outcome=…` plus `/` text search) and the selection.
 //!
 //! The filtered index list is kept here and updated incrementally when the feed appends, so
-//! drawing never re-filters (the text search serialises entries) and only builds the visible rows.
+//! drawing never re-filters and only builds the visible rows.
 //! The timeline is in journal order (oldest first); when the selection is on the last row the
 //! view follows the tail as new entries arrive.
 use chrono::{DateTime, Utc};
 
 use super::list::{ListState, visible_offset};
-use crate::journal::{Entry, EntryFilter, VerifyStatus};
+use crate::journal::{Entry, EntryFilter, VerifyStatus, matching_indices};
 use crate::model::JournalFeed;
 use crate::tui::action::NavMsg;
 
@@ -61,8 +61,7 @@ impl JournalState {
         let follow = self.at_tail();
         let base = self.entries.len();
         self.entries.extend(feed.entries);
-        let filter = &self.filter;
-        let new = self.entries[base..].iter().enumerate().filter(|(_, e)| filter.matches(e)).map(|(i, _)| base + i);
+        let new = matching_indices(&self.entries[base..], &self.filter).into_iter().map(|i| base + i);
         self.visible.extend(new);
         if follow {
             self.select(self.visible.len().saturating_sub(1), page);
@@ -105,8 +104,7 @@ impl JournalState {
 
     /// Recomputes `visible`; selects the row of `keep_seq` (or the first later one), else the tail.
     fn refilter(&mut self, keep_seq: Option<u64>, page: usize) {
-        let filter = &self.filter;
-        self.visible = self.entries.iter().enumerate().filter(|(_, e)| filter.matches(e)).map(|(i, _)| i).collect();
+        self.visible = matching_indices(&self.entries, &self.filter);
         let last = self.visible.len().saturating_sub(1);
         let row =
             keep_seq.and_then(|seq| self.visible.iter().position(|&i| self.entries.get(i).is_some_and(|e| e.seq >= seq))).unwrap_or(last);

@@ -3,22 +3,29 @@ use serde_json::Value;
 
 use super::rows::Tone;
 use crate::journal::entry::format_ts;
+use crate::journal::escape::visible;
 use crate::journal::{Entry, VerifyStatus};
 
 /// Timeline headers (wide terminals); the narrow set drops ACTOR.
 pub const HEADERS: [&str; 7] = ["SEQ", "TIME (UTC)", "ACTOR", "CHANGE", "KIND", "OUTCOME", "SUMMARY"];
 pub const NARROW: [usize; 6] = [0, 1, 3, 4, 5, 6];
 
-/// The timeline cells of an entry. `narrow`: the short time format.
+/// Entry text as the screen shows it: control characters visibly escaped (`\e`, `\n`…).
+fn vis(s: &str) -> String {
+    visible(s).into_owned()
+}
+
+/// The timeline cells of an entry. `narrow`: the short time format. Hand-appended entries show
+/// `[by hand]` before their kind.
 pub fn cells(e: &Entry, narrow: bool) -> Vec<String> {
     let time = if narrow { e.ts.format("%m-%d %H:%M") } else { e.ts.format("%Y-%m-%d %H:%M:%S") };
     vec![
         e.seq.to_string(),
         time.to_string(),
         actor_short(e),
-        e.change.clone().unwrap_or_else(|| "-".into()),
-        e.kind.clone(),
-        e.outcome.clone().unwrap_or_else(|| "-".into()),
+        vis(e.change.as_deref().unwrap_or("-")),
+        vis(&e.kind_label()),
+        vis(e.outcome.as_deref().unwrap_or("-")),
         summary(e),
     ]
 }
@@ -26,8 +33,8 @@ pub fn cells(e: &Entry, narrow: bool) -> Vec<String> {
 /// The cluster identity when known, else `user@host`.
 pub fn actor_short(e: &Entry) -> String {
     match &e.actor.cluster_user {
-        Some(u) => u.clone(),
-        None => format!("{}@{}", e.actor.local_user, e.actor.host),
+        Some(u) => vis(u),
+        None => vis(&format!("{}@{}", e.actor.local_user, e.actor.host)),
     }
 }
 
@@ -44,13 +51,18 @@ pub fn tone(e: &Entry) -> Tone {
     }
 }
 
-/// A one-line summary: the message (or reason, verdict…) of the details, else the first target.
+/// A one-line summary: the message (or reason, verdict…) of the details, else the first target;
+/// control characters escaped.
 pub fn summary(e: &Entry) -> String {
+    vis(&raw_summary(e))
+}
+
+fn raw_summary(e: &Entry) -> String {
     const KEYS: [&str; 7] = ["message", "summary", "reason", "verdict", "step", "error", "format"];
     if let Value::Object(map) = &e.details
         && let Some(s) = KEYS.iter().find_map(|k| map.get(*k).and_then(Value::as_str))
     {
-        return s.lines().next().unwrap_or("").to_string();
+        return s.to_string();
     }
     if let Some(t) = e.targets.first() {
         let more = if e.targets.len() > 1 { format!(" (+{})", e.targets.len() - 1) } else { String::new() };
@@ -79,8 +91,12 @@ pub fn short_hash(h: &str) -> String {
     }
 }
 
-/// (label, value) pairs of the detail pane; values may span lines.
+/// (label, value) pairs of the detail pane; values may span lines (each line escaped).
 pub fn fields(e: &Entry) -> Vec<(&'static str, String)> {
+    raw_fields(e).into_iter().map(|(l, v)| (l, v.lines().map(vis).collect::<Vec<_>>().join("\n"))).collect()
+}
+
+fn raw_fields(e: &Entry) -> Vec<(&'static str, String)> {
     let a = &e.actor;
     let actor = match &a.cluster_user {
         Some(u) => format!("{u} (local {}@{})", a.local_user, a.host),
@@ -102,7 +118,7 @@ pub fn fields(e: &Entry) -> Vec<(&'static str, String)> {
     vec![
         ("seq", e.seq.to_string()),
         ("time", format_ts(&e.ts)),
-        ("kind", e.kind.clone()),
+        ("kind", e.kind_label()),
         ("outcome", e.outcome.clone().unwrap_or_else(|| "-".into())),
         ("change", e.change.clone().unwrap_or_else(|| "-".into())),
         ("actor", actor),

@@ -166,7 +166,7 @@ impl Widget for DetailView<'_> {
         let mut lines = vec![Line::from(vec![
             Span::styled(format!("#{} ", e.seq), label_style),
             Span::styled(format!("{}  ", get("time")), t.fg(Slot::Fg)),
-            Span::styled(format!("{}  ", e.kind), t.fg(Slot::Fg).add_modifier(Modifier::BOLD)),
+            Span::styled(format!("{}  ", get("kind")), t.fg(Slot::Fg).add_modifier(Modifier::BOLD)),
             Span::styled(format!("{}  ", get("outcome")), tone_style(t, jd::tone(e))),
             Span::styled(get("change"), t.fg(Slot::Accent)),
         ])];
