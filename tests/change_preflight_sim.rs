@@ -342,7 +342,7 @@ async fn the_runs_preflight_applies_journalled_waivers() {
     let entry =
         cabin::journal::NewEntry::new(Some("CHG-7001".into()), "waiver", serde_json::json!({"check": "target", "reason": "r", "by": "x"}));
     w.journal().append(entry).unwrap();
-    let p = cabin::engine::preflight::preflight_for_run(&w, &ch, Utc::now()).await;
+    let p = cabin::engine::preflight::preflight_for_run(&w, &ch, &Default::default(), Utc::now()).await;
     assert!(p.check(CheckId::Target).unwrap().blocks());
     // A waivable failure (the planned slot is over) is waived by the journal entry.
     let text = "apiVersion: cabin.dev/v1alpha1\nkind: ChangeRequest\nmetadata:\n  name: CHG-7002\nspec:\n  title: t\n  risk: low\n  author: a\n  approvedBy: [b, c]\n  window: 2020-01-01T00:00:00Z/PT1H\n  targets:\n    - kind: Deployment\n      namespace: payments\n      name: payments-api\n      images: {app: x/y:1}\n";
@@ -353,7 +353,7 @@ async fn the_runs_preflight_applies_journalled_waivers() {
         serde_json::json!({"check": "window", "reason": "agreed", "by": "sre"}),
     );
     w.journal().append(entry).unwrap();
-    let p = cabin::engine::preflight::preflight_for_run(&w, &ch, Utc::now()).await;
+    let p = cabin::engine::preflight::preflight_for_run(&w, &ch, &Default::default(), Utc::now()).await;
     let window = p.check(CheckId::Window).unwrap();
     assert_eq!(window.waived.as_ref().map(|x| (x.by.as_str(), x.reason.as_str())), Some(("sre", "agreed")));
     assert_eq!(p.check(CheckId::DryRun).unwrap().status, CheckStatus::Pass);

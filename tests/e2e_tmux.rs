@@ -177,7 +177,13 @@ fn the_demo_runs_one_change_and_rolls_back_the_other() {
     std::fs::create_dir_all(&home).expect("home");
     let cmd = format!("{} {bin} demo; echo CABIN-EXITED; sleep 30", private_env(&home));
     let tmux = Tmux::start_named(&cmd, "stories");
-    tmux.wait_for("the demo", Duration::from_secs(60), |s| s.contains("payments") && ready_count_rows(s) >= 3);
+    // As a person would: run a change once the pending-changes panel says its preflight is ok.
+    let ready = |id: &str| {
+        tmux.wait_for("the change ready with its preflight ok", Duration::from_secs(90), |s| {
+            s.lines().any(|l| l.contains(id) && l.contains("ready") && l.contains(" ok "))
+        });
+    };
+    ready("CHG-2001");
     let run = |id: &str, end: &str| {
         tmux.keys(&[":", &format!("run {id}"), "Enter"]);
         tmux.wait_for("the confirmation with the plan", Duration::from_secs(60), |s| {
@@ -189,6 +195,7 @@ fn the_demo_runs_one_change_and_rolls_back_the_other() {
     let done = run("CHG-2001", "✔ completed");
     assert!(done.contains("✔ hold-1") && done.contains("✔ verify"), "{done}");
     tmux.keys(&["Escape"]);
+    ready("CHG-2002");
     let back = run("CHG-2002", "✖ rolled-back");
     assert!(back.contains("health gate failed"), "{back}");
     tmux.keys(&["q"]);

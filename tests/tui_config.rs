@@ -266,3 +266,44 @@ fn journal_path_from_flag_then_config_then_xdg() {
     assert_eq!(defaults.journal, None);
     assert!(journal_path(None, &defaults).unwrap().ends_with("cabin/journal.jsonl"));
 }
+
+#[test]
+fn the_approval_policy_comes_from_the_config_and_a_bad_one_keeps_the_default() {
+    let (c, w) = Config::from_user_yaml("approval:\n  minApprovers: 3\n  minApproversHighRisk: 4\n", "x");
+    assert!(w.is_empty(), "{w:?}");
+    assert_eq!((c.approval.min_approvers, c.approval.min_approvers_high_risk), (3, Some(4)));
+    let (c, w) = Config::from_user_yaml("approval:\n  minApprover: 3\n", "x");
+    assert_eq!(c.approval, cabin::domain::change::ApprovalPolicy::default());
+    assert_eq!(w.len(), 1);
+    assert!(w[0].starts_with("config x: approval: ") && w[0].contains("keeping the default policy"), "{}", w[0]);
+}
+
+#[test]
+fn cabin_change_list_applies_the_configured_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let changes = dir.path().join("changes");
+    std::fs::create_dir(&changes).unwrap();
+    std::fs::write(
+        changes.join("c.yaml"),
+        "apiVersion: cabin.dev/v1alpha1\nkind: ChangeRequest\nmetadata:\n  name: CHG-1\nspec:\n  title: t\n  risk: low\n  author: alice\n  approvedBy: [bob, carol]\n  targets:\n    - kind: Deployment\n      namespace: a\n      name: b\n      images: {app: x:1}\n",
+    )
+    .unwrap();
+    let list = |config: &str| {
+        let cfg = dir.path().join("config.yaml");
+        std::fs::write(&cfg, config).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cabin"))
+            .env("HOME", dir.path())
+            .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .args(["change", "list", "--json", "--config"])
+            .arg(&cfg)
+            .arg("--changes")
+            .arg(&changes)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v[0]["status"].as_str().unwrap_or_default().to_string()
+    };
+    assert_ne!(list("theme: dark\n"), "needs-approval", "two approvers meet the default policy");
+    assert_eq!(list("approval:\n  minApprovers: 3\n"), "needs-approval");
+}

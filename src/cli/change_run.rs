@@ -7,7 +7,6 @@ use super::Globals;
 use super::change::ChangeCmd;
 use crate::cluster::write::Writer;
 use crate::config::{Config, Settings};
-use crate::domain::change::approval::ApprovalPolicy;
 use crate::domain::change::run::RunState;
 use crate::domain::change::{ChangeRequest, ChangeSet, RunHistory, StatusVerdict, change_status};
 
@@ -15,7 +14,7 @@ use crate::domain::change::{ChangeRequest, ChangeSet, RunHistory, StatusVerdict,
 pub fn statuses(set: &ChangeSet, g: &Globals, config: &Config, now: DateTime<Utc>) -> Vec<(ChangeRequest, StatusVerdict)> {
     let entries = journal_entries(g, config);
     let feed = crate::engine::windows_feed::load_with_defaults(&[], None, None);
-    let policy = ApprovalPolicy::default();
+    let policy = config.approval.clone();
     set.valid
         .iter()
         .map(|c| {
@@ -122,12 +121,16 @@ async fn run_change(id: String, yes: bool, as_json: bool, g: Globals, config: Co
     }
     let writer = writer_for(&g, &config).await.map_err(Fail::Refused)?;
     if !resume {
-        crate::engine::run::readiness(&writer, &change, &entries, now).await.map_err(|e| Fail::Refused(format!("refused: {e}")))?;
+        crate::engine::run::readiness(&writer, &change, &entries, &config.approval, now)
+            .await
+            .map_err(|e| Fail::Refused(format!("refused: {e}")))?;
     }
     let preflight = if resume {
         serde_json::Value::Null
     } else {
-        crate::engine::run::preflight_gate(&writer, &change, now).await.map_err(|e| Fail::Refused(format!("refused: {e}")))?
+        crate::engine::run::preflight_gate(&writer, &change, &config.approval, now)
+            .await
+            .map_err(|e| Fail::Refused(format!("refused: {e}")))?
     };
     let (targets, first_hold) = if resume {
         resume_targets(&writer, &change, &entries).await.map_err(Fail::Refused)?

@@ -175,9 +175,20 @@ async fn open(
     }
     let policy = crate::config::ReadOnlyPolicy { flag: g.read_only, config: settings.config.clone() };
     let run_dirs = crate::engine::changes::change_dirs(&g.changes, std::env::var_os("CABIN_CHANGES"), &settings.config.changes);
-    let change_feed = ChangesOptions { source: changes, journal: journal.clone(), file_windows: feed.clone() };
-    let engine =
-        EngineOptions { file_windows: feed.clone(), journal, read_only: Some(policy), changes: run_dirs, change_feed: Some(change_feed) };
+    let change_feed = ChangesOptions {
+        source: changes,
+        journal: journal.clone(),
+        file_windows: feed.clone(),
+        approval: settings.config.approval.clone(),
+    };
+    let engine = EngineOptions {
+        file_windows: feed.clone(),
+        journal,
+        read_only: Some(policy),
+        changes: run_dirs,
+        change_feed: Some(change_feed),
+        approval: settings.config.approval.clone(),
+    };
     let (commands, events) = crate::engine::spawn_with(conn, scope.clone(), engine);
     let mut tui = crate::tui::TuiOptions::from_settings(settings, read_only, scope).with_windows_feed(feed);
     tui.config_warnings.extend(warnings);

@@ -35,6 +35,9 @@ pub struct Config {
     /// Directories of change requests (besides `--changes` and `CABIN_CHANGES`).
     #[serde(default)]
     pub changes: Vec<PathBuf>,
+    /// Who may approve a change: distinct approvers, never the author; more for high risk.
+    #[serde(default)]
+    pub approval: crate::domain::change::ApprovalPolicy,
     /// Set when the user's file was meant to say something about `readOnly` but cannot be
     /// read: the session is then read-only, and this says why (fail closed).
     #[serde(skip)]
@@ -125,6 +128,7 @@ impl Config {
                 contexts: BTreeMap::new(),
                 journal: None,
                 changes: Vec::new(),
+                approval: Default::default(),
                 read_only_unknown: Some(format!("the built-in defaults do not parse: {e}")),
             },
         }

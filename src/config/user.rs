@@ -78,6 +78,10 @@ impl Patcher<'_> {
                 other => self.warn(format!("journal: expected a file path, found {}; ignored", describe(other))),
             },
             "changes" => self.changes(value),
+            "approval" => match yaml_serde::from_value(value) {
+                Ok(policy) => self.cfg.approval = policy,
+                Err(e) => self.warn(format!("approval: {e}; keeping the default policy (two distinct approvers, never the author)")),
+            },
             "contexts" => self.contexts(value),
             other if is_read_only_lookalike(other) => {
                 self.cfg.read_only_unknown = Some(format!("config {}: unknown key `{other}`", self.origin));
@@ -175,7 +179,7 @@ impl Patcher<'_> {
     }
 }
 
-const TOP_KEYS: [&str; 7] = ["readOnly", "theme", "logLevel", "maxEvents", "contexts", "journal", "changes"];
+const TOP_KEYS: [&str; 8] = ["readOnly", "theme", "logLevel", "maxEvents", "contexts", "journal", "changes", "approval"];
 
 /// `readonly`, `read_only`, `read-only`, `ReadOnly`…: someone meant `readOnly`.
 fn is_read_only_lookalike(key: &str) -> bool {

@@ -47,6 +47,8 @@ pub struct ChangesOptions {
     pub journal: Option<PathBuf>,
     /// Windows and freezes from files (merged with the cluster's AppProjects).
     pub file_windows: WindowsFeed,
+    /// The approval policy (config `approval:`).
+    pub approval: ApprovalPolicy,
 }
 
 /// One change as the cockpit shows it.
@@ -54,6 +56,8 @@ pub struct ChangesOptions {
 pub struct ChangeEntry {
     pub change: ChangeRequest,
     pub status: StatusVerdict,
+    /// The approvals under the configured policy.
+    pub approval: crate::domain::change::ApprovalVerdict,
     /// None until the first preflight is in.
     pub preflight: Option<PreflightRun>,
 }
@@ -152,7 +156,7 @@ async fn run(mut conn_rx: watch::Receiver<Connection>, opts: ChangesOptions, tx:
 fn statuses(set: &ChangeSet, source: &str, old: &ChangesFeed, opts: &ChangesOptions) -> ChangesFeed {
     let now = Utc::now();
     let entries = opts.journal.as_ref().filter(|p| p.exists()).and_then(|p| crate::journal::read_entries(p).ok()).unwrap_or_default();
-    let policy = ApprovalPolicy::default();
+    let policy = &opts.approval;
     let changes = set
         .valid
         .iter()
@@ -163,7 +167,8 @@ fn statuses(set: &ChangeSet, source: &str, old: &ChangesFeed, opts: &ChangesOpti
                 Some(p) => p.window.clone(),
                 None => super::change_windows::verdict(c, &opts.file_windows, &|_| Default::default(), &Default::default(), now),
             };
-            ChangeEntry { change: c.clone(), status: change_status(c, &policy.verdict(c), &window, &history, now), preflight }
+            let approval = policy.verdict(c);
+            ChangeEntry { change: c.clone(), status: change_status(c, &approval, &window, &history, now), approval, preflight }
         })
         .collect();
     ChangesFeed { changes, invalid: set.invalid.clone(), source: source.to_string(), loaded_at: Some(now), checking: !set.valid.is_empty() }
@@ -172,13 +177,12 @@ fn statuses(set: &ChangeSet, source: &str, old: &ChangesFeed, opts: &ChangesOpti
 async fn with_preflights(mut feed: ChangesFeed, opts: &ChangesOptions, conn: &Connection) -> ChangesFeed {
     let windows = windows_with_cluster(conn, &opts.file_windows).await;
     let (writer, skip) = writer_for(conn, opts);
-    let policy = ApprovalPolicy::default();
-    let env = PreflightEnv { conn, writer: writer.as_ref(), skip_reason: &skip, windows: &windows, policy: &policy };
+    let env = PreflightEnv { conn, writer: writer.as_ref(), skip_reason: &skip, windows: &windows, policy: &opts.approval };
     let entries = opts.journal.as_ref().filter(|p| p.exists()).and_then(|p| crate::journal::read_entries(p).ok()).unwrap_or_default();
     for e in &mut feed.changes {
         let mut run = evaluate(env, &e.change, Utc::now()).await;
         super::preflight::apply_journalled_waivers(&mut run.preflight, &entries, run.at);
-        e.status = change_status(&e.change, &policy.verdict(&e.change), &run.window, &history_of(opts, &e.change), run.at);
+        e.status = change_status(&e.change, &opts.approval.verdict(&e.change), &run.window, &history_of(opts, &e.change), run.at);
         e.preflight = Some(run);
     }
     feed.checking = false;

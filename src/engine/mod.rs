@@ -45,6 +45,8 @@ pub struct EngineOptions {
     pub read_only: Option<crate::config::ReadOnlyPolicy>,
     /// Change request directories (runs from the cockpit).
     pub changes: Vec<PathBuf>,
+    /// The approval policy (config `approval:`).
+    pub approval: crate::domain::change::ApprovalPolicy,
     /// The change requests to load, watch and preflight (`EngineEvent::Changes`); None: no feed.
     pub change_feed: Option<changes_feed::ChangesOptions>,
 }
@@ -197,7 +199,7 @@ impl Engine {
             switched_tx,
             switched,
             windows,
-            runs: run_task::RunSources { changes: opts.changes, journal: opts.journal.clone() },
+            runs: run_task::RunSources { changes: opts.changes, journal: opts.journal.clone(), approval: opts.approval.clone() },
             journal: opts.journal,
             read_only: opts.read_only,
             run: None,

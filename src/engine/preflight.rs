@@ -347,17 +347,16 @@ pub fn apply_journalled_waivers(p: &mut Preflight, entries: &[crate::journal::En
 /// The preflight as the change run needs it before its first write: the writer's connection
 /// and journal (dry run through the writer; the operator's journalled waivers applied), the
 /// windows files merged with the cluster's AppProjects, the default approval policy.
-pub async fn preflight_for_run(writer: &Writer, change: &ChangeRequest, now: DateTime<Utc>) -> Preflight {
+pub async fn preflight_for_run(writer: &Writer, change: &ChangeRequest, policy: &ApprovalPolicy, now: DateTime<Utc>) -> Preflight {
     let files = super::windows_feed::load_with_defaults(&[], None, None);
     let windows = windows_with_cluster(writer.connection(), &files).await;
-    let policy = ApprovalPolicy::default();
     let read_only = writer.connection().info().read_only;
     let env = PreflightEnv {
         conn: writer.connection(),
         writer: (!read_only).then_some(writer),
         skip_reason: "read-only session",
         windows: &windows,
-        policy: &policy,
+        policy,
     };
     let mut p = run_preflight(env, change, now).await;
     let path = writer.journal().path().to_path_buf();

@@ -131,6 +131,7 @@ pub async fn readiness(
     writer: &Writer,
     change: &ChangeRequest,
     entries: &[crate::journal::Entry],
+    policy: &crate::domain::change::ApprovalPolicy,
     now: DateTime<Utc>,
 ) -> Result<(), String> {
     use crate::domain::windows::workload::{ClusterRef, Tracking};
@@ -157,7 +158,7 @@ pub async fn readiness(
     let cluster = ClusterRef { server: conn.info().cluster_url.clone(), name: conn.info().context.clone() };
     let (window, why) = crate::engine::change_windows::decide(change, &feed, &lookup, &cluster, now);
     let history = crate::domain::change::run::history(entries.iter(), now);
-    let approval = crate::domain::change::ApprovalPolicy::default().verdict(change);
+    let approval = policy.verdict(change);
     let verdict = crate::domain::change::change_status(change, &approval, &window, &history, now);
     if verdict.status == crate::domain::change::ChangeStatus::Ready {
         Ok(())
@@ -168,8 +169,13 @@ pub async fn readiness(
 
 /// The preflight the run stands on: every check evaluated from the cluster (journalled waivers
 /// honoured); a failing check refuses the run, naming it. Returns the verdict for the journal.
-pub async fn preflight_gate(writer: &Writer, change: &ChangeRequest, now: DateTime<Utc>) -> Result<Value, String> {
-    let p = crate::engine::preflight::preflight_for_run(writer, change, now).await;
+pub async fn preflight_gate(
+    writer: &Writer,
+    change: &ChangeRequest,
+    policy: &crate::domain::change::ApprovalPolicy,
+    now: DateTime<Utc>,
+) -> Result<Value, String> {
+    let p = crate::engine::preflight::preflight_for_run(writer, change, policy, now).await;
     let verdict = serde_json::to_value(&p).unwrap_or(Value::Null);
     if p.ok {
         return Ok(verdict);

@@ -19,6 +19,7 @@ use crate::model::{EngineEvent, MessageLevel, RunControl, RunLine, UserMessage};
 pub struct RunSources {
     pub changes: Vec<PathBuf>,
     pub journal: Option<PathBuf>,
+    pub approval: crate::domain::change::ApprovalPolicy,
 }
 
 fn message(level: MessageLevel, text: String) -> EngineEvent {
@@ -55,16 +56,17 @@ async fn ready(w: &Writer, change: &ChangeRequest, sources: &RunSources) -> Resu
         .into_iter()
         .filter(|e| e.change.as_deref() == Some(change.id.as_str()))
         .collect();
-    super::run::readiness(w, change, &entries, chrono::Utc::now()).await
+    super::run::readiness(w, change, &entries, &sources.approval, chrono::Utc::now()).await
 }
 
 /// Plans `id` and answers with the plan text (what will be sent, and the rollback plan).
 pub async fn plan(conn: Connection, sources: RunSources, id: String, events: mpsc::Sender<EngineEvent>) {
+    tracing::info!(change = %id, "planning a run");
     let result = async {
         let w = writer(&conn, &sources)?;
         let change = find(&sources, &id)?;
         ready(&w, &change, &sources).await?;
-        super::run::preflight_gate(&w, &change, chrono::Utc::now()).await?;
+        super::run::preflight_gate(&w, &change, &sources.approval, chrono::Utc::now()).await?;
         let targets = prepare(&w, &change).await?;
         let mut text = format!("{id}: {}\n\nWill send, through the journalled writer:\n", change.title);
         for t in &targets {
@@ -97,7 +99,7 @@ pub async fn start(conn: Connection, sources: RunSources, id: String, events: mp
         let w = writer(&conn, &sources)?;
         let change = find(&sources, &id)?;
         ready(&w, &change, &sources).await?;
-        let preflight = super::run::preflight_gate(&w, &change, chrono::Utc::now()).await?;
+        let preflight = super::run::preflight_gate(&w, &change, &sources.approval, chrono::Utc::now()).await?;
         let targets = prepare(&w, &change).await?;
         Ok::<_, String>((w, change, targets, preflight))
     }

@@ -8,7 +8,7 @@ use super::session;
 use crate::cli::Globals;
 use crate::cli::change::{ReportFormat, load_changes};
 use crate::config::Settings;
-use crate::domain::change::{ApprovalPolicy, ChangeRequest, ChangeStatus, WindowVerdict, change_status};
+use crate::domain::change::{ChangeRequest, ChangeStatus, WindowVerdict, change_status};
 use crate::engine::cab::{AgendaItem, CabPack, next_slot, render_agenda_md, render_pack_md};
 use crate::engine::preflight::{PreflightRun, apply_journalled_waivers};
 
@@ -28,7 +28,7 @@ pub fn report(id: &str, format: ReportFormat, g: &Globals, settings: &Settings) 
     let change = session::find_change(&set, id)?;
     let now = Utc::now();
     let history = journal_entries(g, settings)?;
-    let approvals = ApprovalPolicy::default().verdict(&change);
+    let approvals = settings.config.approval.verdict(&change);
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let run = runtime.block_on(async {
@@ -91,7 +91,7 @@ pub fn cab(days: u32, format: ReportFormat, g: &Globals, settings: &Settings) ->
     let feed = crate::engine::windows_feed::load_with_defaults(&[], None, None);
     let history = journal_entries(g, settings)?;
     let runs = preflights(&set.valid, g, settings, &history);
-    let policy = ApprovalPolicy::default();
+    let policy = settings.config.approval.clone();
     let items: Vec<AgendaItem> = set
         .valid
         .iter()

@@ -6,7 +6,7 @@ use crate::cli::Globals;
 use crate::cluster::write::Writer;
 use crate::cluster::{ConnectOptions, Connection};
 use crate::config::Settings;
-use crate::domain::change::{ApprovalPolicy, ChangeRequest, ChangeSet};
+use crate::domain::change::{ChangeRequest, ChangeSet};
 use crate::engine::preflight::{PreflightEnv, PreflightRun, evaluate, windows_with_cluster};
 use crate::engine::windows_feed::{self, WindowsFeed};
 use crate::journal::{ClusterRef, Journal, JournalContext, SystemClock};
@@ -19,6 +19,8 @@ pub struct Session {
     pub journal: Option<Arc<Journal>>,
     pub journal_error: Option<String>,
     pub windows: WindowsFeed,
+    /// The approval policy (config `approval:`).
+    pub approval: crate::domain::change::ApprovalPolicy,
 }
 
 /// The valid change `id`, or the message for exit 2 (unknown, or listed as invalid).
@@ -55,7 +57,7 @@ pub async fn open(g: &Globals, settings: &Settings) -> Result<Session, String> {
     };
     let files = windows_feed::load_with_defaults(&[], None, None);
     let windows = windows_with_cluster(&conn, &files).await;
-    Ok(Session { conn, writer, skip_reason, journal, journal_error, windows })
+    Ok(Session { conn, writer, skip_reason, journal, journal_error, windows, approval: settings.config.approval.clone() })
 }
 
 fn open_journal(g: &Globals, settings: &Settings, conn: &Connection) -> Result<Journal, String> {
@@ -70,7 +72,7 @@ fn open_journal(g: &Globals, settings: &Settings, conn: &Connection) -> Result<J
 impl Session {
     /// The preflight of `change` now.
     pub async fn preflight(&self, change: &ChangeRequest, now: chrono::DateTime<chrono::Utc>) -> PreflightRun {
-        let policy = ApprovalPolicy::default();
+        let policy = self.approval.clone();
         let env = PreflightEnv {
             conn: &self.conn,
             writer: self.writer.as_ref(),

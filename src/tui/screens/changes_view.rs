@@ -113,7 +113,7 @@ pub fn detail_lines(e: &ChangeEntry, t: &Theme, now: DateTime<Utc>, checking: bo
     let emergency = if c.emergency { " · emergency" } else { "" };
     out.push(field("risk", format!("{}{emergency}", c.risk.as_str()), risk_style, t));
     out.push(field("status", format!("{} — {}", e.status.status.as_str(), e.status.rule), fg, t));
-    let approvals = crate::domain::change::ApprovalPolicy::default().verdict(c);
+    let approvals = &e.approval;
     let a_style = if approvals.met { t.fg(Slot::Ok) } else { t.fg(Slot::Danger) };
     out.push(field(
         "approvals",
