@@ -360,3 +360,52 @@ async fn a_closed_window_refuses_the_run() {
     let writes = sim.handle.requests()[before..].iter().filter(|r| r.method != "GET" && !r.path.contains("selfsubject")).count();
     assert_eq!(writes, 0);
 }
+
+/// Crash at every step of a run (SIGKILL right after each kind of event), then resume or roll
+/// back: each target ends either fully at the new version or at its pre-change template —
+/// never in between — the journal says which, and it verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_at_every_step_ends_all_new_or_all_old() {
+    let steps = "      - {pods: 1, hold: 30s}\n      - {percent: 100, hold: 1s}\n";
+    for (i, event) in ["start", "lock-acquired", "backup-created", "backup-done", "hold-reached"].into_iter().enumerate() {
+        let sim = start_sim().await;
+        open_window(&sim);
+        change_file(sim.dir.path(), "CHG-11", NEW_IMAGE, steps, true);
+        let old_image = image(&sim);
+        let mut child = cabin(&sim, &["change", "run", "CHG-11", "--yes", "--json"]).stdout(Stdio::piped()).spawn().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut seen = false;
+        for line in stdout.lines() {
+            if line.unwrap().contains(&format!("\"event\":\"{event}\"")) {
+                seen = true;
+                break;
+            }
+        }
+        assert!(seen, "the run never reported {event}");
+        child.kill().unwrap();
+        let _ = child.wait();
+        let resume = i % 2 == 0;
+        let out = if resume {
+            run_to_end(&sim, &["change", "resume", "CHG-11", "--yes"])
+        } else {
+            run_to_end(&sim, &["change", "rollback", "CHG-11", "--yes"])
+        };
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "killed after {event}, {}: {text}", if resume { "resume" } else { "rollback" });
+        rollout_complete(&sim);
+        let status: serde_json::Value =
+            serde_json::from_slice(&run_to_end(&sim, &["change", "status", "CHG-11", "--json"]).stdout).unwrap();
+        if resume {
+            assert_eq!(image(&sim), NEW_IMAGE, "killed after {event}, resumed: all new");
+            assert_eq!(status["state"], "completed", "{status}");
+        } else {
+            assert_eq!(image(&sim), old_image, "killed after {event}, rolled back: all old");
+            assert_eq!(status["state"], "rolled-back", "{status}");
+        }
+        let rs = replica_sets(&sim);
+        let live: Vec<_> = rs.iter().filter(|(_, n)| *n > 0).collect();
+        assert_eq!(live.len(), 1, "one ReplicaSet left running after {event}: {rs:?}");
+        assert!(!deployment(&sim)["spec"]["paused"].as_bool().unwrap_or(false));
+        journal_ok(&sim);
+    }
+}

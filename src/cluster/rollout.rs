@@ -295,29 +295,30 @@ pub async fn advance_statefulset(
 pub async fn finalize(writer: &Writer, step: &WriteStep, w: &WorkloadState, before: &WorkloadState) -> Result<Written, WriteError> {
     let ops = match w.target.kind {
         WorkloadKind::Deployment => json!([
-            {"op": "replace", "path": "/spec/strategy", "value": before.strategy},
-            {"op": "replace", "path": "/spec/paused", "value": before.paused},
+            {"op": "add", "path": "/spec/strategy", "value": before.strategy},
+            {"op": "add", "path": "/spec/paused", "value": before.paused},
         ]),
-        WorkloadKind::StatefulSet => json!([{"op": "replace", "path": "/spec/updateStrategy", "value": before.strategy}]),
+        WorkloadKind::StatefulSet => json!([{"op": "add", "path": "/spec/updateStrategy", "value": before.strategy}]),
     };
     writer.apply(step, Mutation::Patch { target: w.obj(), patch: PatchBody::Json(ops), pre: w.pre() }).await
 }
 
 /// Returns a workload to its pre-change template as `kubectl rollout undo` does — one JSON
-/// patch replacing the template and the annotations (to the pre-change revision, not merely
+/// patch replacing the template and the annotations (`add`, which replaces a member that
+/// exists and creates one that does not: `spec.paused` and `metadata.annotations` may be absent) (to the pre-change revision, not merely
 /// the previous one) — and restores the strategy and `paused` (Deployments, resumed so the
 /// controller acts) or the update strategy with its partition (StatefulSets).
 pub async fn restore(writer: &Writer, step: &WriteStep, now: &WorkloadState, before: &WorkloadState) -> Result<Written, WriteError> {
     let ops = match now.target.kind {
         WorkloadKind::Deployment => json!([
-            {"op": "replace", "path": "/spec/template", "value": before.template},
-            {"op": "replace", "path": "/metadata/annotations", "value": undo_annotations(now, before)},
-            {"op": "replace", "path": "/spec/strategy", "value": before.strategy},
-            {"op": "replace", "path": "/spec/paused", "value": false},
+            {"op": "add", "path": "/spec/template", "value": before.template},
+            {"op": "add", "path": "/metadata/annotations", "value": undo_annotations(now, before)},
+            {"op": "add", "path": "/spec/strategy", "value": before.strategy},
+            {"op": "add", "path": "/spec/paused", "value": false},
         ]),
         WorkloadKind::StatefulSet => json!([
-            {"op": "replace", "path": "/spec/template", "value": before.template},
-            {"op": "replace", "path": "/spec/updateStrategy", "value": before.strategy},
+            {"op": "add", "path": "/spec/template", "value": before.template},
+            {"op": "add", "path": "/spec/updateStrategy", "value": before.strategy},
         ]),
     };
     writer.apply(step, Mutation::Patch { target: now.obj(), patch: PatchBody::Json(ops), pre: now.pre() }).await
