@@ -40,17 +40,8 @@ fn step(change: &str, action: &str, params: Value) -> WriteStep {
 }
 
 async fn get(writer: &Writer, target: &ObjRef) -> Result<Option<Value>, ClusterError> {
-    let conn = writer.connection();
     let path = format!("/apis/coordination.k8s.io/v1/namespaces/{}/leases/{}", target.namespace, target.name);
-    let req = http::Request::get(path)
-        .header(http::header::ACCEPT, "application/json")
-        .body(Vec::new())
-        .map_err(|e| ClusterError::Request { detail: e.to_string() })?;
-    match conn.client().request::<Value>(req).await {
-        Ok(v) => Ok(Some(v)),
-        Err(kube::Error::Api(s)) if s.code == 404 => Ok(None),
-        Err(e) => Err(conn.error(e)),
-    }
+    super::rollout::get_json(writer, &path).await
 }
 
 fn body(target: &ObjRef, holder: &str, acquired: &str, renewed: &str, transitions: i64, change: &str) -> Value {

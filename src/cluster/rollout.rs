@@ -70,7 +70,8 @@ fn resource(kind: WorkloadKind) -> Resource {
     }
 }
 
-async fn get_json(writer: &Writer, path: &str) -> Result<Option<Value>, ClusterError> {
+/// GET `path` as JSON through the guarded client; `Ok(None)` on 404.
+pub(crate) async fn get_json(writer: &Writer, path: &str) -> Result<Option<Value>, ClusterError> {
     let conn = writer.connection();
     let req = http::Request::get(path)
         .header(http::header::ACCEPT, "application/json")

@@ -28,13 +28,10 @@ pub async fn create_backup(writer: &Writer, change: &str, name: &str, spec: &Vel
 
 /// The backup's `status.phase` ("" while Velero has not picked it up).
 pub async fn backup_phase(writer: &Writer, name: &str) -> Result<String, ClusterError> {
-    let conn = writer.connection();
     let path = format!("/apis/velero.io/v1/namespaces/{VELERO_NAMESPACE}/backups/{name}");
-    let req = http::Request::get(path)
-        .header(http::header::ACCEPT, "application/json")
-        .body(Vec::new())
-        .map_err(|e| ClusterError::Request { detail: e.to_string() })?;
-    let v: Value = conn.client().request(req).await.map_err(|e| conn.error(e))?;
+    let v = super::rollout::get_json(writer, &path)
+        .await?
+        .ok_or_else(|| ClusterError::NotFound { detail: format!("the backup {VELERO_NAMESPACE}/{name} disappeared") })?;
     Ok(v.pointer("/status/phase").and_then(Value::as_str).unwrap_or_default().to_string())
 }
 

@@ -33,13 +33,7 @@ pub fn decide(
     let mut why = Vec::new();
     let mut verdicts = Vec::new();
     for t in &change.targets {
-        let w = Workload {
-            group: "apps".into(),
-            kind: t.workload.kind.as_str().into(),
-            namespace: t.workload.namespace.clone(),
-            name: t.workload.name.clone(),
-            tracking: tracking(&t.workload),
-        };
+        let w = workload_of(&t.workload, tracking);
         let d = feed.decide_change(&w, &labels, cluster, now);
         let by = match (&d.app, &d.project) {
             (Some(app), Some(project)) => format!("Application {app}, project {project}"),
@@ -69,13 +63,7 @@ pub fn target_windows(
         .targets
         .iter()
         .map(|t| {
-            let w = Workload {
-                group: "apps".into(),
-                kind: t.workload.kind.as_str().into(),
-                namespace: t.workload.namespace.clone(),
-                name: t.workload.name.clone(),
-                tracking: tracking(&t.workload),
-            };
+            let w = workload_of(&t.workload, tracking);
             let d = feed.decide_change(&w, &labels, cluster, now);
             let tw = crate::domain::change::TargetWindow {
                 target: t.workload.clone(),
@@ -85,4 +73,15 @@ pub fn target_windows(
             (tw, d.target, d.app)
         })
         .collect()
+}
+
+/// The workload a target names, with its Argo CD tracking (label and annotation).
+fn workload_of(t: &TargetRef, tracking: &dyn Fn(&TargetRef) -> Tracking) -> Workload {
+    Workload {
+        group: "apps".into(),
+        kind: t.kind.as_str().into(),
+        namespace: t.namespace.clone(),
+        name: t.name.clone(),
+        tracking: tracking(t),
+    }
 }
