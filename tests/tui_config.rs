@@ -103,7 +103,7 @@ fn the_rest_of_a_file_with_a_mistake_still_applies() {
     assert_eq!(
         w,
         vec![
-            "config x: unknown key `surprise` ignored (known: readOnly, theme, logLevel, maxEvents, contexts, journal, changes)"
+            "config x: unknown key `surprise` ignored (known: readOnly, theme, logLevel, maxEvents, contexts, journal, changes, approval)"
                 .to_string()
         ]
     );
