@@ -1,30 +1,42 @@
 #!/usr/bin/env bash
-# Scale bed: starts `cabin sim --pods N`, opens the cockpit on it in a tmux pane and reports the
-# cockpit's time to first full frame (from its log), time until all pods are on screen, peak
-# RSS and CPU seconds. Usage: scripts/scale.sh [N=3000]
+# Scale bed for the cockpit: starts `cabin sim --pods N`, opens the cockpit on it in a tmux pane
+# and reports
+#   - time to the first full frame (from the cockpit's log) and until all pods are on screen;
+#   - once every Deployment is ready: the cockpit's CPU over an idle minute (nothing changing);
+#   - a burst: `kubectl rollout restart` of Deployments totalling BURST_PODS pods (each pod is
+#     replaced: created, scheduled, started, made ready, the old one deleted — several updates
+#     per pod) while keys are sent every 200 ms; frame times and key-to-frame times (p50/p99/max)
+#     read from the cockpit's log (`cabin::perf` lines) for the burst;
+#   - the cockpit's peak RSS and total CPU.
+# Usage: scripts/scale.sh [N=50000]
+# Environment: CABIN_BIN (a built cabin; default: cargo build --release), IDLE_SECS (60),
+# BURST_PODS (5000; 0 skips the burst), KEEP=1 (keep the temp dir with the logs).
 set -euo pipefail
-N=${1:-3000}
+N=${1:-50000}
+IDLE_SECS=${IDLE_SECS:-60}
+BURST_PODS=${BURST_PODS:-5000}
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-BIN=$PWD/target/release/cabin
+if [ -z "${CABIN_BIN:-}" ]; then
+  cargo build --release --quiet
+  CABIN_BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/cabin
+fi
+BIN=$(realpath "$CABIN_BIN")
 tmp=$(mktemp -d)
 SESSION=cabin-scale-$$
 cleanup() {
   tmux kill-session -t "$SESSION" 2>/dev/null || true
   [ -n "${SIM:-}" ] && kill "$SIM" 2>/dev/null || true
-  rm -rf "$tmp"
+  if [ "${KEEP:-0}" = 1 ]; then echo "logs kept in $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
 
-deadline() { echo $(( $(date +%s) + $1 )); }
-"$BIN" sim --pods "$N" --kubeconfig-out "$tmp/kubeconfig" >"$tmp/sim.out" 2>&1 &
-SIM=$!
-until_ts=$(deadline 60)
-until [ -s "$tmp/kubeconfig" ]; do
-  [ "$(date +%s)" -lt "$until_ts" ] || { echo "simulator did not start:"; cat "$tmp/sim.out"; exit 1; }
-  sleep 0.2
-done
+# shellcheck source=scripts/scale-lib.sh
+. scripts/scale-lib.sh
 
+start_sim "$N"
+
+mkdir -p "$tmp/config/cabin"
+echo 'logLevel: "info,cabin::perf=debug"' >"$tmp/config/cabin/config.yaml"
 start_ns=$(date +%s%N)
 tmux new-session -d -s "$SESSION" -x 160 -y 50 \
   "env HOME=$tmp XDG_STATE_HOME=$tmp/state XDG_CONFIG_HOME=$tmp/config $BIN --kubeconfig $tmp/kubeconfig --journal $tmp/journal.jsonl"
@@ -34,29 +46,60 @@ until grep -q "first full frame" "$log" 2>/dev/null; do
   [ "$(date +%s)" -lt "$until_ts" ] || { echo "no first full frame within 120 s"; tmux capture-pane -p -t "$SESSION"; exit 1; }
   sleep 0.1
 done
-first=$(grep -o 'elapsed_ms=[0-9]*' "$log" | head -1 | cut -d= -f2)
+first=$(grep "first full frame" "$log" | grep -o 'elapsed_ms=[0-9]*' | head -1 | cut -d= -f2)
 
 # Wait until the header counts (nearly) all generated pods: "Objects: W workloads, P pods".
 want=$(( N * 9 / 10 ))
-until_ts=$(deadline 180)
+until_ts=$(deadline 300)
 while :; do
   pods=$(tmux capture-pane -p -t "$SESSION" | grep -o '[0-9]* pods' | head -1 | cut -d' ' -f1)
   [ "${pods:-0}" -ge "$want" ] && break
-  [ "$(date +%s)" -lt "$until_ts" ] || { echo "only ${pods:-0} pods on screen after 180 s"; exit 1; }
+  [ "$(date +%s)" -lt "$until_ts" ] || { echo "only ${pods:-0} pods on screen after 300 s"; exit 1; }
   sleep 0.2
 done
 all_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
-
 pid=$(pgrep -f "^$BIN --kubeconfig $tmp/kubeconfig" | head -1)
-hwm_kb=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
-read -r utime stime < <(awk '{print $14, $15}' "/proc/$pid/stat")
-tck=$(getconf CLK_TCK)
-cpu=$(awk -v u="$utime" -v s="$stime" -v t="$tck" 'BEGIN {printf "%.2f", (u + s) / t}')
-tmux send-keys -t "$SESSION" q
+cpu_start=$(cpu_s "$pid")
+hwm_start=$(hwm_mb "$pid")
 
-echo "pods generated:            $N"
-echo "pods on screen:            $pods"
-echo "time to first full frame:  ${first} ms"
-echo "time until pods on screen: ${all_ms} ms"
-echo "cockpit peak RSS:          $(( hwm_kb / 1024 )) MiB"
-echo "cockpit CPU so far:        ${cpu} s"
+echo "pods generated:              $N"
+echo "pods on screen:              $pods"
+echo "time to first full frame:    ${first} ms"
+echo "time until pods on screen:   ${all_ms} ms"
+echo "cockpit peak RSS by then:    ${hwm_start} MiB"
+echo "cockpit CPU by then:         ${cpu_start} s"
+
+wait_ready 900
+echo "all Deployments ready after: $(( ($(date +%s%N) - start_ns) / 1000000000 )) s"
+sleep 2
+c0=$(cpu_s "$pid"); s0=$(cpu_s "$SIM")
+sleep "$IDLE_SECS"
+c1=$(cpu_s "$pid"); s1=$(cpu_s "$SIM")
+echo "idle ${IDLE_SECS} s: cockpit CPU $(minus "$c0" "$c1") s, sim CPU $(minus "$s0" "$s1") s; cockpit RSS $(rss_mb "$pid") MiB, sim RSS $(rss_mb "$SIM") MiB"
+
+if [ "$BURST_PODS" -gt 0 ]; then
+  # Deployments (in list order) until their replicas reach BURST_PODS, one kubectl per namespace.
+  kc get deploy -A --no-headers -o custom-columns=NS:.metadata.namespace,NAME:.metadata.name,R:.spec.replicas \
+    | awk -v want="$BURST_PODS" 'sum < want {sum += $3; names[$1] = names[$1] " " $2} END {for (ns in names) print ns names[ns]; print sum > "/dev/stderr"}' \
+    >"$tmp/burst.txt" 2>"$tmp/burst.sum"
+  mark=$(wc -l <"$log")
+  b0=$(date +%s%N); c0=$(cpu_s "$pid")
+  # Keys during the burst: down, up, … every 200 ms until the burst settles.
+  ( while [ ! -e "$tmp/burst.done" ]; do tmux send-keys -t "$SESSION" j; sleep 0.1; tmux send-keys -t "$SESSION" k; sleep 0.1; done ) &
+  KEYS=$!
+  xargs -P 4 -L 1 sh -c 'ns=$0; kubectl --kubeconfig "'"$tmp"'/kubeconfig" rollout restart deployment -n "$ns" "$@" >/dev/null' <"$tmp/burst.txt"
+  sent_ms=$(( ($(date +%s%N) - b0) / 1000000 ))
+  wait_ready 900
+  touch "$tmp/burst.done"; wait "$KEYS" 2>/dev/null || true
+  sleep 1
+  burst_ms=$(( ($(date +%s%N) - b0) / 1000000 ))
+  c1=$(cpu_s "$pid")
+  echo "burst: rollout restart of Deployments with $(cat "$tmp/burst.sum") pods; restarts sent in ${sent_ms} ms, all ready again after ${burst_ms} ms"
+  echo "burst: cockpit CPU $(minus "$c0" "$c1") s"
+  echo "burst frames:                $(tail -n +"$mark" "$log" | grep -o 'frame_us=[0-9]*' | cut -d= -f2 | pct)"
+  echo "burst key-to-frame:          $(tail -n +"$mark" "$log" | grep -o 'key_to_frame_us=[0-9]*' | cut -d= -f2 | pct)"
+fi
+
+echo "cockpit peak RSS:            $(hwm_mb "$pid") MiB"
+echo "cockpit CPU total:           $(cpu_s "$pid") s"
+tmux send-keys -t "$SESSION" q

@@ -284,11 +284,11 @@ async fn the_selection_stays_on_its_object_when_rows_shift() {
     assert!(matches!(&before, cabin::tui::screens::rows::Target::Pod { name, .. } if name == "checkout-5f7c-bbbb1"), "{before:?}");
     // A rollout adds pods that sort before the selected one and removes others.
     let mut snap = cluster::snapshot();
-    let mut new_pod = snap.pods[0].clone();
+    let mut new_pod = (*snap.pods[0]).clone();
     new_pod.name = "api-0000-new01".into();
-    snap.pods.insert(0, new_pod.clone());
+    snap.pods.insert(0, std::sync::Arc::new(new_pod.clone()));
     new_pod.name = "api-0000-new02".into();
-    snap.pods.insert(0, new_pod);
+    snap.pods.insert(0, std::sync::Arc::new(new_pod));
     snap.pods.retain(|p| p.name != "api-7d9c-aaaa3");
     app.dispatch(Action::Engine(EngineEvent::Snapshot(Box::new(snap.clone()))));
     assert_eq!(selected(&app), before, "the highlighted object must not change under the cursor");

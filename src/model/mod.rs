@@ -1,5 +1,7 @@
 //! Small view types and the messages between the engine and the UI. No kube, no ratatui:
 //! the cluster layer converts API objects into these, the TUI only borrows them.
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 /// Which namespaces the cockpit looks at.
@@ -175,13 +177,15 @@ pub struct QuotaView {
 }
 
 /// Everything the dashboard shows, as one consistent snapshot. Lists are sorted by
-/// (namespace, name) so rendering never depends on hash order.
+/// (namespace, name) so rendering never depends on hash order. The large lists hold their
+/// views by `Arc`: a snapshot shares the unchanged ones with the previous snapshot and with
+/// the watchers' stores, so sending one costs a reference count per object, not a copy.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClusterSnapshot {
     pub namespaces: Vec<NamespaceView>,
-    pub workloads: Vec<WorkloadView>,
-    pub replicasets: Vec<ReplicaSetView>,
-    pub pods: Vec<PodView>,
+    pub workloads: Vec<Arc<WorkloadView>>,
+    pub replicasets: Vec<Arc<ReplicaSetView>>,
+    pub pods: Vec<Arc<PodView>>,
     /// Most recent first.
     pub events: Vec<EventView>,
     pub pdbs: Vec<PdbView>,

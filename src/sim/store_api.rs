@@ -60,7 +60,8 @@ pub struct StoreChange {
     pub kind: ObjKind,
     /// "ADDED" | "MODIFIED" | "DELETED", as in watch events.
     pub event_type: &'static str,
-    pub object: Value,
+    /// Shared with the store's history and every subscriber (never copied per receiver).
+    pub object: std::sync::Arc<Value>,
 }
 
 /// The store as the controllers see it. All methods are synchronous and cheap (in memory);
@@ -69,7 +70,16 @@ pub struct StoreChange {
 pub trait SimStore: Send + Sync + 'static {
     /// Objects of a kind, optionally in one namespace, sorted by (namespace, name).
     fn list(&self, kind: ObjKind, namespace: Option<&str>) -> Vec<Value>;
+    /// Like [`SimStore::list`] without copying the objects (read-only): what a controller
+    /// that scans many objects and changes few should use.
+    fn list_shared(&self, kind: ObjKind, namespace: Option<&str>) -> Vec<std::sync::Arc<Value>> {
+        self.list(kind, namespace).into_iter().map(std::sync::Arc::new).collect()
+    }
     fn get(&self, kind: ObjKind, namespace: Option<&str>, name: &str) -> Option<Value>;
+    /// Like [`SimStore::get`] without copying the object (read-only).
+    fn get_shared(&self, kind: ObjKind, namespace: Option<&str>, name: &str) -> Option<std::sync::Arc<Value>> {
+        self.get(kind, namespace, name).map(std::sync::Arc::new)
+    }
     /// Assigns uid, resourceVersion, creationTimestamp, generation (1) and honours
     /// `metadata.generateName`. Returns the stored object.
     fn create(&self, obj: Value) -> Result<Value, StoreError>;

@@ -28,6 +28,8 @@ pub struct App<B: Backend> {
     fixed_clock: bool,
     /// When the app started, until the first full frame (live data on screen) is logged.
     first_full_frame: Option<Instant>,
+    /// When the oldest key not yet shown on screen was read (for the key-to-frame time).
+    key_waiting: Option<Instant>,
 }
 
 impl<B: Backend> App<B> {
@@ -50,7 +52,7 @@ impl<B: Backend> App<B> {
         if !opts.config_warnings.is_empty() {
             state.popups.push(Popup::new("settings warnings (defaults apply)", PopupKind::Messages(opts.config_warnings)));
         }
-        Ok(App { terminal, state, fixed_clock: opts.now.is_some(), first_full_frame: Some(Instant::now()) })
+        Ok(App { terminal, state, fixed_clock: opts.now.is_some(), first_full_frame: Some(Instant::now()), key_waiting: None })
     }
 
     pub fn state(&self) -> &AppState {
@@ -76,8 +78,15 @@ impl<B: Backend> App<B> {
             self.state.ui.now = Utc::now();
         }
         let state = &self.state;
+        let start = Instant::now();
         self.terminal.draw(|f| f.render_widget(AppView { state }, f.area())).map_err(TuiError::backend)?;
         self.log_first_full_frame();
+        // Frame and key-to-frame times for `scripts/scale.sh` (log filter `cabin::perf=debug`).
+        let done = Instant::now();
+        tracing::debug!(target: "cabin::perf", frame_us = (done - start).as_micros() as u64, "frame");
+        if let Some(key) = self.key_waiting.take() {
+            tracing::debug!(target: "cabin::perf", key_to_frame_us = (done - key).as_micros() as u64, "key");
+        }
         Ok(())
     }
 
@@ -176,6 +185,9 @@ impl<B: Backend> App<B> {
     where
         S: Stream<Item = InputEvent> + Unpin,
     {
+        if matches!(first, InputEvent::Key(_)) {
+            self.key_waiting.get_or_insert_with(Instant::now);
+        }
         self.input(first, commands);
         while !self.state.quit {
             match input.next().now_or_never() {

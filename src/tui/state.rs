@@ -19,6 +19,9 @@ pub struct ClusterData {
     pub conn: ConnState,
     pub snapshot: ClusterSnapshot,
     pub scope: Scope,
+    /// Bumped whenever `snapshot` or `context` is replaced: screens keep their visible rows
+    /// until it changes.
+    pub generation: u64,
 }
 
 impl ClusterData {
@@ -90,6 +93,7 @@ impl AppState {
                 conn: ConnState::Connecting,
                 snapshot: ClusterSnapshot::default(),
                 scope: Scope::All,
+                generation: 0,
             },
             ui,
             screens: vec![Screen::new(ScreenKind::Dashboard)],

@@ -271,7 +271,7 @@ fn nav(state: &mut AppState, msg: NavMsg) {
         return;
     }
     let page = data_height(main_table_area(state, screen_area(state)));
-    let len = state.screen().visible_rows(&state.cluster, state.ui.now).len();
+    let len = state.screen().visible_len(&state.cluster, state.ui.now);
     list_msg(state, ListMsg::Nav { msg, len, page });
 }
 
@@ -280,9 +280,13 @@ fn nav(state: &mut AppState, msg: NavMsg) {
 fn list_msg(state: &mut AppState, msg: ListMsg) {
     let resort = matches!(msg, ListMsg::Sort(_));
     state.screen_mut().list.update(msg);
-    let targets: Vec<Target> = state.screen().visible_rows(&state.cluster, state.ui.now).into_iter().map(|r| r.target).collect();
-    let list = &mut state.screen_mut().list;
-    if resort { list.follow(&targets) } else { list.anchor_at(&targets) }
+    let (data, now) = (&state.cluster, state.ui.now);
+    let Some(screen) = state.screens.last_mut() else { return };
+    if resort {
+        screen.follow(data, now);
+    } else {
+        screen.list.anchor = screen.target_at(data, now, screen.list.selected);
+    }
 }
 
 fn yaml(state: &mut AppState) -> Vec<Command> {
@@ -325,7 +329,7 @@ fn click(state: &mut AppState, column: u16, row: u16) {
     let list = &state.screen().list;
     let offset = visible_offset(list.offset, list.selected, height);
     let index = offset + usize::from(row - first);
-    let len = state.screen().visible_rows(&state.cluster, state.ui.now).len();
+    let len = state.screen().visible_len(&state.cluster, state.ui.now);
     if index < len {
         list_msg(state, ListMsg::Nav { msg: NavMsg::Select(index), len, page: height });
     }
@@ -343,15 +347,15 @@ fn apply_engine(state: &mut AppState, ev: EngineEvent) {
             // The connection's guard is what enforces read-only: the badge and the keys follow it.
             state.ui.read_only = info.read_only;
             state.cluster.context = info;
+            state.cluster.generation += 1;
         }
         EngineEvent::Connection(c) => state.cluster.conn = c,
         EngineEvent::Snapshot(snap) => {
             state.cluster.snapshot = *snap;
+            state.cluster.generation += 1;
             let (data, now) = (&state.cluster, state.ui.now);
-            let targets: Vec<Vec<Target>> =
-                state.screens.iter().map(|s| s.visible_rows(data, now).into_iter().map(|r| r.target).collect()).collect();
-            for (s, targets) in state.screens.iter_mut().zip(targets) {
-                s.list.follow(&targets);
+            for s in &mut state.screens {
+                s.follow(data, now);
             }
             // The selected workload (and its Argo CD tracking) may have changed.
             calendar::refresh_header(state);
@@ -372,6 +376,7 @@ fn apply_engine(state: &mut AppState, ev: EngineEvent) {
 /// snapshot), and YAML/log popups opened on it close (their answers will never come).
 fn forget_previous_context(state: &mut AppState) {
     state.cluster.snapshot = ClusterSnapshot::default();
+    state.cluster.generation += 1;
     state.cluster.conn = ConnState::Connecting;
     for s in &mut state.screens {
         s.list.update(ListMsg::Clamp(0));

@@ -61,16 +61,20 @@ pub fn max_unavailable(d: &Value) -> i64 {
 }
 
 pub fn reconcile(store: &dyn SimStore, rec: &mut Recorder) {
-    let all_rs = store.list(kinds::REPLICA_SET, None);
+    // ReplicaSets by controller uid: one pass, not one per Deployment.
+    let all_rs = store.list_shared(kinds::REPLICA_SET, None);
+    let mut by_owner: std::collections::HashMap<&str, Vec<&Value>> = std::collections::HashMap::new();
+    for r in &all_rs {
+        if let Some(uid) = obj::controller_uid(r) {
+            by_owner.entry(uid).or_default().push(r);
+        }
+    }
     for d in store.list(kinds::DEPLOYMENT, None) {
         if obj::is_deleting(&d) || !d["spec"]["selector"].is_object() {
             continue;
         }
-        let mut rss: Vec<Value> = all_rs
-            .iter()
-            .filter(|r| obj::controller_uid(r) == Some(obj::uid(&d)) && obj::namespace(r) == obj::namespace(&d))
-            .cloned()
-            .collect();
+        let owned = by_owner.get(obj::uid(&d)).map(Vec::as_slice).unwrap_or_default();
+        let mut rss: Vec<Value> = owned.iter().filter(|r| obj::namespace(r) == obj::namespace(&d)).map(|r| Value::clone(r)).collect();
         rss.sort_by(|a, b| {
             (a["metadata"]["creationTimestamp"].as_str(), obj::name(a)).cmp(&(b["metadata"]["creationTimestamp"].as_str(), obj::name(b)))
         });

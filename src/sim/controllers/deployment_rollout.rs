@@ -111,7 +111,7 @@ impl Dc<'_> {
     fn old_pods_running(&self, new: Option<usize>) -> bool {
         let old_uids: Vec<&str> = self.old_indices(new).iter().map(|i| obj::uid(&self.rss[*i])).collect();
         self.store
-            .list(kinds::POD, obj::namespace(&self.d))
+            .list_shared(kinds::POD, obj::namespace(&self.d))
             .iter()
             .any(|p| obj::controller_uid(p).is_some_and(|u| old_uids.contains(&u)) && obj::is_pod_active(p))
     }

@@ -79,10 +79,11 @@ fn timed_out(d: &Value, status: &Value) -> bool {
     match cond["reason"].as_str() {
         Some("NewReplicaSetAvailable") => false,
         Some("ProgressDeadlineExceeded") => true,
-        _ => cond["lastUpdateTime"]
-            .as_str()
-            .and_then(obj::parse_time)
-            .is_some_and(|from| from + chrono::Duration::seconds(deadline_seconds(d)) < chrono::Utc::now()),
+        _ => cond["lastUpdateTime"].as_str().and_then(obj::parse_time).is_some_and(|from| {
+            let deadline = from + chrono::Duration::seconds(deadline_seconds(d));
+            super::wake_at(deadline);
+            deadline < chrono::Utc::now()
+        }),
     }
 }
 

@@ -81,13 +81,17 @@ fn expected_and_desired(store: &dyn SimStore, pdb: &Value, pods: &[&Value]) -> (
 
 /// The status the disruption controller writes for `pdb`.
 pub fn compute(store: &dyn SimStore, pdb: &Value, now: chrono::DateTime<chrono::Utc>) -> Value {
-    let all = store.list(kinds::POD, obj::namespace(pdb));
-    let pods: Vec<&Value> = all.iter().filter(|p| selects(pdb, p)).collect();
+    let all = store.list_shared(kinds::POD, obj::namespace(pdb));
+    let pods: Vec<&Value> = all.iter().map(|p| &**p).filter(|p| selects(pdb, p)).collect();
     let (expected, desired) = expected_and_desired(store, pdb, &pods);
     let mut disrupted = Map::new();
     for p in pods.iter().filter(|p| !obj::is_deleting(p)) {
         if let Some(t) = pdb["status"]["disruptedPods"][obj::name(p)].as_str()
-            && obj::parse_time(t).is_some_and(|t| t + chrono::Duration::seconds(DISRUPTION_TIMEOUT_S) > now)
+            && obj::parse_time(t).is_some_and(|t| {
+                let expires = t + chrono::Duration::seconds(DISRUPTION_TIMEOUT_S);
+                super::wake_at(expires);
+                expires > now
+            })
         {
             disrupted.insert(obj::name(p).to_string(), json!(t));
         }

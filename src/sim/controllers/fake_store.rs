@@ -66,7 +66,7 @@ impl SimStore for FakeStore {
         obj["metadata"]["generation"] = json!(1);
         obj["metadata"]["creationTimestamp"] = json!(format!("2026-01-01T00:00:00.{rv:09}Z"));
         g.0.insert(k.clone(), obj.clone());
-        let _ = self.tx.send(StoreChange { kind: k.0, event_type: "ADDED", object: obj.clone() });
+        let _ = self.tx.send(StoreChange { kind: k.0, event_type: "ADDED", object: std::sync::Arc::new(obj.clone()) });
         Ok(obj)
     }
     fn update(&self, obj: Value) -> Result<Value, StoreError> {
@@ -79,7 +79,7 @@ impl SimStore for FakeStore {
         let mut g = self.inner.lock().unwrap();
         let old = g.0.remove(&(kind, namespace.unwrap_or_default().to_string(), name.to_string()));
         let old = old.ok_or(StoreError::NotFound { kind: kind.kind.into(), name: name.into() })?;
-        let _ = self.tx.send(StoreChange { kind, event_type: "DELETED", object: old.clone() });
+        let _ = self.tx.send(StoreChange { kind, event_type: "DELETED", object: std::sync::Arc::new(old.clone()) });
         Ok(old)
     }
     fn subscribe(&self) -> broadcast::Receiver<StoreChange> {
@@ -110,7 +110,7 @@ impl FakeStore {
         }
         obj["metadata"]["resourceVersion"] = json!(g.1.to_string());
         g.0.insert(k.clone(), obj.clone());
-        let _ = self.tx.send(StoreChange { kind: k.0, event_type: "MODIFIED", object: obj.clone() });
+        let _ = self.tx.send(StoreChange { kind: k.0, event_type: "MODIFIED", object: std::sync::Arc::new(obj.clone()) });
         Ok(obj)
     }
 }

@@ -44,7 +44,7 @@ fn dangling(store: &dyn SimStore, r: &Value, ns: Option<&str>) -> bool {
     };
     let name = r["name"].as_str().unwrap_or_default();
     let ns = if kind == kinds::NODE || kind == kinds::NAMESPACE { None } else { ns };
-    store.get(kind, ns, name).is_none_or(|owner| obj::uid(&owner) != r["uid"].as_str().unwrap_or_default())
+    store.get_shared(kind, ns, name).is_none_or(|owner| obj::uid(&owner) != r["uid"].as_str().unwrap_or_default())
 }
 
 /// Deletes dependents whose every owner is gone. Repeats until nothing more goes, so a
@@ -53,7 +53,7 @@ pub fn collect(store: &dyn SimStore) {
     for _ in 0..4 {
         let mut deleted = false;
         for kind in DEPENDENTS {
-            for o in store.list(*kind, None) {
+            for o in store.list_shared(*kind, None) {
                 let Some(refs) = o["metadata"]["ownerReferences"].as_array().filter(|r| !r.is_empty()) else {
                     continue;
                 };

@@ -36,7 +36,7 @@ impl Kubelet {
     }
 
     pub fn reconcile(&mut self, store: &dyn SimStore, behavior: &Behavior, rec: &mut Recorder) {
-        let pods = store.list(kinds::POD, None);
+        let pods = store.list_shared(kinds::POD, None);
         let mut load: BTreeMap<String, usize> =
             store.list(kinds::NODE, None).iter().filter(|n| schedulable(n)).map(|n| (obj::name(n).to_string(), 0)).collect();
         for p in &pods {

@@ -1,8 +1,14 @@
 //! The simulated cluster's controllers: Deployment, ReplicaSet, StatefulSet, a kubelet and
 //! scheduler stand-in, the garbage collector, Velero, Argo CD application health, and the
 //! Events they record. Each round re-lists the store, computes what should be and writes the
-//! difference (level-based and idempotent; a Conflict is simply retried next round). Rounds run
-//! on every store change and on a short tick for time-based steps.
+//! difference (level-based and idempotent; a Conflict is simply retried next round).
+//!
+//! Rounds run on store changes (a burst of them is one round), on a short tick while a timed
+//! step is pending (`busy`: pod phases, back-offs, backups, self-heal), at the earliest time a
+//! controller said a condition will flip ([`wake_at`]: progress deadlines, minReadySeconds,
+//! PDB disruption timeouts), and otherwise every [`RESYNC`] as a safety net. A cluster where
+//! nothing changes and nothing is due does no work.
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,8 +66,22 @@ impl Wake {
     }
 }
 
-/// How often an idle cluster (no pod or backup in a timed step) is re-checked.
-const IDLE_TICK: Duration = Duration::from_secs(1);
+/// How often a cluster with nothing changing, nothing busy and nothing due is re-checked
+/// anyway (a time-based rule that does not call [`wake_at`] is late by at most this much).
+pub const RESYNC: Duration = Duration::from_secs(30);
+
+thread_local! {
+    /// The earliest time a controller of the running round said a condition flips.
+    static DUE: Cell<Option<chrono::DateTime<chrono::Utc>>> = const { Cell::new(None) };
+}
+
+/// A controller's time-based condition flips at `t` (a deadline passes, a pod becomes
+/// available): the loop runs a round then even if nothing changes. Past times are ignored.
+pub fn wake_at(t: chrono::DateTime<chrono::Utc>) {
+    if t > chrono::Utc::now() {
+        DUE.with(|d| d.set(Some(d.get().map_or(t, |old| old.min(t)))));
+    }
+}
 
 async fn run(store: Arc<dyn SimStore>, mut ctl: Controllers) {
     let mut rx = store.subscribe();
@@ -69,13 +89,14 @@ async fn run(store: Arc<dyn SimStore>, mut ctl: Controllers) {
     ctl.round(&*store, Wake { gc: true, ..Wake::default() });
     loop {
         let mut wake = Wake::default();
+        let idle = if ctl.busy() { tick } else { ctl.until_due().map_or(RESYNC, |d| d.min(RESYNC)) };
         tokio::select! {
             r = rx.recv() => match r {
                 Ok(c) => wake.note(&c),
                 Err(RecvError::Lagged(_)) => wake.gc = true,
                 Err(RecvError::Closed) => return,
             },
-            () = tokio::time::sleep(if ctl.busy() { tick } else { IDLE_TICK }) => {}
+            () = tokio::time::sleep(idle) => {}
         }
         loop {
             match rx.try_recv() {
@@ -99,6 +120,8 @@ pub struct Controllers {
     velero: velero::Velero,
     argo: argocd_sync::ArgoSync,
     root_ca: String,
+    /// The earliest [`wake_at`] of the last round.
+    due: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Controllers {
@@ -110,6 +133,7 @@ impl Controllers {
             argo: argocd_sync::ArgoSync::default(),
             behavior,
             root_ca: String::new(),
+            due: None,
         }
     }
 
@@ -124,8 +148,21 @@ impl Controllers {
         self.kubelet.busy() || self.velero.busy() || self.argo.busy()
     }
 
+    /// How long until the earliest time-based condition of the last round flips (a little
+    /// after it, so the round sees it flipped).
+    pub fn until_due(&self) -> Option<Duration> {
+        let due = self.due? + chrono::Duration::milliseconds(20);
+        Some((due - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO))
+    }
+
     /// One reconcile pass of every controller.
     pub fn round(&mut self, store: &dyn SimStore, wake: Wake) {
+        DUE.with(|d| d.set(None));
+        self.reconcile_all(store, wake);
+        self.due = DUE.with(Cell::take);
+    }
+
+    fn reconcile_all(&mut self, store: &dyn SimStore, wake: Wake) {
         for ns in &wake.deleted_namespaces {
             gc::namespace_deleted(store, ns);
         }

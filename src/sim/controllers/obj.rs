@@ -106,7 +106,11 @@ pub fn is_pod_available(pod: &Value, min_ready_seconds: i64, now: chrono::DateTi
     if min_ready_seconds <= 0 {
         return true;
     }
-    cond["lastTransitionTime"].as_str().and_then(parse_time).is_some_and(|t| t + chrono::Duration::seconds(min_ready_seconds) <= now)
+    cond["lastTransitionTime"].as_str().and_then(parse_time).is_some_and(|t| {
+        let since = t + chrono::Duration::seconds(min_ready_seconds);
+        super::wake_at(since);
+        since <= now
+    })
 }
 
 /// Whether the pod still counts (not being deleted, not Succeeded/Failed).

@@ -14,11 +14,11 @@ const COMPONENT: &str = "replicaset-controller";
 const BURST: i64 = 500;
 
 pub fn reconcile(store: &dyn SimStore, rec: &mut Recorder) {
-    let pods = store.list(kinds::POD, None);
+    let pods = store.list_shared(kinds::POD, None);
     let mut owned: HashMap<&str, Vec<&Value>> = HashMap::new();
     for p in pods.iter().filter(|p| obj::is_pod_active(p)) {
         if let Some(uid) = obj::controller_uid(p) {
-            owned.entry(uid).or_default().push(p);
+            owned.entry(uid).or_default().push(&**p);
         }
     }
     for rs in store.list(kinds::REPLICA_SET, None) {

@@ -20,9 +20,10 @@ pub fn reconcile(store: &dyn SimStore, rec: &mut Recorder) {
         }
         let ns = obj::namespace(&sts);
         let pods: Vec<Value> = store
-            .list(kinds::POD, ns)
+            .list_shared(kinds::POD, ns)
             .into_iter()
             .filter(|p| obj::controller_uid(p) == Some(obj::uid(&sts)) && obj::is_pod_active(p))
+            .map(std::sync::Arc::unwrap_or_clone)
             .collect();
         sync_one(store, rec, &sts, &pods);
     }

@@ -71,7 +71,7 @@ pub fn select(ctx: &Ctx<'_>, r: &ResRoute) -> Result<(Vec<Value>, u64), ApiError
     let fields =
         FieldSelector::parse(r.query.get("fieldSelector").map(String::as_str).unwrap_or_default()).map_err(|e| status::bad_request(&e))?;
     let (items, rv) = ctx.state.store.list_at(r.res.obj_kind(), r.ns.as_deref());
-    Ok((items.into_iter().filter(|o| labels.matches(o) && fields.matches(o)).collect(), rv))
+    Ok((items.into_iter().filter(|o| labels.matches(o) && fields.matches(o)).map(Arc::unwrap_or_clone).collect(), rv))
 }
 
 fn key_of(o: &Value) -> String {

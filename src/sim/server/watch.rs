@@ -126,7 +126,7 @@ async fn run(
     let store = &state.store;
     let from_list = rv_param.is_empty() || rv_param == "0" || initial;
     let (items, list_rv) = store.list_at(f.route.res.obj_kind(), f.route.ns.as_deref());
-    let mut seen: BTreeSet<Key> = items.iter().filter(|o| f.matches_obj(o)).map(key_of).collect();
+    let mut seen: BTreeSet<Key> = items.iter().filter(|o| f.matches_obj(o)).map(|o| key_of(o)).collect();
     let (start_objects, start_rv) = if from_list { (items, list_rv) } else { (Vec::new(), rv_param.parse::<u64>().unwrap_or(0)) };
     let ws = match store.watch_from(start_rv) {
         Ok(ws) => ws,

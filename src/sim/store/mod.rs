@@ -1,8 +1,11 @@
 //! The simulator's in-memory object store: BTreeMaps keyed by kind then (namespace, name), one
 //! global strictly increasing resourceVersion, and a bounded history of changes so a watch can
 //! resume from a recent resourceVersion (older ones get `TooOld`, served as 410 Gone).
+//!
+//! Stored objects are immutable `Arc<Value>`s: the history, the change feed and lists share
+//! them instead of copying, so a retained change costs a reference, not an object.
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Map, Value, json};
 use tokio::sync::broadcast;
@@ -16,7 +19,7 @@ type ObjKey = (String, String);
 
 #[derive(Default)]
 struct Inner {
-    objects: BTreeMap<ObjKind, BTreeMap<ObjKey, Value>>,
+    objects: BTreeMap<ObjKind, BTreeMap<ObjKey, Arc<Value>>>,
     rv: u64,
     uid_seq: u64,
     history: VecDeque<(u64, StoreChange)>,
@@ -81,7 +84,7 @@ impl MemStore {
     }
 
     /// A consistent list: the objects and the resourceVersion they were read at.
-    pub fn list_at(&self, kind: ObjKind, namespace: Option<&str>) -> (Vec<Value>, u64) {
+    pub fn list_at(&self, kind: ObjKind, namespace: Option<&str>) -> (Vec<Arc<Value>>, u64) {
         let inner = self.lock();
         (list_locked(&inner, kind, namespace), inner.rv)
     }
@@ -98,7 +101,7 @@ impl MemStore {
         Ok(WatchStart { backlog, rx })
     }
 
-    fn commit(&self, inner: &mut Inner, kind: ObjKind, event_type: &'static str, object: Value) {
+    fn commit(&self, inner: &mut Inner, kind: ObjKind, event_type: &'static str, object: Arc<Value>) {
         let rv = inner.rv;
         let change = StoreChange { kind, event_type, object };
         inner.history.push_back((rv, change.clone()));
@@ -114,6 +117,7 @@ impl MemStore {
         let key = ns_name(&obj);
         let mut inner = self.lock();
         let stored = inner.objects.get(&kind).and_then(|m| m.get(&key)).cloned().ok_or_else(|| not_found(kind, &key.1))?;
+        let stored = Value::clone(&stored);
         let asked = object_rv(&obj);
         if obj["metadata"]["resourceVersion"].is_string() && asked != object_rv(&stored) {
             return Err(StoreError::Conflict { kind: plural_hint(kind), name: key.1 });
@@ -133,8 +137,9 @@ impl MemStore {
         if let Some(meta) = next.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.insert("resourceVersion".into(), json!(rv.to_string()));
         }
-        inner.objects.entry(kind).or_default().insert(key, next.clone());
-        self.commit(&mut inner, kind, "MODIFIED", next.clone());
+        let shared = Arc::new(next.clone());
+        inner.objects.entry(kind).or_default().insert(key, shared.clone());
+        self.commit(&mut inner, kind, "MODIFIED", shared);
         Ok(next)
     }
 }
@@ -173,7 +178,7 @@ fn merge_update(stored: &Value, mut obj: Value) -> Value {
     obj
 }
 
-fn list_locked(inner: &Inner, kind: ObjKind, namespace: Option<&str>) -> Vec<Value> {
+fn list_locked(inner: &Inner, kind: ObjKind, namespace: Option<&str>) -> Vec<Arc<Value>> {
     let Some(m) = inner.objects.get(&kind) else { return Vec::new() };
     match namespace {
         Some(ns) => m.range((ns.to_string(), String::new())..).take_while(|((n, _), _)| n == ns).map(|(_, v)| v.clone()).collect(),
@@ -201,10 +206,20 @@ pub fn kind_of(obj: &Value) -> Result<ObjKind, StoreError> {
 
 impl SimStore for MemStore {
     fn list(&self, kind: ObjKind, namespace: Option<&str>) -> Vec<Value> {
+        // Copied outside the lock: the writers do not wait for the copies.
+        let shared = list_locked(&self.lock(), kind, namespace);
+        shared.iter().map(|v| Value::clone(v)).collect()
+    }
+
+    fn list_shared(&self, kind: ObjKind, namespace: Option<&str>) -> Vec<Arc<Value>> {
         list_locked(&self.lock(), kind, namespace)
     }
 
     fn get(&self, kind: ObjKind, namespace: Option<&str>, name: &str) -> Option<Value> {
+        self.get_shared(kind, namespace, name).map(Arc::unwrap_or_clone)
+    }
+
+    fn get_shared(&self, kind: ObjKind, namespace: Option<&str>, name: &str) -> Option<Arc<Value>> {
         let inner = self.lock();
         let key = (namespace.unwrap_or_default().to_string(), name.to_string());
         inner.objects.get(&kind).and_then(|m| m.get(&key)).cloned()
@@ -230,8 +245,9 @@ impl SimStore for MemStore {
         meta.insert("resourceVersion".into(), json!(rv.to_string()));
         meta.insert("creationTimestamp".into(), json!(now_rfc3339()));
         meta.insert("generation".into(), json!(1));
-        inner.objects.entry(kind).or_default().insert(key, obj.clone());
-        self.commit(&mut inner, kind, "ADDED", obj.clone());
+        let shared = Arc::new(obj.clone());
+        inner.objects.entry(kind).or_default().insert(key, shared.clone());
+        self.commit(&mut inner, kind, "ADDED", shared);
         Ok(obj)
     }
 
@@ -246,13 +262,14 @@ impl SimStore for MemStore {
     fn delete(&self, kind: ObjKind, namespace: Option<&str>, name: &str) -> Result<Value, StoreError> {
         let mut inner = self.lock();
         let key = (namespace.unwrap_or_default().to_string(), name.to_string());
-        let mut obj = inner.objects.get_mut(&kind).and_then(|m| m.remove(&key)).ok_or_else(|| not_found(kind, name))?;
+        let removed = inner.objects.get_mut(&kind).and_then(|m| m.remove(&key)).ok_or_else(|| not_found(kind, name))?;
+        let mut obj = Arc::unwrap_or_clone(removed);
         inner.rv += 1;
         let rv = inner.rv;
         if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.insert("resourceVersion".into(), json!(rv.to_string()));
         }
-        self.commit(&mut inner, kind, "DELETED", obj.clone());
+        self.commit(&mut inner, kind, "DELETED", Arc::new(obj.clone()));
         Ok(obj)
     }
 

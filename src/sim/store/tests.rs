@@ -121,7 +121,7 @@ proptest! {
             prop_assert!(crv > last, "rv not increasing: {} after {}", crv, last);
             last = crv;
             let name = c.object["metadata"]["name"].as_str().unwrap().to_string();
-            if c.event_type == "DELETED" { state.remove(&name); } else { state.insert(name, c.object); }
+            if c.event_type == "DELETED" { state.remove(&name); } else { state.insert(name, serde_json::Value::clone(&c.object)); }
         }
         prop_assert_eq!(last, s.current_rv());
         let fin: BTreeMap<String, Value> = s.list(kinds::CONFIG_MAP, None).into_iter().map(|o| (o["metadata"]["name"].as_str().unwrap().to_string(), o)).collect();

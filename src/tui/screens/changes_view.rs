@@ -61,6 +61,7 @@ impl Widget for ChangesScreenView<'_> {
             theme: self.theme,
             empty_text: &empty,
             columns,
+            total: None,
         }
         .render(list, buf);
         let t = self.theme;

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Paragraph, Widget};
 use super::Screen;
 use super::dashboard_panels::{PendingChangesPanel, UpcomingWindowsPanel};
 use super::rows::{self, Row, Target};
-use super::table::{POD_WIDTHS, WORKLOAD_NARROW, WORKLOAD_WIDTHS, narrow_columns, title_with_filter};
+use super::table::{POD_WIDTHS, WORKLOAD_NARROW, WORKLOAD_WIDTHS, narrow_columns, title_with_filter, window};
 use crate::config::{Slot, Theme};
 use crate::model::{ClusterSnapshot, Scope};
 use crate::tui::state::AppState;
@@ -44,21 +44,22 @@ impl Widget for DashboardView<'_> {
         let now = state.ui.now;
         let theme = &state.ui.theme;
         let [top, pods_area, events_area, budget_area, changes_area, windows_area] = areas(area);
-        let rows = self.screen.visible_rows(&state.cluster, now);
+        let w = window(self.screen, &state.cluster, now, top);
         TableView {
             title: title_with_filter(self.screen, state),
             headers: &rows::WORKLOAD_HEADERS,
             widths: &WORKLOAD_WIDTHS,
-            rows: &rows,
-            selected: Some(self.screen.list.selected),
-            offset: self.screen.list.offset,
+            rows: &w.rows,
+            selected: Some(w.selected),
+            offset: 0,
             theme,
             empty_text: "no workloads in scope",
             columns: narrow_columns(top, &WORKLOAD_NARROW),
+            total: Some(w.total),
         }
         .render(top, buf);
         let snap = &state.cluster.snapshot;
-        let selected = rows.get(self.screen.list.selected).map(|r| r.target.clone());
+        let selected = w.rows.get(w.selected).map(|r| r.target.clone());
         let (pod_title, pod_rows) = selected_pods(snap, selected.as_ref(), now);
         TableView {
             title: pod_title,
@@ -70,6 +71,7 @@ impl Widget for DashboardView<'_> {
             theme,
             empty_text: "no pods",
             columns: narrow_columns(pods_area, &[0, 1, 2, 3, 5]),
+            total: None,
         }
         .render(pods_area, buf);
         let events = warning_rows(state);
@@ -83,6 +85,7 @@ impl Widget for DashboardView<'_> {
             theme,
             empty_text: "no warnings",
             columns: (events_area.width < 50).then_some(&[0, 1, 3][..]),
+            total: None,
         }
         .render(events_area, buf);
         let ns = match (&state.cluster.scope, selected) {

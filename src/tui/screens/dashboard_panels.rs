@@ -52,6 +52,7 @@ impl Widget for PendingChangesPanel<'_> {
             theme: self.theme,
             empty_text: empty,
             columns: (area.width < 50).then_some(&[0, 1, 3][..]),
+            total: None,
         }
         .render(area, buf);
     }

@@ -71,20 +71,22 @@ impl Widget for WorkloadScreenView<'_> {
                 theme: t,
                 empty_text: "",
                 columns: None,
+                total: None,
             }
             .render(rs_area, buf);
         }
-        let pods = self.screen.visible_rows(&state.cluster, now);
+        let pods = super::table::window(self.screen, &state.cluster, now, pods_area);
         TableView {
             title: title_with_filter(self.screen, state),
             headers: &rows::POD_HEADERS,
             widths: &POD_WIDTHS,
-            rows: &pods,
-            selected: Some(self.screen.list.selected),
-            offset: self.screen.list.offset,
+            rows: &pods.rows,
+            selected: Some(pods.selected),
+            offset: 0,
             theme: t,
             empty_text: "no pods match this workload's selector",
             columns: super::table::narrow_columns(pods_area, &super::table::POD_NARROW),
+            total: Some(pods.total),
         }
         .render(pods_area, buf);
     }
@@ -128,7 +130,7 @@ impl Widget for PodScreenView<'_> {
         let state = self.state;
         let t = &state.ui.theme;
         let [summary, containers] = pod_areas(area);
-        let pod = state.cluster.snapshot.pods.iter().find(|p| p.namespace == self.namespace && p.name == self.name);
+        let pod = rows::find_pod(&state.cluster.snapshot, self.namespace, self.name);
         let km = &state.ui.keymap;
         let key = |a: ActionId| km.keys(a).first().map(|k| format!("<{k}>")).unwrap_or_else(|| "(unbound)".into());
         let hint =
@@ -145,6 +147,7 @@ impl Widget for PodScreenView<'_> {
             theme: t,
             empty_text: "no containers",
             columns: None,
+            total: None,
         }
         .render(containers, buf);
     }

@@ -1,8 +1,7 @@
 //! A list's own state: selection, scroll offset, filter, sort. Shared by every table screen.
-use chrono::{DateTime, Utc};
 use regex::Regex;
 
-use super::rows::{Row, Target};
+use super::rows::{Row, SortKeys, Target};
 use crate::tui::action::{NavMsg, SortKey};
 
 /// `/` filter: a regex over the row's text; a leading `!` keeps the rows that do NOT match.
@@ -88,16 +87,8 @@ impl ListState {
         if let Some(f) = &self.filter {
             rows.retain(|r| f.keeps(r));
         }
-        if let Some((key, desc)) = self.sort {
-            rows.sort_by(|a, b| {
-                let ord = match key {
-                    SortKey::Name => a.name.cmp(&b.name),
-                    // Age ascending = youngest first, like k9s.
-                    SortKey::Age => cmp_age(b.created, a.created),
-                    SortKey::Status => a.status.cmp(&b.status).then_with(|| a.name.cmp(&b.name)),
-                };
-                if desc { ord.reverse() } else { ord }
-            });
+        if let Some(sort) = self.sort {
+            rows.sort_by(|a, b| compare(sort, &row_keys(a), &row_keys(b)));
         }
         rows
     }
@@ -161,8 +152,19 @@ pub fn visible_offset(offset: usize, selected: usize, height: usize) -> usize {
     }
 }
 
-fn cmp_age(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> std::cmp::Ordering {
-    a.cmp(&b)
+fn row_keys(r: &Row) -> SortKeys<'_> {
+    SortKeys { name: &r.name, status: &r.status, created: r.created }
+}
+
+/// The order of two rows under `(key, descending)`.
+pub fn compare((key, desc): (SortKey, bool), a: &SortKeys<'_>, b: &SortKeys<'_>) -> std::cmp::Ordering {
+    let ord = match key {
+        SortKey::Name => a.name.cmp(b.name),
+        // Age ascending = youngest first, like k9s.
+        SortKey::Age => b.created.cmp(&a.created),
+        SortKey::Status => a.status.cmp(b.status).then_with(|| a.name.cmp(b.name)),
+    };
+    if desc { ord.reverse() } else { ord }
 }
 
 #[cfg(test)]

@@ -196,17 +196,67 @@ pub fn ctx_row(name: &str, current: bool) -> Row {
     Row { cells, tone, target: Target::Context(name.to_string()), name: name.to_string(), status: String::new(), created: None }
 }
 
-/// Pods a workload owns: its selector matches their labels (Deployments and StatefulSets alike).
-pub fn pods_of<'a>(snap: &'a ClusterSnapshot, w: &'a WorkloadView) -> impl Iterator<Item = &'a PodView> + 'a {
-    snap.pods.iter().filter(move |p| {
-        p.namespace == w.namespace
-            && !w.selector.is_empty()
-            && w.selector.iter().all(|(k, v)| p.labels.iter().any(|(pk, pv)| pk == k && pv == v))
+/// The sort keys of a row (its `name`, `status` and `created`), read from the view without
+/// building the row's cells; [`tests::sort_keys_match_the_rows`] holds them to the rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKeys<'a> {
+    pub name: &'a str,
+    pub status: &'a str,
+    pub created: Option<DateTime<Utc>>,
+}
+
+pub fn workload_keys(w: &WorkloadView) -> SortKeys<'_> {
+    SortKeys { name: &w.name, status: rollout_text(w.rollout).0, created: w.created }
+}
+
+pub fn pod_keys(p: &PodView) -> SortKeys<'_> {
+    SortKeys { name: &p.name, status: &p.status, created: p.created }
+}
+
+pub fn event_keys(e: &EventView) -> SortKeys<'_> {
+    SortKeys { name: &e.object, status: &e.reason, created: e.last_seen }
+}
+
+pub fn ns_keys(n: &NamespaceView) -> SortKeys<'_> {
+    SortKeys { name: &n.name, status: &n.phase, created: n.created }
+}
+
+pub fn ctx_keys(name: &str) -> SortKeys<'_> {
+    SortKeys { name, status: "", created: None }
+}
+
+pub fn container_keys(c: &ContainerView) -> SortKeys<'_> {
+    SortKeys { name: &c.name, status: &c.state, created: None }
+}
+
+/// The index range of `namespace` in a list sorted by namespace first (as snapshots are).
+fn ns_range<T>(items: &[T], namespace: &str, ns_of: impl Fn(&T) -> &str) -> std::ops::Range<usize> {
+    let start = items.partition_point(|x| ns_of(x) < namespace);
+    let end = start + items[start..].partition_point(|x| ns_of(x) == namespace);
+    start..end
+}
+
+/// Indices (into `snap.pods`) of the pods a workload owns: its selector matches their labels
+/// (Deployments and StatefulSets alike). Only the workload's namespace is searched.
+pub fn pod_indices_of<'a>(snap: &'a ClusterSnapshot, w: &'a WorkloadView) -> impl Iterator<Item = usize> + 'a {
+    ns_range(&snap.pods, &w.namespace, |p| &p.namespace).filter(move |i| {
+        let p = &snap.pods[*i];
+        !w.selector.is_empty() && w.selector.iter().all(|(k, v)| p.labels.iter().any(|(pk, pv)| pk == k && pv == v))
     })
 }
 
+/// Pods a workload owns (see [`pod_indices_of`]).
+pub fn pods_of<'a>(snap: &'a ClusterSnapshot, w: &'a WorkloadView) -> impl Iterator<Item = &'a PodView> + 'a {
+    pod_indices_of(snap, w).map(|i| &*snap.pods[i])
+}
+
 pub fn find_workload<'a>(snap: &'a ClusterSnapshot, key: &ObjectKey) -> Option<&'a WorkloadView> {
-    snap.workloads.iter().find(|w| kind_name(w.kind) == key.kind && w.namespace == key.namespace && w.name == key.name)
+    let range = ns_range(&snap.workloads, &key.namespace, |w| &w.namespace);
+    snap.workloads[range].iter().find(|w| kind_name(w.kind) == key.kind && w.name == key.name).map(|w| &**w)
+}
+
+pub fn find_pod<'a>(snap: &'a ClusterSnapshot, namespace: &str, name: &str) -> Option<&'a PodView> {
+    snap.pods[ns_range(&snap.pods, namespace, |p| &p.namespace)].iter().find(|p| p.name == name).map(|p| &**p)
 }
 
 #[cfg(test)]
@@ -222,6 +272,63 @@ mod tests {
         assert_eq!(age(Some(now - chrono::Duration::hours(3)), now), "3h");
         assert_eq!(age(Some(now - chrono::Duration::days(12)), now), "12d");
         assert_eq!(age(None, now), "-");
+    }
+
+    /// The keys a list sorts by without building rows are the rows' own.
+    #[test]
+    fn sort_keys_match_the_rows() {
+        let now = DateTime::parse_from_rfc3339("2026-01-01T12:00:00Z").unwrap().with_timezone(&Utc);
+        let same = |r: Row, k: SortKeys<'_>| assert_eq!((r.name.as_str(), r.status.as_str(), r.created), (k.name, k.status, k.created));
+        let created = Some(now - chrono::Duration::minutes(3));
+        let c = ContainerView { name: "app".into(), image: "i".into(), ready: false, restarts: 2, state: "Waiting: CrashLoopBackOff".into() };
+        let p = PodView {
+            namespace: "ns".into(),
+            name: "web-1".into(),
+            status: "CrashLoopBackOff".into(),
+            ready_containers: 0,
+            total_containers: 1,
+            restarts: 2,
+            node: "n".into(),
+            created,
+            owner: None,
+            labels: vec![("app".into(), "web".into())],
+            containers: vec![c.clone()],
+        };
+        same(pod_row(&p, now), pod_keys(&p));
+        same(container_row("ns", "web-1", &c), container_keys(&c));
+        for rollout in [RolloutState::Complete, RolloutState::Progressing, RolloutState::Paused, RolloutState::Failed] {
+            let w = WorkloadView {
+                kind: WorkloadKind::Deployment,
+                namespace: "ns".into(),
+                name: "web".into(),
+                desired: 2,
+                updated: 1,
+                ready: 1,
+                available: 1,
+                paused: false,
+                rollout,
+                images: vec![],
+                revision: "2".into(),
+                conditions: vec![],
+                selector: vec![],
+                created,
+                tracking: Default::default(),
+            };
+            same(workload_row(&w, now), workload_keys(&w));
+        }
+        let e = EventView {
+            namespace: "ns".into(),
+            type_: "Warning".into(),
+            reason: "BackOff".into(),
+            object: "Pod/web-1".into(),
+            message: "m".into(),
+            count: 1,
+            last_seen: created,
+        };
+        same(event_row(&e, now), event_keys(&e));
+        let n = NamespaceView { name: "ns".into(), phase: "Terminating".into(), created };
+        same(ns_row(&n, now), ns_keys(&n));
+        same(ctx_row("prod", true), ctx_keys("prod"));
     }
 
     #[test]

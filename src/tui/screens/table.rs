@@ -1,4 +1,5 @@
 //! Full-screen resource lists (`:deploy`, `:sts`, `:pods`, `:events`, `:ns`).
+use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::Widget;
@@ -7,7 +8,9 @@ use super::rows::{self, Row};
 use super::{ListKind, Screen};
 use crate::tui::action::SortKey;
 use crate::tui::state::AppState;
-use crate::tui::widgets::table::{NARROW, TableView};
+use crate::tui::screens::list::visible_offset;
+use crate::tui::state::ClusterData;
+use crate::tui::widgets::table::{NARROW, TableView, data_height};
 
 pub const WORKLOAD_WIDTHS: [Constraint; 10] = [
     Constraint::Length(6),
@@ -83,6 +86,24 @@ pub fn title_with_filter(screen: &Screen, state: &AppState) -> String {
     title
 }
 
+/// The rows a list table drawn in `area` shows: the window that keeps the selection visible.
+/// Only these rows are built.
+pub struct Window {
+    pub rows: Vec<Row>,
+    /// The selection's index within `rows`.
+    pub selected: usize,
+    /// How many rows the list has.
+    pub total: usize,
+}
+
+pub fn window(screen: &Screen, data: &ClusterData, now: DateTime<Utc>, area: Rect) -> Window {
+    let height = data_height(area).max(1);
+    let total = screen.visible_len(data, now);
+    let selected = screen.list.selected.min(total.saturating_sub(1));
+    let first = visible_offset(screen.list.offset, selected, height);
+    Window { rows: screen.visible_window(data, now, first, height), selected: selected - first, total }
+}
+
 pub struct ListView<'a> {
     pub state: &'a AppState,
     pub screen: &'a Screen,
@@ -91,7 +112,7 @@ pub struct ListView<'a> {
 
 impl Widget for ListView<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let rows: Vec<Row> = self.screen.visible_rows(&self.state.cluster, self.state.ui.now);
+        let w = window(self.screen, &self.state.cluster, self.state.ui.now, area);
         let (headers, widths) = columns(self.kind);
         let narrow: &'static [usize] = match self.kind {
             ListKind::Deployments | ListKind::StatefulSets => &WORKLOAD_NARROW,
@@ -104,12 +125,13 @@ impl Widget for ListView<'_> {
             title: title_with_filter(self.screen, self.state),
             headers,
             widths,
-            rows: &rows,
-            selected: Some(self.screen.list.selected),
-            offset: self.screen.list.offset,
+            rows: &w.rows,
+            selected: Some(w.selected),
+            offset: 0,
             theme: &self.state.ui.theme,
             empty_text: "nothing here (yet): check the scope (:ns) or the filter (/)",
             columns: narrow_columns(area, narrow),
+            total: Some(w.total),
         }
         .render(area, buf);
     }

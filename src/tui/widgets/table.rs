@@ -22,6 +22,9 @@ pub struct TableView<'a> {
     pub empty_text: &'a str,
     /// Column indices to show (narrow terminals); None = all.
     pub columns: Option<&'a [usize]>,
+    /// How many rows the table has when `rows` is only the visible window of them (the title
+    /// counts them); None: `rows` are all of them.
+    pub total: Option<usize>,
 }
 
 /// Below this inner width, tables show their narrow column set.
@@ -44,7 +47,7 @@ impl Widget for TableView<'_> {
         let theme = self.theme;
         let border = if self.selected.is_some() { Slot::Accent } else { Slot::Border };
         let block = Block::bordered().border_style(theme.fg(border)).title(
-            Line::styled(format!(" {}[{}] ", self.title, self.rows.len()), theme.fg(Slot::Title).add_modifier(Modifier::BOLD)).centered(),
+            Line::styled(format!(" {}[{}] ", self.title, self.total.unwrap_or(self.rows.len())), theme.fg(Slot::Title).add_modifier(Modifier::BOLD)).centered(),
         );
         let inner = block.inner(area);
         block.render(area, buf);

@@ -1,0 +1,37 @@
+# Helpers shared by scripts/scale.sh and scripts/sim-idle.sh (sourced; they set $tmp and $BIN).
+deadline() { echo $(( $(date +%s) + $1 )); }
+# CPU seconds (user + system) of a process.
+cpu_s() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat"; }
+rss_mb() { awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
+hwm_mb() { awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
+# b - a, two decimals.
+minus() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b - a}'; }
+# p50 / p99 / max of the numbers on stdin (microseconds in, milliseconds out).
+pct() { sort -n | awk '{v[NR] = $1} END {if (NR == 0) {print "none"; exit}
+  i50 = int(NR * 0.50); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+  printf "p50 %.1f ms, p99 %.1f ms, max %.1f ms (n=%d)", v[i50] / 1000, v[i99] / 1000, v[NR] / 1000, NR}'; }
+kc() { kubectl --kubeconfig "$tmp/kubeconfig" "$@"; }
+# How many Deployments have a READY column other than n/n (-1 when they cannot be listed).
+unready() {
+  local out
+  out=$(kc get deploy -A --no-headers 2>/dev/null) && [ -n "$out" ] || { echo -1; return; }
+  awk '{split($3, r, "/"); if (r[1] != r[2]) n++} END {print n + 0}' <<<"$out"
+}
+# Waits (at most $1 s) until every Deployment is ready.
+wait_ready() {
+  local until_ts; until_ts=$(deadline "$1")
+  while [ "$(unready)" != 0 ]; do
+    [ "$(date +%s)" -lt "$until_ts" ] || { echo "Deployments not ready after $1 s: $(unready)"; exit 1; }
+    sleep 1
+  done
+}
+# Starts `cabin sim --pods $1` (pid in $SIM) and waits for its kubeconfig.
+start_sim() {
+  "$BIN" sim --pods "$1" --kubeconfig-out "$tmp/kubeconfig" >"$tmp/sim.out" 2>&1 &
+  SIM=$!
+  local until_ts; until_ts=$(deadline 120)
+  until [ -s "$tmp/kubeconfig" ]; do
+    [ "$(date +%s)" -lt "$until_ts" ] || { echo "simulator did not start:"; cat "$tmp/sim.out"; exit 1; }
+    sleep 0.1
+  done
+}

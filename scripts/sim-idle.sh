@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The simulator's own cost: starts `cabin sim --pods N` (no cockpit) and reports the time until
+# every Deployment is ready (all N pods Running and Ready; a final count of Running pods is
+# taken with a field selector), then CPU and RSS over an idle minute (nothing changing).
+# Usage: scripts/sim-idle.sh [N=10000]
+# Environment: CABIN_BIN (a built cabin; default: cargo build --release), IDLE_SECS (60).
+set -euo pipefail
+N=${1:-10000}
+IDLE_SECS=${IDLE_SECS:-60}
+cd "$(dirname "$0")/.."
+if [ -z "${CABIN_BIN:-}" ]; then
+  cargo build --release --quiet
+  CABIN_BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/cabin
+fi
+BIN=$(realpath "$CABIN_BIN")
+tmp=$(mktemp -d)
+cleanup() {
+  [ -n "${SIM:-}" ] && kill "$SIM" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+# shellcheck source=scripts/scale-lib.sh
+. scripts/scale-lib.sh
+
+start_ns=$(date +%s%N)
+start_sim "$N"
+wait_ready 900
+ready_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
+running=$(kc get pods -A --field-selector=status.phase=Running --no-headers | wc -l)
+echo "pods generated:               $N"
+echo "all Deployments ready after:  ${ready_ms} ms (Running pods then: $running)"
+echo "sim CPU until then:           $(cpu_s "$SIM") s, peak RSS $(hwm_mb "$SIM") MiB"
+sleep 2
+c0=$(cpu_s "$SIM")
+sleep "$IDLE_SECS"
+c1=$(cpu_s "$SIM")
+echo "idle ${IDLE_SECS} s:                  sim CPU $(minus "$c0" "$c1") s ($(awk -v a="$c0" -v b="$c1" -v t="$IDLE_SECS" 'BEGIN {printf "%.1f", (b - a) * 100 / t}') % of a core), RSS $(rss_mb "$SIM") MiB, peak RSS $(hwm_mb "$SIM") MiB"
