@@ -314,3 +314,40 @@ async fn a_context_event_sets_the_badge_both_ways() {
     app.draw().unwrap();
     assert!(!screen_text(&app).contains("READ-ONLY"), "a writable context after a read-only one drops the badge");
 }
+
+/// A long list (20,000 pods) draws only its visible rows, but counts, navigates, sorts,
+/// filters and follows the selection over all of them.
+#[tokio::test]
+async fn a_long_list_windows_its_rows_and_keeps_its_selection() {
+    let mut app = app(false);
+    let mut snap = cluster::snapshot();
+    let template = (*snap.pods[0]).clone();
+    snap.pods = (0..20_000)
+        .map(|i| {
+            let mut p = template.clone();
+            p.name = format!("p-{i:05}");
+            p.created = Some(cluster::now() - chrono::Duration::seconds(i));
+            std::sync::Arc::new(p)
+        })
+        .collect();
+    app.dispatch(Action::Engine(EngineEvent::Snapshot(Box::new(snap.clone()))));
+    run(&mut app, keys(":pods\n")).await;
+    let text = screen_text(&app);
+    assert!(text.contains("pods(all)[20000]"), "{text}");
+    assert!(text.contains("p-00000") && !text.contains("p-19999"));
+    run(&mut app, keys("G")).await;
+    assert!(screen_text(&app).contains("p-19999"));
+    assert!(matches!(selected(&app), cabin::tui::screens::rows::Target::Pod { name, .. } if name == "p-19999"));
+    // Age ascending is youngest first: the selection stays on its pod, now the last row.
+    run(&mut app, keys("A")).await;
+    assert!(matches!(selected(&app), cabin::tui::screens::rows::Target::Pod { name, .. } if name == "p-19999"));
+    assert_eq!(app.state().screen().list.selected, 19_999);
+    // A new snapshot without the pod keeps the position; one with a pod sorting first moves it.
+    snap.pods.retain(|p| p.name != "p-19999");
+    app.dispatch(Action::Engine(EngineEvent::Snapshot(Box::new(snap))));
+    assert!(matches!(selected(&app), cabin::tui::screens::rows::Target::Pod { name, .. } if name == "p-19998"));
+    run(&mut app, keys("/p-1234\n")).await;
+    let text = screen_text(&app);
+    assert!(text.contains("pods(all)</p-1234> ↑age[10]"), "{text}");
+    assert_eq!(names(&app)[0], "p-12340", "youngest first");
+}

@@ -282,3 +282,55 @@ impl Watches {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use k8s_openapi::api::core::v1::{Pod, PodStatus};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use kube::runtime::watcher::Event;
+
+    use super::*;
+
+    fn pod(name: &str, rv: &str, phase: &str) -> Pod {
+        let metadata = ObjectMeta { name: Some(name.into()), namespace: Some("ns".into()), resource_version: Some(rv.into()), ..Default::default() };
+        Pod { metadata, status: Some(PodStatus { phase: Some(phase.into()), ..Default::default() }), ..Default::default() }
+    }
+
+    fn names(s: &ViewStore<PodView>) -> Vec<(String, String)> {
+        s.values().iter().map(|p| (p.name.clone(), p.status.clone())).collect()
+    }
+
+    #[test]
+    fn only_changes_the_screens_see_are_changes() {
+        let s = ViewStore::new();
+        assert!(s.apply(&Event::Apply(pod("a", "1", "Pending")), convert::pod_view));
+        let before = s.values();
+        // A new resourceVersion (or annotation, managed fields…) with the same view is no change
+        // and keeps the view the snapshots share.
+        assert!(!s.apply(&Event::Apply(pod("a", "2", "Pending")), convert::pod_view));
+        assert!(Arc::ptr_eq(&before[0], &s.values()[0]));
+        assert!(s.apply(&Event::Apply(pod("a", "3", "Running")), convert::pod_view));
+        assert_eq!(names(&s), [("a".to_string(), "Running".to_string())]);
+        assert!(s.apply(&Event::Delete(pod("a", "4", "Running")), convert::pod_view));
+        assert!(!s.apply(&Event::Delete(pod("a", "4", "Running")), convert::pod_view));
+        assert!(names(&s).is_empty());
+    }
+
+    #[test]
+    fn a_relist_replaces_the_views_and_keeps_unchanged_ones_shared() {
+        let s = ViewStore::new();
+        for p in [pod("b", "1", "Running"), pod("a", "1", "Running"), pod("gone", "1", "Running")] {
+            s.apply(&Event::Apply(p), convert::pod_view);
+        }
+        let kept = s.values()[0].clone();
+        assert!(!s.apply(&Event::Init, convert::pod_view));
+        assert!(!s.apply(&Event::InitApply(pod("a", "5", "Running")), convert::pod_view));
+        assert!(!s.apply(&Event::InitApply(pod("b", "5", "Failed")), convert::pod_view));
+        // Until the list is complete, the old views stay.
+        assert_eq!(names(&s).len(), 3);
+        assert!(s.apply(&Event::InitDone, convert::pod_view));
+        assert_eq!(names(&s), [("a".to_string(), "Running".to_string()), ("b".to_string(), "Failed".to_string())]);
+        assert!(Arc::ptr_eq(&kept, &s.values()[0]), "an unchanged view is not copied by a re-list");
+    }
+}

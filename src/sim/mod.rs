@@ -88,6 +88,8 @@ pub enum SimError {
     RequestLog { path: PathBuf, source: std::io::Error },
     #[error("cannot write the kubeconfig {path}: {source}")]
     Kubeconfig { path: PathBuf, source: std::io::Error },
+    #[error("cannot start the controllers' thread: {0}")]
+    Controllers(std::io::Error),
     #[error("scenario object {index} ({what}) cannot be stored: {source}")]
     Seed { index: usize, what: String, source: store_api::StoreError },
 }
@@ -99,7 +101,7 @@ pub struct SimHandle {
     state: Arc<server::ServerState>,
     stop: tokio::sync::watch::Sender<bool>,
     server: tokio::task::JoinHandle<()>,
-    controllers: tokio::task::JoinHandle<()>,
+    controllers: controllers::ControllersHandle,
 }
 
 fn seed(store: &MemStore, objects: Vec<serde_json::Value>) -> Result<(), SimError> {
@@ -148,10 +150,10 @@ pub async fn start(opts: SimOptions) -> Result<SimHandle, SimError> {
     let on_request = opts.on_request;
     let state =
         Arc::new(server::ServerState { store: store.clone(), tokens, log, fault: Default::default(), drop_watches, injector, on_request });
+    let dyn_store: Arc<dyn SimStore> = store.clone();
+    let controllers = controllers::spawn(dyn_store, opts.scenario.behavior, pki.ca_pem.clone()).map_err(SimError::Controllers)?;
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(server::serve(listener, pki.server_config, state.clone(), stop_rx));
-    let dyn_store: Arc<dyn SimStore> = store.clone();
-    let controllers = controllers::spawn(dyn_store, opts.scenario.behavior, pki.ca_pem.clone());
     if let Some(path) = &opts.kubeconfig_out {
         kubeconfig::write_atomic(path, &kubeconfig).map_err(|source| SimError::Kubeconfig { path: path.clone(), source })?;
     }

@@ -41,10 +41,35 @@ mod fake_store;
 #[allow(clippy::unwrap_used)]
 mod tests;
 
-/// Runs all controllers until the task is aborted.
+/// The running controllers; they stop on [`ControllersHandle::abort`] or when it is dropped.
+pub struct ControllersHandle {
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl ControllersHandle {
+    pub fn abort(&self) {
+        self.stop.send_replace(true);
+    }
+}
+
+/// Runs all controllers on a thread of their own (rounds are synchronous: the server's
+/// threads stay free for requests, and the rounds' short-lived copies stay in one allocator
+/// arena instead of growing every worker's) until aborted or dropped.
 /// `root_ca` is the PEM published in every namespace's `kube-root-ca.crt`.
-pub fn spawn(store: Arc<dyn SimStore>, behavior: Behavior, root_ca: String) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run(store, Controllers::new(behavior).with_root_ca(root_ca)))
+pub fn spawn(store: Arc<dyn SimStore>, behavior: Behavior, root_ca: String) -> std::io::Result<ControllersHandle> {
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
+    let ctl = Controllers::new(behavior).with_root_ca(root_ca);
+    std::thread::Builder::new().name("sim-controllers".into()).spawn(move || {
+        runtime.block_on(async move {
+            tokio::select! {
+                () = run(store, ctl) => {}
+                // Aborted, or the handle was dropped.
+                _ = stopped.wait_for(|s| *s) => {}
+            }
+        });
+    })?;
+    Ok(ControllersHandle { stop })
 }
 
 /// What woke a round up.

@@ -124,3 +124,28 @@ fn argocd_application_health_follows_its_namespace() {
     let app = s.get(kinds::APPLICATION, Some("argocd"), "shop").unwrap();
     assert!(app["status"]["resources"][0]["health"]["message"].as_str().unwrap().contains("exceeded its progress deadline"));
 }
+
+/// The loop's idle decision: a rolled-out cluster has nothing busy and nothing due (the loop
+/// sleeps until a change or the resync); pods ready but not yet available for
+/// minReadySeconds ask for a round when they will be, and that round counts them available.
+#[test]
+fn rounds_are_due_only_when_time_can_change_something() {
+    let (s, mut c) = cluster();
+    s.create(deploy("web", "nginx:1.27", 2)).unwrap();
+    until(&s, &mut c, "rolled out", |s| s.get(kinds::DEPLOYMENT, Some("shop"), "web").unwrap()["status"]["availableReplicas"] == 2);
+    c.round(&s, super::super::Wake::default());
+    assert!(!c.busy() && c.until_due().is_none(), "a settled cluster has no timed work");
+
+    let mut slow = deploy("slow", "nginx:1.27", 1);
+    slow["spec"]["minReadySeconds"] = json!(2);
+    s.create(slow).unwrap();
+    let rs_of_slow = |s: &FakeStore| s.list(kinds::REPLICA_SET, Some("shop")).into_iter().find(|r| obj::name(r).starts_with("slow-"));
+    until(&s, &mut c, "slow's pod ready", |s| rs_of_slow(s).is_some_and(|r| r["status"]["readyReplicas"] == 1));
+    // Ready (at a whole second, at most 1 s ago) but not yet for 2 s.
+    assert_eq!(rs_of_slow(&s).unwrap()["status"].get("availableReplicas"), None);
+    let due = c.until_due().expect("a round is due when the pod becomes available");
+    assert!(due <= std::time::Duration::from_millis(2_100), "{due:?}");
+    std::thread::sleep(due);
+    c.round(&s, super::super::Wake::default());
+    assert_eq!(rs_of_slow(&s).unwrap()["status"]["availableReplicas"], 1);
+}

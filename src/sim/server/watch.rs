@@ -10,7 +10,7 @@ use futures::StreamExt;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use serde_json::{Value, json};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 
 use super::route::ResRoute;
 use super::select::{FieldSelector, LabelSelector};
@@ -81,12 +81,21 @@ impl Filter {
     }
 
     fn event(&self, event_type: &str, obj: &Value) -> Bytes {
+        /// One watch event line, serialized from a borrowed object (no copy per event).
+        #[derive(serde::Serialize)]
+        struct Line<'a> {
+            #[serde(rename = "type")]
+            event_type: &'a str,
+            object: &'a Value,
+        }
+        let table;
         let object = if self.table && event_type != "BOOKMARK" && event_type != "ERROR" {
-            table::table(self.route.res, std::slice::from_ref(obj), &object_rv(obj).to_string(), true)
+            table = table::table(self.route.res, std::slice::from_ref(obj), &object_rv(obj).to_string(), true);
+            &table
         } else {
-            obj.clone()
+            obj
         };
-        let mut line = serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
+        let mut line = serde_json::to_vec(&Line { event_type, object }).unwrap_or_default();
         line.push(b'\n');
         Bytes::from(line)
     }
@@ -160,10 +169,25 @@ async fn run(
     live(&state, &f, ws.rx, (last_rv, seen), bookmarks, timeout, &tx).await;
 }
 
+/// Sends the changes after `last_rv` that this watch sees; false when the watch must end (the
+/// client went away, or it fell behind the retained history: the client re-lists).
+async fn send_changes(state: &ServerState, f: &Filter, last_rv: &mut u64, seen: &mut BTreeSet<Key>, tx: &mpsc::Sender<Bytes>) -> bool {
+    let Ok(changes) = state.store.changes_after(*last_rv) else { return false };
+    for (rv, c) in changes {
+        *last_rv = rv;
+        if let Some(t) = f.translate(seen, &c)
+            && tx.send(f.event(t, &c.object)).await.is_err()
+        {
+            return false;
+        }
+    }
+    true
+}
+
 async fn live(
     state: &ServerState,
     f: &Filter,
-    mut rx: broadcast::Receiver<StoreChange>,
+    mut rx: tokio::sync::watch::Receiver<u64>,
     pos: (u64, BTreeSet<Key>),
     bookmarks: bool,
     timeout: Duration,
@@ -183,15 +207,9 @@ async fn live(
                 let mark = json!({"kind": f.route.res.kind, "apiVersion": f.route.res.api_version(), "metadata": {"resourceVersion": last_rv.to_string()}});
                 if tx.send(f.event("BOOKMARK", &mark)).await.is_err() { return; }
             }
-            msg = rx.recv() => match msg {
-                Ok(c) => {
-                    let rv = object_rv(&c.object);
-                    if rv <= last_rv { continue; }
-                    last_rv = rv;
-                    if let Some(t) = f.translate(&mut seen, &c) && tx.send(f.event(t, &c.object)).await.is_err() { return; }
-                }
-                // A lagging watcher is closed: the client re-lists, as with a real apiserver.
-                Err(_) => return,
+            changed = rx.changed() => {
+                // A watcher behind the retained history is closed: the client re-lists.
+                if changed.is_err() || !send_changes(state, f, &mut last_rv, &mut seen, tx).await { return; }
             }
         }
     }

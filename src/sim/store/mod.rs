@@ -1,6 +1,9 @@
 //! The simulator's in-memory object store: BTreeMaps keyed by kind then (namespace, name), one
 //! global strictly increasing resourceVersion, and a bounded history of changes so a watch can
-//! resume from a recent resourceVersion (older ones get `TooOld`, served as 410 Gone).
+//! resume from a recent resourceVersion (older ones get `TooOld`, served as 410 Gone). Live
+//! watches read the same history (woken by the newest resourceVersion), so the history is the
+//! only place old object versions are kept, and a watch that falls further behind than it is
+//! closed (the client re-lists), as the apiserver does with its watch cache.
 //!
 //! Stored objects are immutable `Arc<Value>`s: the history, the change feed and lists share
 //! them instead of copying, so a retained change costs a reference, not an object.
@@ -12,8 +15,13 @@ use tokio::sync::broadcast;
 
 use super::store_api::{ObjKind, SimStore, StoreChange, StoreError};
 
-/// How many changes are kept for watches that resume from a resourceVersion.
-pub const DEFAULT_HISTORY: usize = 10_000;
+/// How many changes are kept for watches that resume from a resourceVersion (and for live
+/// watches that fall behind).
+pub const DEFAULT_HISTORY: usize = 4_096;
+
+/// How many changes the controllers' feed ([`SimStore::subscribe`]) buffers; a controller that
+/// lags re-lists (`RecvError::Lagged`).
+const FEED: usize = 1_024;
 
 type ObjKey = (String, String);
 
@@ -34,15 +42,17 @@ pub struct TooOld {
 }
 
 /// What a watch starting at some resourceVersion must send: the retained changes after it
-/// (in order), then everything from `rx`.
+/// (in order), then, each time `rx` changes, [`MemStore::changes_after`] the last one sent.
 pub struct WatchStart {
     pub backlog: Vec<(u64, StoreChange)>,
-    pub rx: broadcast::Receiver<StoreChange>,
+    /// The newest resourceVersion; it changes after every commit.
+    pub rx: tokio::sync::watch::Receiver<u64>,
 }
 
 pub struct MemStore {
     inner: Mutex<Inner>,
     tx: broadcast::Sender<StoreChange>,
+    newest: tokio::sync::watch::Sender<u64>,
     history_cap: usize,
 }
 
@@ -70,8 +80,9 @@ fn now_rfc3339() -> String {
 
 impl MemStore {
     pub fn new(history_cap: usize) -> Self {
-        let (tx, _) = broadcast::channel(8_192);
-        Self { inner: Mutex::new(Inner::default()), tx, history_cap: history_cap.max(1) }
+        let (tx, _) = broadcast::channel(FEED);
+        let (newest, _) = tokio::sync::watch::channel(0);
+        Self { inner: Mutex::new(Inner::default()), tx, newest, history_cap: history_cap.max(1) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -92,13 +103,14 @@ impl MemStore {
     /// Start a watch after `rv`: the retained backlog plus a live receiver, with no gap.
     pub fn watch_from(&self, rv: u64) -> Result<WatchStart, TooOld> {
         let inner = self.lock();
-        let rx = self.tx.subscribe();
-        let oldest_kept = inner.history.front().map(|(v, _)| *v).unwrap_or(inner.rv + 1);
-        if rv + 1 < oldest_kept && rv < inner.rv {
-            return Err(TooOld { requested: rv, oldest: oldest_kept.saturating_sub(1) });
-        }
-        let backlog = inner.history.iter().filter(|(v, _)| *v > rv).cloned().collect();
-        Ok(WatchStart { backlog, rx })
+        // Subscribed under the lock: every commit after the backlog changes `rx`.
+        let rx = self.newest.subscribe();
+        Ok(WatchStart { backlog: changes_locked(&inner, rv)?, rx })
+    }
+
+    /// The retained changes after `rv`, in order (`TooOld` when some were dropped already).
+    pub fn changes_after(&self, rv: u64) -> Result<Vec<(u64, StoreChange)>, TooOld> {
+        changes_locked(&self.lock(), rv)
     }
 
     fn commit(&self, inner: &mut Inner, kind: ObjKind, event_type: &'static str, object: Arc<Value>) {
@@ -108,6 +120,7 @@ impl MemStore {
         while inner.history.len() > self.history_cap {
             inner.history.pop_front();
         }
+        self.newest.send_replace(rv);
         // No receiver is not an error: nobody is watching yet.
         let _ = self.tx.send(change);
     }
@@ -176,6 +189,16 @@ fn merge_update(stored: &Value, mut obj: Value) -> Value {
         set_field(&mut obj, "status", Some(status.clone()));
     }
     obj
+}
+
+fn changes_locked(inner: &Inner, rv: u64) -> Result<Vec<(u64, StoreChange)>, TooOld> {
+    let oldest_kept = inner.history.front().map(|(v, _)| *v).unwrap_or(inner.rv + 1);
+    if rv + 1 < oldest_kept && rv < inner.rv {
+        return Err(TooOld { requested: rv, oldest: oldest_kept.saturating_sub(1) });
+    }
+    // The history is in resourceVersion order: skip to the first change after `rv`.
+    let first = inner.history.partition_point(|(v, _)| *v <= rv);
+    Ok(inner.history.range(first..).cloned().collect())
 }
 
 fn list_locked(inner: &Inner, kind: ObjKind, namespace: Option<&str>) -> Vec<Arc<Value>> {

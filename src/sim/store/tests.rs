@@ -114,7 +114,13 @@ proptest! {
         let w = s.watch_from(rv).unwrap();
         prop_assert!(w.backlog.is_empty());
         for o in &ops[split..] { run_op(&s, o); }
-        let mut state: BTreeMap<String, Value> = listed.into_iter().map(|o| (o["metadata"]["name"].as_str().unwrap().to_string(), o)).collect();
+        let mut state: BTreeMap<String, Value> = listed.iter().map(|o| (o["metadata"]["name"].as_str().unwrap().to_string(), Value::clone(o))).collect();
+        // A live watch reads the same changes from the history.
+        let mut watched = state.clone();
+        for (_, c) in s.changes_after(rv).unwrap() {
+            let name = c.object["metadata"]["name"].as_str().unwrap().to_string();
+            if c.event_type == "DELETED" { watched.remove(&name); } else { watched.insert(name, Value::clone(&c.object)); }
+        }
         let mut last = rv;
         while let Ok(c) = rx.try_recv() {
             let crv = object_rv(&c.object);
@@ -125,6 +131,7 @@ proptest! {
         }
         prop_assert_eq!(last, s.current_rv());
         let fin: BTreeMap<String, Value> = s.list(kinds::CONFIG_MAP, None).into_iter().map(|o| (o["metadata"]["name"].as_str().unwrap().to_string(), o)).collect();
+        prop_assert_eq!(&watched, &fin);
         prop_assert_eq!(state, fin);
     }
 }
