@@ -82,7 +82,7 @@ impl Ui {
     }
 
     pub fn workload(&self, ns: &str, name: &str) -> Option<&cabin::model::WorkloadView> {
-        self.snapshot.workloads.iter().find(|w| w.namespace == ns && w.name == name)
+        self.snapshot.workloads.iter().find(|w| w.namespace == ns && w.name == name).map(|w| &**w)
     }
 }
 
