@@ -64,14 +64,15 @@ fn get(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     Ok(json_resp(200, &obj))
 }
 
-/// Objects matching the route's namespace and selectors, with the list's resourceVersion.
-pub fn select(ctx: &Ctx<'_>, r: &ResRoute) -> Result<(Vec<Value>, u64), ApiError> {
+/// Objects matching the route's namespace and selectors (shared with the store, not copied),
+/// with the list's resourceVersion.
+pub fn select(ctx: &Ctx<'_>, r: &ResRoute) -> Result<(Vec<Arc<Value>>, u64), ApiError> {
     let labels = LabelSelector::parse(r.query.get("labelSelector").map(String::as_str).unwrap_or_default())
         .map_err(|e| status::bad_request(&format!("unable to parse requirement: {e}")))?;
     let fields =
         FieldSelector::parse(r.query.get("fieldSelector").map(String::as_str).unwrap_or_default()).map_err(|e| status::bad_request(&e))?;
     let (items, rv) = ctx.state.store.list_at(r.res.obj_kind(), r.ns.as_deref());
-    Ok((items.into_iter().filter(|o| labels.matches(o) && fields.matches(o)).map(Arc::unwrap_or_clone).collect(), rv))
+    Ok((items.into_iter().filter(|o| labels.matches(o) && fields.matches(o)).collect(), rv))
 }
 
 fn key_of(o: &Value) -> String {
@@ -80,7 +81,7 @@ fn key_of(o: &Value) -> String {
 }
 
 /// Apply `limit` and `continue` (an opaque token naming the last item returned).
-fn paginate(r: &ResRoute, items: Vec<Value>) -> Result<(Vec<Value>, Option<String>, usize), ApiError> {
+fn paginate(r: &ResRoute, items: Vec<Arc<Value>>) -> Result<(Vec<Arc<Value>>, Option<String>, usize), ApiError> {
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let after = match r.query.get("continue").filter(|c| !c.is_empty()) {
         Some(c) => {
@@ -89,10 +90,12 @@ fn paginate(r: &ResRoute, items: Vec<Value>) -> Result<(Vec<Value>, Option<Strin
         }
         None => None,
     };
-    let mut items: Vec<Value> = match &after {
-        Some(a) => items.into_iter().filter(|o| key_of(o).as_str() > a.as_str()).collect(),
-        None => items,
-    };
+    let mut items = items;
+    if let Some(a) = &after {
+        // Lists are sorted by (namespace, name), which is the order of `key_of`.
+        let first = items.partition_point(|o| key_of(o).as_str() <= a.as_str());
+        items.drain(..first);
+    }
     let limit = r.query.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0);
     match limit {
         Some(l) if items.len() > l => {
@@ -107,7 +110,8 @@ fn paginate(r: &ResRoute, items: Vec<Value>) -> Result<(Vec<Value>, Option<Strin
 
 fn list(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     let (items, rv) = select(ctx, r)?;
-    let (items, cont, remaining) = paginate(r, items)?;
+    let (page, cont, remaining) = paginate(r, items)?;
+    let items: Vec<Value> = page.into_iter().map(Arc::unwrap_or_clone).collect();
     let mut meta = json!({"resourceVersion": rv.to_string()});
     if let Some(c) = cont {
         meta["continue"] = json!(c);

@@ -137,7 +137,7 @@ async fn run(
     let (items, list_rv) = store.list_at(f.route.res.obj_kind(), f.route.ns.as_deref());
     let mut seen: BTreeSet<Key> = items.iter().filter(|o| f.matches_obj(o)).map(|o| key_of(o)).collect();
     let (start_objects, start_rv) = if from_list { (items, list_rv) } else { (Vec::new(), rv_param.parse::<u64>().unwrap_or(0)) };
-    let ws = match store.watch_from(start_rv) {
+    let ws = match store.watch_from(f.route.res.obj_kind(), start_rv) {
         Ok(ws) => ws,
         Err(e) => {
             let st = status::gone(&e.to_string()).body;
@@ -172,7 +172,7 @@ async fn run(
 /// Sends the changes after `last_rv` that this watch sees; false when the watch must end (the
 /// client went away, or it fell behind the retained history: the client re-lists).
 async fn send_changes(state: &ServerState, f: &Filter, last_rv: &mut u64, seen: &mut BTreeSet<Key>, tx: &mpsc::Sender<Bytes>) -> bool {
-    let Ok(changes) = state.store.changes_after(*last_rv) else { return false };
+    let Ok(changes) = state.store.changes_after(f.route.res.obj_kind(), *last_rv) else { return false };
     for (rv, c) in changes {
         *last_rv = rv;
         if let Some(t) = f.translate(seen, &c)

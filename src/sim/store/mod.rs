@@ -1,9 +1,10 @@
 //! The simulator's in-memory object store: BTreeMaps keyed by kind then (namespace, name), one
-//! global strictly increasing resourceVersion, and a bounded history of changes so a watch can
-//! resume from a recent resourceVersion (older ones get `TooOld`, served as 410 Gone). Live
-//! watches read the same history (woken by the newest resourceVersion), so the history is the
-//! only place old object versions are kept, and a watch that falls further behind than it is
-//! closed (the client re-lists), as the apiserver does with its watch cache.
+//! global strictly increasing resourceVersion, and a bounded history of changes per kind so a
+//! watch can resume from a recent resourceVersion (older ones get `TooOld`, served as 410
+//! Gone). Live watches read the same history (woken by the newest resourceVersion), so the
+//! history is the only place old object versions are kept, and a watch that falls further
+//! behind than it is closed (the client re-lists), as with the apiserver's watch cache. Per
+//! kind, as there: churn of pods does not expire the resourceVersion of a quiet kind's watch.
 //!
 //! Stored objects are immutable `Arc<Value>`s: the history, the change feed and lists share
 //! them instead of copying, so a retained change costs a reference, not an object.
@@ -15,8 +16,8 @@ use tokio::sync::broadcast;
 
 use super::store_api::{ObjKind, SimStore, StoreChange, StoreError};
 
-/// How many changes are kept for watches that resume from a resourceVersion (and for live
-/// watches that fall behind).
+/// How many changes of each kind are kept for watches that resume from a resourceVersion
+/// (and for live watches that fall behind).
 pub const DEFAULT_HISTORY: usize = 4_096;
 
 /// How many changes the controllers' feed ([`SimStore::subscribe`]) buffers; a controller that
@@ -30,7 +31,15 @@ struct Inner {
     objects: BTreeMap<ObjKind, BTreeMap<ObjKey, Arc<Value>>>,
     rv: u64,
     uid_seq: u64,
-    history: VecDeque<(u64, StoreChange)>,
+    history: BTreeMap<ObjKind, History>,
+}
+
+/// The retained changes of one kind.
+#[derive(Default)]
+struct History {
+    changes: VecDeque<(u64, StoreChange)>,
+    /// The resourceVersion of the newest change dropped (0: none yet).
+    dropped_upto: u64,
 }
 
 /// The resourceVersion asked for is older than the retained history.
@@ -100,25 +109,28 @@ impl MemStore {
         (list_locked(&inner, kind, namespace), inner.rv)
     }
 
-    /// Start a watch after `rv`: the retained backlog plus a live receiver, with no gap.
-    pub fn watch_from(&self, rv: u64) -> Result<WatchStart, TooOld> {
+    /// Start a watch of `kind` after `rv`: the retained backlog plus a live receiver, with no gap.
+    pub fn watch_from(&self, kind: ObjKind, rv: u64) -> Result<WatchStart, TooOld> {
         let inner = self.lock();
         // Subscribed under the lock: every commit after the backlog changes `rx`.
         let rx = self.newest.subscribe();
-        Ok(WatchStart { backlog: changes_locked(&inner, rv)?, rx })
+        Ok(WatchStart { backlog: changes_locked(&inner, kind, rv)?, rx })
     }
 
-    /// The retained changes after `rv`, in order (`TooOld` when some were dropped already).
-    pub fn changes_after(&self, rv: u64) -> Result<Vec<(u64, StoreChange)>, TooOld> {
-        changes_locked(&self.lock(), rv)
+    /// The retained changes of `kind` after `rv`, in order (`TooOld` when some were dropped).
+    pub fn changes_after(&self, kind: ObjKind, rv: u64) -> Result<Vec<(u64, StoreChange)>, TooOld> {
+        changes_locked(&self.lock(), kind, rv)
     }
 
     fn commit(&self, inner: &mut Inner, kind: ObjKind, event_type: &'static str, object: Arc<Value>) {
         let rv = inner.rv;
         let change = StoreChange { kind, event_type, object };
-        inner.history.push_back((rv, change.clone()));
-        while inner.history.len() > self.history_cap {
-            inner.history.pop_front();
+        let history = inner.history.entry(kind).or_default();
+        history.changes.push_back((rv, change.clone()));
+        while history.changes.len() > self.history_cap {
+            if let Some((dropped, _)) = history.changes.pop_front() {
+                history.dropped_upto = dropped;
+            }
         }
         self.newest.send_replace(rv);
         // No receiver is not an error: nobody is watching yet.
@@ -191,14 +203,14 @@ fn merge_update(stored: &Value, mut obj: Value) -> Value {
     obj
 }
 
-fn changes_locked(inner: &Inner, rv: u64) -> Result<Vec<(u64, StoreChange)>, TooOld> {
-    let oldest_kept = inner.history.front().map(|(v, _)| *v).unwrap_or(inner.rv + 1);
-    if rv + 1 < oldest_kept && rv < inner.rv {
-        return Err(TooOld { requested: rv, oldest: oldest_kept.saturating_sub(1) });
+fn changes_locked(inner: &Inner, kind: ObjKind, rv: u64) -> Result<Vec<(u64, StoreChange)>, TooOld> {
+    let Some(history) = inner.history.get(&kind) else { return Ok(Vec::new()) };
+    if rv < history.dropped_upto {
+        return Err(TooOld { requested: rv, oldest: history.dropped_upto });
     }
     // The history is in resourceVersion order: skip to the first change after `rv`.
-    let first = inner.history.partition_point(|(v, _)| *v <= rv);
-    Ok(inner.history.range(first..).cloned().collect())
+    let first = history.changes.partition_point(|(v, _)| *v <= rv);
+    Ok(history.changes.range(first..).cloned().collect())
 }
 
 fn list_locked(inner: &Inner, kind: ObjKind, namespace: Option<&str>) -> Vec<Arc<Value>> {

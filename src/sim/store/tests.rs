@@ -54,10 +54,12 @@ fn watch_from_too_old_rv_is_gone() {
     for i in 0..10 {
         s.create(cm(&format!("c{i}"), "x")).unwrap();
     }
-    assert!(s.watch_from(1).is_err());
-    let w = s.watch_from(8).unwrap();
+    assert!(s.watch_from(kinds::CONFIG_MAP, 1).is_err());
+    let w = s.watch_from(kinds::CONFIG_MAP, 8).unwrap();
     assert_eq!(w.backlog.iter().map(|(rv, _)| *rv).collect::<Vec<_>>(), vec![9, 10]);
-    assert!(s.watch_from(10).unwrap().backlog.is_empty());
+    assert!(s.watch_from(kinds::CONFIG_MAP, 10).unwrap().backlog.is_empty());
+    // The history is per kind: ConfigMap churn does not expire a quiet kind's resourceVersion.
+    assert!(s.watch_from(kinds::SERVICE, 1).is_ok_and(|w| w.backlog.is_empty()));
 }
 
 #[test]
@@ -111,13 +113,13 @@ proptest! {
         for o in &ops[..split] { run_op(&s, o); }
         let (listed, rv) = s.list_at(kinds::CONFIG_MAP, None);
         let mut rx = s.subscribe();
-        let w = s.watch_from(rv).unwrap();
+        let w = s.watch_from(kinds::CONFIG_MAP, rv).unwrap();
         prop_assert!(w.backlog.is_empty());
         for o in &ops[split..] { run_op(&s, o); }
         let mut state: BTreeMap<String, Value> = listed.iter().map(|o| (o["metadata"]["name"].as_str().unwrap().to_string(), Value::clone(o))).collect();
         // A live watch reads the same changes from the history.
         let mut watched = state.clone();
-        for (_, c) in s.changes_after(rv).unwrap() {
+        for (_, c) in s.changes_after(kinds::CONFIG_MAP, rv).unwrap() {
             let name = c.object["metadata"]["name"].as_str().unwrap().to_string();
             if c.event_type == "DELETED" { watched.remove(&name); } else { watched.insert(name, Value::clone(&c.object)); }
         }
