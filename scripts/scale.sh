@@ -23,8 +23,11 @@ fi
 BIN=$(realpath "$CABIN_BIN")
 tmp=$(mktemp -d)
 SESSION=cabin-scale-$$
+# A tmux server of its own: the cleanup never touches anyone else's sessions.
+SOCK=cabin-scale-$$
+t() { tmux -L "$SOCK" "$@"; }
 cleanup() {
-  tmux kill-session -t "$SESSION" 2>/dev/null || true
+  t kill-server 2>/dev/null || true
   [ -n "${SIM:-}" ] && kill "$SIM" 2>/dev/null || true
   if [ "${KEEP:-0}" = 1 ]; then echo "logs kept in $tmp"; else rm -rf "$tmp"; fi
 }
@@ -38,12 +41,12 @@ start_sim "$N"
 mkdir -p "$tmp/config/cabin"
 echo 'logLevel: "info,cabin::perf=debug"' >"$tmp/config/cabin/config.yaml"
 start_ns=$(date +%s%N)
-tmux new-session -d -s "$SESSION" -x 160 -y 50 \
+t new-session -d -s "$SESSION" -x 160 -y 50 \
   "env HOME=$tmp XDG_STATE_HOME=$tmp/state XDG_CONFIG_HOME=$tmp/config $BIN --kubeconfig $tmp/kubeconfig --journal $tmp/journal.jsonl"
 log="$tmp/state/cabin/cabin.log"
 until_ts=$(deadline 120)
 until grep -q "first full frame" "$log" 2>/dev/null; do
-  [ "$(date +%s)" -lt "$until_ts" ] || { echo "no first full frame within 120 s"; tmux capture-pane -p -t "$SESSION"; exit 1; }
+  [ "$(date +%s)" -lt "$until_ts" ] || { echo "no first full frame within 120 s"; t capture-pane -p -t "$SESSION"; exit 1; }
   sleep 0.1
 done
 first=$(grep "first full frame" "$log" | grep -o 'elapsed_ms=[0-9]*' | head -1 | cut -d= -f2)
@@ -52,7 +55,7 @@ first=$(grep "first full frame" "$log" | grep -o 'elapsed_ms=[0-9]*' | head -1 |
 want=$(( N * 9 / 10 ))
 until_ts=$(deadline 300)
 while :; do
-  pods=$(tmux capture-pane -p -t "$SESSION" | grep -o '[0-9]* pods' | head -1 | cut -d' ' -f1)
+  pods=$(t capture-pane -p -t "$SESSION" | grep -o '[0-9]* pods' | head -1 | cut -d' ' -f1)
   [ "${pods:-0}" -ge "$want" ] && break
   [ "$(date +%s)" -lt "$until_ts" ] || { echo "only ${pods:-0} pods on screen after 300 s"; exit 1; }
   sleep 0.2
@@ -85,7 +88,7 @@ if [ "$BURST_PODS" -gt 0 ]; then
   mark=$(wc -l <"$log")
   b0=$(date +%s%N); c0=$(cpu_s "$pid")
   # Keys during the burst: down, up, … every 200 ms until the burst settles.
-  ( while [ ! -e "$tmp/burst.done" ]; do tmux send-keys -t "$SESSION" j; sleep 0.1; tmux send-keys -t "$SESSION" k; sleep 0.1; done ) &
+  ( while [ ! -e "$tmp/burst.done" ]; do t send-keys -t "$SESSION" j; sleep 0.1; t send-keys -t "$SESSION" k; sleep 0.1; done ) &
   KEYS=$!
   xargs -P 4 -L 1 sh -c 'ns=$0; kubectl --kubeconfig "'"$tmp"'/kubeconfig" rollout restart deployment -n "$ns" "$@" >/dev/null' <"$tmp/burst.txt"
   sent_ms=$(( ($(date +%s%N) - b0) / 1000000 ))
@@ -102,4 +105,4 @@ fi
 
 echo "cockpit peak RSS:            $(hwm_mb "$pid") MiB"
 echo "cockpit CPU total:           $(cpu_s "$pid") s"
-tmux send-keys -t "$SESSION" q
+t send-keys -t "$SESSION" q
