@@ -17,11 +17,25 @@ unready() {
   out=$(kc get deploy -A --no-headers 2>/dev/null) && [ -n "$out" ] || { echo -1; return; }
   awk '{split($3, r, "/"); if (r[1] != r[2]) n++} END {print n + 0}' <<<"$out"
 }
-# Waits (at most $1 s) until every Deployment is ready.
+# Waits (at most $1 s, looking every ${2:-2} s) until every Deployment is ready. Each look lists
+# every Deployment: a load of its own on the simulator, hence the spacing.
 wait_ready() {
   local until_ts; until_ts=$(deadline "$1")
   while [ "$(unready)" != 0 ]; do
     [ "$(date +%s)" -lt "$until_ts" ] || { echo "Deployments not ready after $1 s: $(unready)"; exit 1; }
+    sleep "${2:-2}"
+  done
+}
+# Waits (at most $1 s) until $2 pods exist and all are Running. Each look asks for one page of
+# one pod that is not Running (cheap), and counts the Running pods only when there is none.
+wait_running() {
+  local until_ts; until_ts=$(deadline "$1")
+  while :; do
+    if [ -z "$(kc get pods -A --field-selector=status.phase!=Running --chunk-size=1 -o name 2>/dev/null | head -1)" ] &&
+      [ "$(kc get pods -A --field-selector=status.phase=Running -o name 2>/dev/null | wc -l)" -ge "$2" ]; then
+      return
+    fi
+    [ "$(date +%s)" -lt "$until_ts" ] || { echo "pods not all Running after $1 s"; exit 1; }
     sleep 1
   done
 }
