@@ -18,7 +18,7 @@ use super::store_api::{ObjKind, SimStore, StoreChange, StoreError};
 
 /// How many changes of each kind are kept for watches that resume from a resourceVersion
 /// (and for live watches that fall behind).
-pub const DEFAULT_HISTORY: usize = 4_096;
+pub const DEFAULT_HISTORY: usize = 2_048;
 
 /// How many changes the controllers' feed ([`SimStore::subscribe`]) buffers; a controller that
 /// lags re-lists (`RecvError::Lagged`).
