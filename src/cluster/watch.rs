@@ -25,9 +25,7 @@ use tokio::task::JoinHandle;
 use super::connect::Connection;
 use super::convert;
 use super::error::ClusterError;
-use crate::model::{
-    ClusterSnapshot, EventView, NamespaceView, PdbView, PodView, QuotaView, ReplicaSetView, Scope, WorkloadView,
-};
+use crate::model::{ClusterSnapshot, EventView, NamespaceView, PdbView, PodView, QuotaView, ReplicaSetView, Scope, WorkloadView};
 
 const MIN_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -293,7 +291,8 @@ mod tests {
     use super::*;
 
     fn pod(name: &str, rv: &str, phase: &str) -> Pod {
-        let metadata = ObjectMeta { name: Some(name.into()), namespace: Some("ns".into()), resource_version: Some(rv.into()), ..Default::default() };
+        let metadata =
+            ObjectMeta { name: Some(name.into()), namespace: Some("ns".into()), resource_version: Some(rv.into()), ..Default::default() };
         Pod { metadata, status: Some(PodStatus { phase: Some(phase.into()), ..Default::default() }), ..Default::default() }
     }
 

@@ -280,7 +280,8 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2026-01-01T12:00:00Z").unwrap().with_timezone(&Utc);
         let same = |r: Row, k: SortKeys<'_>| assert_eq!((r.name.as_str(), r.status.as_str(), r.created), (k.name, k.status, k.created));
         let created = Some(now - chrono::Duration::minutes(3));
-        let c = ContainerView { name: "app".into(), image: "i".into(), ready: false, restarts: 2, state: "Waiting: CrashLoopBackOff".into() };
+        let c =
+            ContainerView { name: "app".into(), image: "i".into(), ready: false, restarts: 2, state: "Waiting: CrashLoopBackOff".into() };
         let p = PodView {
             namespace: "ns".into(),
             name: "web-1".into(),

@@ -7,8 +7,8 @@ use ratatui::widgets::Widget;
 use super::rows::{self, Row};
 use super::{ListKind, Screen};
 use crate::tui::action::SortKey;
-use crate::tui::state::AppState;
 use crate::tui::screens::list::visible_offset;
+use crate::tui::state::AppState;
 use crate::tui::state::ClusterData;
 use crate::tui::widgets::table::{NARROW, TableView, data_height};
 

@@ -47,7 +47,11 @@ impl Widget for TableView<'_> {
         let theme = self.theme;
         let border = if self.selected.is_some() { Slot::Accent } else { Slot::Border };
         let block = Block::bordered().border_style(theme.fg(border)).title(
-            Line::styled(format!(" {}[{}] ", self.title, self.total.unwrap_or(self.rows.len())), theme.fg(Slot::Title).add_modifier(Modifier::BOLD)).centered(),
+            Line::styled(
+                format!(" {}[{}] ", self.title, self.total.unwrap_or(self.rows.len())),
+                theme.fg(Slot::Title).add_modifier(Modifier::BOLD),
+            )
+            .centered(),
         );
         let inner = block.inner(area);
         block.render(area, buf);
