@@ -63,7 +63,12 @@ async fn a_workload_tracked_by_an_application_is_decided_by_its_project() {
         match ev {
             Ok(Some(EngineEvent::Windows(f))) if f.applications.iter().any(|a| a.name == "shop-frontend") => feed = Some(*f),
             Ok(Some(EngineEvent::Snapshot(s))) => {
-                workload = s.workloads.into_iter().find(|w| w.namespace == "storefront" && w.name == "web").or(workload);
+                workload = s
+                    .workloads
+                    .into_iter()
+                    .find(|w| w.namespace == "storefront" && w.name == "web")
+                    .map(std::sync::Arc::unwrap_or_clone)
+                    .or(workload);
             }
             Ok(Some(_)) => {}
             Ok(None) | Err(_) => {

@@ -81,7 +81,10 @@ fn key_of(o: &Value) -> String {
 }
 
 /// Apply `limit` and `continue` (an opaque token naming the last item returned).
-fn paginate(r: &ResRoute, items: Vec<Arc<Value>>) -> Result<(Vec<Arc<Value>>, Option<String>, usize), ApiError> {
+/// One page of a list: its items, the continue token and how many items remain after it.
+type Page = (Vec<Arc<Value>>, Option<String>, usize);
+
+fn paginate(r: &ResRoute, items: Vec<Arc<Value>>) -> Result<Page, ApiError> {
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let after = match r.query.get("continue").filter(|c| !c.is_empty()) {
         Some(c) => {
