@@ -26,7 +26,7 @@ wait_ready() {
     sleep "${2:-2}"
   done
 }
-# Waits (at most $1 s) until $2 pods exist and all are Running. Each look asks for one page of
+# Waits (at most $1 s, looking every 3 s) until $2 pods exist and all are Running. Each look asks for one page of
 # one pod that is not Running (cheap), and counts the Running pods only when there is none.
 wait_running() {
   local until_ts; until_ts=$(deadline "$1")
@@ -36,7 +36,7 @@ wait_running() {
       return
     fi
     [ "$(date +%s)" -lt "$until_ts" ] || { echo "pods not all Running after $1 s"; exit 1; }
-    sleep 1
+    sleep 3
   done
 }
 # Starts `cabin sim --pods $1` (pid in $SIM) and waits for its kubeconfig.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The simulator's own cost: starts `cabin sim --pods N` (no cockpit) and reports the time until
-# all N pods are Running (looked at every second), until every Deployment is ready (every 5 s),
+# all N pods are Running (looked at every 3 s), until every Deployment is ready (every 5 s),
 # then CPU and RSS over an idle minute (nothing changing).
 # Usage: scripts/sim-idle.sh [N=10000]
 # Environment: CABIN_BIN (a built cabin; default: cargo build --release), IDLE_SECS (60).
