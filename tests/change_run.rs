@@ -154,6 +154,35 @@ async fn a_run_holds_at_each_planned_step_and_completes() {
     let out = run_to_end(&sim, &["change", "status", "CHG-1", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["state"], "completed");
+    assert!(events.iter().any(|e| e == "sample") && events.iter().any(|e| e == "backup-phase"), "{events:?}");
+
+    // After a good run the operator still may go back: to the pre-change template (revision).
+    let out = run_to_end(&sim, &["change", "rollback", "CHG-1", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    rollout_complete(&sim);
+    assert_eq!(image(&sim), old_image);
+    assert_eq!(deployment(&sim)["spec"]["strategy"], before["spec"]["strategy"]);
+    let out = run_to_end(&sim, &["change", "status", "CHG-1", "--json"]);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["state"], "rolled-back");
+
+    // The data restore is separate and explicit: a Velero Restore that overwrites.
+    let out = cabin(&sim, &["change", "restore", "CHG-1"]).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "not confirmed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = run_to_end(&sim, &["change", "restore", "CHG-1", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let restores = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&sim.kubeconfig)
+        .args(["-n", "velero", "get", "restores.velero.io", "-l", "change-id=CHG-1", "-o", "json"])
+        .output()
+        .unwrap();
+    let restores: serde_json::Value = serde_json::from_slice(&restores.stdout).unwrap();
+    let items = restores["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "exactly one restore (none from the unconfirmed attempt): {restores}");
+    assert_eq!(items[0]["spec"]["existingResourcePolicy"], "update");
+    assert!(items[0]["spec"]["backupName"].as_str().unwrap().starts_with("pre-change-chg-1-"));
+    assert_eq!(items[0]["status"]["phase"], "Completed");
+    journal_ok(&sim);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -408,4 +437,80 @@ async fn killed_at_every_step_ends_all_new_or_all_old() {
         assert!(!deployment(&sim)["spec"]["paused"].as_bool().unwrap_or(false));
         journal_ok(&sim);
     }
+}
+
+/// The next update of `event` from the run (the run's other updates are kept in `seen`).
+async fn next_event(
+    rx: &mut tokio::sync::mpsc::Receiver<cabin::engine::run::RunUpdate>,
+    event: &str,
+    seen: &mut Vec<String>,
+) -> cabin::engine::run::RunUpdate {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let u = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no {event} within 120 s; seen {seen:?}"))
+            .unwrap_or_else(|| panic!("the run ended before {event}; seen {seen:?}"));
+        seen.push(format!("{}:{}", u.step, u.event));
+        if u.event == event {
+            return u;
+        }
+    }
+}
+
+/// The operator's keys against the simulator, through the engine the cockpit uses: pause holds
+/// the rollout where it is, continue watches the hold again, promote skips the rest of a
+/// 5-minute hold, abort returns the target to its pre-change template and releases the lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_continue_promote_and_abort_act_on_the_cluster() {
+    use cabin::engine::run::{Operator, Runner, prepare};
+    let sim = start_sim().await;
+    open_window(&sim);
+    let old_image = image(&sim);
+    let steps = "      - {pods: 1, hold: 5m}\n      - {percent: 100, hold: 5m}\n";
+    let dir = change_file(sim.dir.path(), "CHG-20", NEW_IMAGE, steps, false);
+    let change = cabin::engine::changes::load_dirs(&[dir]).get("CHG-20").cloned().unwrap();
+    let journal_path = sim.dir.path().join("journal.jsonl");
+    let (journal, _) =
+        cabin::journal::Journal::open(&journal_path, cabin::journal::JournalContext::local(), Box::new(cabin::journal::SystemClock))
+            .unwrap();
+    let writer = cabin::cluster::write::Writer::new(support::conn(&sim, None, false).await, std::sync::Arc::new(journal));
+    let targets = prepare(&writer, &change).await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+    let (op, op_rx) = tokio::sync::mpsc::channel(8);
+    let run = tokio::spawn(Runner::new(writer, change, targets, "tester@host".into(), tx, op_rx).run());
+    let mut seen = Vec::new();
+
+    let reached = next_event(&mut rx, "hold-reached", &mut seen).await;
+    let hold: cabin::model::RunHold = serde_json::from_value(reached.details["hold"].clone()).unwrap();
+    assert_eq!((hold.index, hold.total, (hold.until - hold.started).num_seconds()), (0, 2, 300), "{:?}", reached.details);
+    op.send(Operator::Pause).await.unwrap();
+    assert_eq!(next_event(&mut rx, "pause", &mut seen).await.step, "hold-1");
+    let rs = replica_sets(&sim);
+    assert_eq!(rs.iter().filter(|(i, _)| i == NEW_IMAGE).map(|(_, n)| n).sum::<u64>(), 1, "paused at the canary: {rs:?}");
+    assert_eq!(deployment(&sim)["spec"]["paused"], true);
+    op.send(Operator::Continue).await.unwrap();
+    next_event(&mut rx, "continue", &mut seen).await;
+    // The hold is 5 minutes: only promote takes the run to the next hold within the deadline.
+    op.send(Operator::Promote).await.unwrap();
+    next_event(&mut rx, "promote", &mut seen).await;
+    let second = next_event(&mut rx, "hold-reached", &mut seen).await;
+    assert_eq!(second.step, "hold-2", "{seen:?}");
+    let rs = replica_sets(&sim);
+    assert_eq!(rs.iter().filter(|(i, _)| i == NEW_IMAGE).map(|(_, n)| n).sum::<u64>(), 3, "all pods updated at 100 %: {rs:?}");
+    // Samples report the updated pods' health as it changes.
+    assert!(seen.iter().any(|s| s.ends_with(":sample")), "{seen:?}");
+    op.send(Operator::Abort("enough for today".into())).await.unwrap();
+    let end = run.await.unwrap();
+    assert!(matches!(end, cabin::domain::change::run::RunState::Aborted { .. }), "{end:?}");
+    rollout_complete(&sim);
+    assert_eq!(image(&sim), old_image, "abort restores the pre-change template");
+    assert!(!deployment(&sim)["spec"]["paused"].as_bool().unwrap_or(false), "resumed");
+    let lease: serde_json::Value =
+        serde_json::from_str(&kubectl(&sim, &["get", "lease", "cabin-lock-deployment-payments-api", "-o", "json"])).unwrap();
+    assert_eq!(lease["spec"]["holderIdentity"].as_str().unwrap_or(""), "", "the lock is released");
+    journal_ok(&sim);
+    let out = run_to_end(&sim, &["change", "status", "CHG-20", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["state"], "failed", "aborted runs count as failed in the status contract: {v}");
 }

@@ -81,6 +81,14 @@ pub enum ChangeCmd {
         #[arg(long)]
         yes: bool,
     },
+    /// Velero restore from the pre-change backup of the change's last run
+    /// (existingResourcePolicy: update — overwrites existing objects). Exit 0 Completed,
+    /// 1 refused or not Completed.
+    Restore {
+        id: String,
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

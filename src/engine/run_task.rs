@@ -12,7 +12,7 @@ use crate::cluster::Connection;
 use crate::cluster::write::Writer;
 use crate::domain::change::ChangeRequest;
 use crate::journal::{Journal, JournalContext, SystemClock};
-use crate::model::{EngineEvent, MessageLevel, RunControl, RunLine, UserMessage};
+use crate::model::{Command, EngineEvent, MessageLevel, ObjectKey, RunBackup, RunControl, RunLine, UserMessage};
 
 /// Where runs get their changes and journal.
 #[derive(Debug, Clone, Default)]
@@ -83,11 +83,20 @@ pub async fn plan(conn: Connection, sources: RunSources, id: String, events: mps
             text.push_str("  a Velero Backup before the first change\n");
         }
         text.push_str(&format!("\nRollback plan: {}\n", rollback_plan(&targets, None)));
-        Ok::<String, String>(text)
+        let steps = super::run::steps_of(&change, &targets);
+        let keys = targets
+            .iter()
+            .map(|t| ObjectKey {
+                kind: t.before.target.kind.as_str().into(),
+                namespace: t.before.target.namespace.clone(),
+                name: t.before.target.name.clone(),
+            })
+            .collect();
+        Ok::<_, String>((text, steps, keys))
     }
     .await;
     let ev = match result {
-        Ok(text) => EngineEvent::RunPlan { change: id, text },
+        Ok((text, steps, targets)) => EngineEvent::RunPlan { change: id, text, steps, targets },
         Err(e) => message(MessageLevel::Error, format!("cannot plan {id}: {e}")),
     };
     let _ = events.send(ev).await;
@@ -111,21 +120,113 @@ pub async fn start(conn: Connection, sources: RunSources, id: String, events: mp
             return None;
         }
     };
-    let (tx, mut rx) = mpsc::channel(64);
+    let (tx, rx) = mpsc::channel(64);
     let (op_tx, op_rx) = mpsc::channel(8);
     let holder = format!("{}@{}", conn.info().user, JournalContext::local().actor.host);
     let runner = Runner::new(w, change, targets, holder, tx, op_rx).with_preflight(preflight);
     let forward = events.clone();
-    tokio::spawn(async move {
-        while let Some(u) = rx.recv().await {
-            let line = RunLine { ts: u.ts, change: u.change, step: u.step, event: u.event, note: u.note };
-            if forward.send(EngineEvent::RunLine(line)).await.is_err() {
-                return;
-            }
-        }
-    });
+    tokio::spawn(forward_lines(rx, forward));
     tokio::spawn(runner.run());
     Some(op_tx)
+}
+
+/// Forwards a run's progress to the UI as run lines (with the hold span and health sample
+/// their details carry).
+async fn forward_lines(mut rx: mpsc::Receiver<super::run::RunUpdate>, events: mpsc::Sender<EngineEvent>) {
+    while let Some(u) = rx.recv().await {
+        let backup = u.details.get("backup").and_then(serde_json::Value::as_str).map(|name| RunBackup {
+            name: name.to_string(),
+            phase: u.details.get("phase").and_then(serde_json::Value::as_str).unwrap_or_default().to_string(),
+        });
+        let (hold, sample) = (detail(&u.details, "hold"), detail(&u.details, "sample"));
+        let line = RunLine { hold, sample, backup, ts: u.ts, change: u.change, step: u.step, event: u.event, note: u.note };
+        if events.send(EngineEvent::RunLine(line)).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn detail<T: serde::de::DeserializeOwned>(details: &serde_json::Value, key: &str) -> Option<T> {
+    details.get(key).cloned().and_then(|v| serde_json::from_value(v).ok())
+}
+
+/// The change's journal entries (oldest first).
+fn entries_of(sources: &RunSources, id: Option<&str>) -> Result<Vec<crate::journal::Entry>, String> {
+    let path = sources.journal.as_ref().ok_or("no audit journal: nothing to roll back from")?;
+    let all = crate::journal::read_entries(path).map_err(|e| format!("the journal cannot be read: {e}"))?;
+    Ok(match id {
+        Some(id) => all.into_iter().filter(|e| e.change.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(id))).collect(),
+        None => all,
+    })
+}
+
+/// One-key rollback from a workload: the last run that changed it, and its rollback plan.
+pub async fn plan_rollback(sources: RunSources, key: ObjectKey, events: mpsc::Sender<EngineEvent>) {
+    let result = (|| {
+        let kind = crate::domain::change::WorkloadKind::parse(&key.kind).ok_or_else(|| format!("a {} cannot be rolled back", key.kind))?;
+        let target = crate::domain::change::TargetRef { kind, namespace: key.namespace.clone(), name: key.name.clone() };
+        let id = super::rollback::change_of(&entries_of(&sources, None)?, &target)
+            .ok_or_else(|| format!("no change run in the journal changed {target}: nothing to roll back to"))?;
+        let before = super::rollback::pre_change(&entries_of(&sources, Some(&id))?)?;
+        Ok::<_, String>(EngineEvent::Confirm {
+            title: format!("roll back {id}?"),
+            text: super::rollback::rollback_text(&id, &before),
+            on_yes: Command::RollbackChange(id),
+        })
+    })();
+    let ev = result.unwrap_or_else(|e| message(MessageLevel::Warn, format!("cannot roll back {}/{}: {e}", key.namespace, key.name)));
+    let _ = events.send(ev).await;
+}
+
+/// Rolls the change's last run back, its progress on the run screen.
+pub async fn rollback(conn: Connection, sources: RunSources, id: String, events: mpsc::Sender<EngineEvent>) {
+    let result = async {
+        let w = writer(&conn, &sources)?;
+        let before = super::rollback::pre_change(&entries_of(&sources, Some(&id))?)?;
+        let (tx, rx) = mpsc::channel(64);
+        tokio::spawn(forward_lines(rx, events.clone()));
+        let holder = format!("{}@{}", conn.info().user, JournalContext::local().actor.host);
+        super::rollback::rollback_change(&w, &id, &before, &holder, &super::rollback::Progress::new(&id, Some(tx))).await
+    }
+    .await;
+    let ev = match result {
+        Ok(()) => message(MessageLevel::Info, format!("{id} rolled back: every target is at its pre-change template")),
+        Err(e) => message(MessageLevel::Error, format!("rollback of {id}: {e}")),
+    };
+    let _ = events.send(ev).await;
+}
+
+/// The Velero restore offered for a change: its run's backup, and what a restore overwrites.
+pub async fn plan_restore(sources: RunSources, id: String, events: mpsc::Sender<EngineEvent>) {
+    let result = entries_of(&sources, Some(&id)).and_then(|entries| {
+        let backup = super::rollback::backup_of(&entries).ok_or_else(|| format!("no run of {id} made a Velero backup"))?;
+        Ok(EngineEvent::Confirm {
+            title: format!("restore {id} from {backup}? (touches data)"),
+            text: super::rollback::restore_text(&id, &backup),
+            on_yes: Command::RestoreBackup(id.clone()),
+        })
+    });
+    let ev = result.unwrap_or_else(|e| message(MessageLevel::Warn, format!("cannot restore {id}: {e}")));
+    let _ = events.send(ev).await;
+}
+
+/// Creates the Velero restore and follows it on the run screen.
+pub async fn restore(conn: Connection, sources: RunSources, id: String, events: mpsc::Sender<EngineEvent>) {
+    let result = async {
+        let w = writer(&conn, &sources)?;
+        let entries = entries_of(&sources, Some(&id))?;
+        let backup = super::rollback::backup_of(&entries).ok_or_else(|| format!("no run of {id} made a Velero backup"))?;
+        let (tx, rx) = mpsc::channel(64);
+        tokio::spawn(forward_lines(rx, events.clone()));
+        super::rollback::restore_backup(&w, &id, &backup, &super::rollback::Progress::new(&id, Some(tx))).await
+    }
+    .await;
+    let ev = match result {
+        Ok((name, phase)) if phase == "Completed" => message(MessageLevel::Info, format!("restore {name} of {id}: Completed")),
+        Ok((name, phase)) => message(MessageLevel::Error, format!("restore {name} of {id} ended {phase}: velero restore describe {name}")),
+        Err(e) => message(MessageLevel::Error, format!("restore of {id}: {e}")),
+    };
+    let _ = events.send(ev).await;
 }
 
 /// The runner's view of an operator decision.

@@ -61,6 +61,7 @@ pub fn from_id(id: ActionId) -> Action {
         ActionId::PauseRun => Action::Run(RunControl::Pause),
         ActionId::Rollback => Action::Run(RunControl::Rollback),
         ActionId::AbortRun => Action::Run(RunControl::Abort),
+        ActionId::Restore => Action::Restore,
     }
 }
 

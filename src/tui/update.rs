@@ -66,6 +66,7 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
             Vec::new()
         }
         Action::Run(control) => super::run_update::key(state, control),
+        Action::Restore => super::run_update::restore(state),
         Action::Changes => {
             changes::open(state);
             Vec::new()
@@ -362,7 +363,8 @@ fn apply_engine(state: &mut AppState, ev: EngineEvent) {
         EngineEvent::Journal(feed) => journal::apply_feed(state, feed),
         EngineEvent::HeaderClock(line) => state.ui.header_extra = Some(line),
         EngineEvent::Windows(feed) => calendar::apply_feed(state, *feed),
-        EngineEvent::RunPlan { change, text } => super::run_update::plan_ready(state, change, text),
+        EngineEvent::RunPlan { change, text, steps, targets } => super::run_update::plan_ready(state, change, text, steps, targets),
+        EngineEvent::Confirm { title, text, on_yes } => super::run_update::ask(state, title, text, on_yes),
         EngineEvent::RunLine(line) => super::run_update::line(state, line),
         EngineEvent::Changes(feed) => state.changes.update(ChangesMsg::Feed(feed)),
     }

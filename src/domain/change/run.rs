@@ -290,6 +290,29 @@ fn next_after_hold(ctx: &RunCtx, hold: usize) -> Result<Transition, Rejected> {
     }
 }
 
+/// The run screen's stepper: (step id, label) for preflight, lock, the backup when asked
+/// for, each hold and verify. `holds[k]` is (updated pods, replicas) of hold k of the first
+/// target that has it: the first hold below 100 % is the canary ("canary 1/10"), the others are
+/// shares ("50 %", "100 %").
+pub fn stepper(holds: &[(u32, u32)], backup: bool) -> Vec<(String, String)> {
+    let mut out = vec![("preflight".to_string(), "preflight".to_string()), ("lock".into(), "lock".into())];
+    if backup {
+        out.push(("backup".into(), "backup".into()));
+    }
+    for (k, &(updated, replicas)) in holds.iter().enumerate() {
+        let label = if updated >= replicas {
+            "100 %".to_string()
+        } else if k == 0 {
+            format!("canary {updated}/{replicas}")
+        } else {
+            format!("{} %", u64::from(updated) * 100 / u64::from(replicas.max(1)))
+        };
+        out.push((format!("hold-{}", k + 1), label));
+    }
+    out.push(("verify".into(), "verify".into()));
+    out
+}
+
 /// Journal kinds of a run.
 pub const KIND_RUN: &str = "change-run";
 pub const KIND_STEP: &str = "run-step";

@@ -152,3 +152,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_stepper_names_the_canary_and_the_shares() {
+    let labels = |holds: &[(u32, u32)], backup| stepper(holds, backup).into_iter().map(|(id, l)| format!("{id}={l}")).collect::<Vec<_>>();
+    assert_eq!(
+        labels(&[(1, 10), (5, 10), (10, 10)], true),
+        ["preflight=preflight", "lock=lock", "backup=backup", "hold-1=canary 1/10", "hold-2=50 %", "hold-3=100 %", "verify=verify"]
+    );
+    // No backup; a first hold that already is everything is no canary; 2 of 3 is 66 %.
+    assert_eq!(labels(&[(3, 3)], false), ["preflight=preflight", "lock=lock", "hold-1=100 %", "verify=verify"]);
+    assert_eq!(labels(&[(1, 3), (2, 3), (3, 3)], false)[3], "hold-2=66 %");
+    // Zero replicas never divides by zero.
+    assert_eq!(labels(&[(0, 0)], false)[2], "hold-1=100 %");
+}
