@@ -514,3 +514,49 @@ async fn pause_continue_promote_and_abort_act_on_the_cluster() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["state"], "failed", "aborted runs count as failed in the status contract: {v}");
 }
+
+/// A backup that does not end Completed stops the run before any change; only a typed,
+/// journalled reason (`--waive-backup`) lets it go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unusable_backup_stops_the_run_unless_waived_with_a_reason() {
+    let sim = start_sim().await;
+    open_window(&sim);
+    let old_image = image(&sim);
+    change_file(sim.dir.path(), "CHG-21", NEW_IMAGE, STEPS, true);
+    // Velero's storage is down: backups end FailedValidation.
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&sim.kubeconfig)
+        .args(["-n", "velero", "patch", "backupstoragelocation", "default", "--subresource=status", "--type=merge"])
+        .args(["-p", r#"{"status":{"phase":"Unavailable"}}"#])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The preflight says so first; the operator waives that check knowingly…
+    let out = run_to_end(&sim, &["change", "preflight", "CHG-21", "--waive", "backup-location=velero storage is being repaired"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    // …but the backup itself fails, and without a backup waiver the run stops before any change.
+    let out = run_to_end(&sim, &["change", "run", "CHG-21", "--yes"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("FailedValidation"), "{text}");
+    assert_eq!(image(&sim), old_image, "nothing changed");
+    let out = run_to_end(&sim, &["change", "status", "CHG-21", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["state"], "pending", "a run that changed nothing leaves the change as it was: {v}");
+    let out = run_to_end(&sim, &["change", "run", "CHG-21", "--yes", "--waive-backup", "  "]);
+    assert_eq!(out.status.code(), Some(1), "an empty reason is refused");
+    let out = run_to_end(&sim, &["change", "run", "CHG-21", "--yes", "--waive-backup", "stateless service, config in git"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("waived (stateless service, config in git)"), "{text}");
+    assert_eq!(image(&sim), NEW_IMAGE);
+    let journal = std::fs::read_to_string(sim.dir.path().join("journal.jsonl")).unwrap();
+    let waiver = journal
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["kind"] == "waiver" && e["details"]["check"] == "backup")
+        .expect("the backup waiver is journalled");
+    assert_eq!(waiver["details"]["reason"], "stateless service, config in git");
+    journal_ok(&sim);
+}

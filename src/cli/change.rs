@@ -62,6 +62,10 @@ pub enum ChangeCmd {
         /// One JSON object per line (`ts`, `change`, `step`, `event`, details).
         #[arg(long)]
         json: bool,
+        /// Go on when the pre-change backup ends PartiallyFailed, Failed or FailedValidation,
+        /// for this reason (journalled as a waiver with who gave it).
+        #[arg(long, value_name = "REASON")]
+        waive_backup: Option<String>,
     },
     /// Return every target of a change to its pre-change template.
     Rollback {

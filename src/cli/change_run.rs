@@ -39,8 +39,14 @@ fn journal_entries(g: &Globals, config: &Config) -> Vec<crate::journal::Entry> {
 pub fn run(cmd: ChangeCmd, g: &Globals, settings: &Settings) -> Result<ExitCode, String> {
     match cmd {
         ChangeCmd::Status { id, json } => status(&id, json, g, &settings.config),
-        ChangeCmd::Run { id, yes, json } => super::block_on_result(run_change(id, yes, json, g.clone(), settings.config.clone(), false)),
-        ChangeCmd::Resume { id, yes } => super::block_on_result(run_change(id, yes, false, g.clone(), settings.config.clone(), true)),
+        ChangeCmd::Run { id, yes, json, waive_backup } => {
+            let how = How { yes, as_json: json, resume: false, waive_backup };
+            super::block_on_result(run_change(id, how, g.clone(), settings.config.clone()))
+        }
+        ChangeCmd::Resume { id, yes } => {
+            let how = How { yes, as_json: false, resume: true, waive_backup: None };
+            super::block_on_result(run_change(id, how, g.clone(), settings.config.clone()))
+        }
         ChangeCmd::Rollback { id, yes } => super::block_on_result(rollback(id, yes, g.clone(), settings.config.clone())),
         ChangeCmd::Restore { id, yes } => super::block_on_result(restore(id, yes, g.clone(), settings.config.clone())),
         other => Err(format!("{other:?} is not a run command")),
@@ -113,7 +119,21 @@ fn confirm(id: &str, what: &str) -> bool {
     std::io::stdin().read_line(&mut line).is_ok() && line.trim() == id
 }
 
-async fn run_change(id: String, yes: bool, as_json: bool, g: Globals, config: Config, resume: bool) -> Result<ExitCode, Fail> {
+/// How a run command was asked for.
+struct How {
+    yes: bool,
+    as_json: bool,
+    resume: bool,
+    waive_backup: Option<String>,
+}
+
+async fn run_change(id: String, how: How, g: Globals, config: Config) -> Result<ExitCode, Fail> {
+    let How { yes, as_json, resume, waive_backup } = how;
+    if let Some(r) = &waive_backup
+        && (r.trim().is_empty() || r.chars().count() > 500)
+    {
+        return Err(Fail::Refused("refused: --waive-backup needs a reason of 1 to 500 characters".into()));
+    }
     let change = find_change(&id, &g, &config).map_err(Fail::Refused)?;
     let entries: Vec<_> = journal_entries(&g, &config).into_iter().filter(|e| e.change.as_deref() == Some(id.as_str())).collect();
     let history = crate::domain::change::run::history(entries.iter(), Utc::now());
@@ -153,9 +173,24 @@ async fn run_change(id: String, yes: bool, as_json: bool, g: Globals, config: Co
     if !yes && !confirm(&id, &summary) {
         return Err(Fail::Refused("stopped: not confirmed; nothing was sent".into()));
     }
+    if let Some(reason) = &waive_backup {
+        let by = writer.connection().info().user.clone();
+        let entry = crate::journal::NewEntry::new(
+            Some(id.clone()),
+            "waiver",
+            serde_json::json!({"check": crate::engine::preflight::BACKUP_WAIVER, "reason": reason.trim(), "by": by, "from": "cli"}),
+        );
+        let journal = writer.journal().clone();
+        tokio::task::spawn_blocking(move || journal.append(entry))
+            .await
+            .map_err(|e| Fail::Refused(e.to_string()))?
+            .map_err(|e| Fail::Refused(format!("refused: the backup waiver could not be journalled ({e}); nothing was sent")))?;
+    }
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let (_op_tx, op_rx) = tokio::sync::mpsc::channel(4);
-    let mut runner = crate::engine::run::Runner::new(writer.clone(), change, targets, holder(&writer), tx, op_rx).with_preflight(preflight);
+    let mut runner = crate::engine::run::Runner::new(writer.clone(), change, targets, holder(&writer), tx, op_rx)
+        .with_preflight(preflight)
+        .with_backup_waiver(waive_backup.map(|r| r.trim().to_string()));
     if resume {
         runner = runner.resuming_at(first_hold);
     }

@@ -108,6 +108,7 @@ pub fn ctx_of(change: &ChangeRequest, targets: &[TargetRun]) -> RunCtx {
         backup: change.backup.is_some(),
         rollback_on_failure: change.health.on_failure == crate::domain::change::OnFailure::Rollback,
         first_hold: 0,
+        backup_waiver: None,
     }
 }
 
@@ -219,6 +220,8 @@ pub struct Runner {
     /// The last health sample and backup phase reported (each reported when it changes).
     last_sample: Option<HealthSample>,
     backup_phase: Option<String>,
+    /// Whether this run (or the run it resumes) sent a write to a target.
+    changed: bool,
 }
 
 impl Runner {
@@ -248,6 +251,7 @@ impl Runner {
             waiting_since: None,
             last_sample: None,
             backup_phase: None,
+            changed: false,
         }
     }
 
@@ -280,10 +284,17 @@ impl Runner {
         self
     }
 
+    /// Go on when the backup does not end `Completed`, for this journalled reason.
+    pub fn with_backup_waiver(mut self, reason: Option<String>) -> Self {
+        self.ctx.backup_waiver = reason;
+        self
+    }
+
     /// A resumed run: no new backup, starting at hold `first_hold`.
     pub fn resuming_at(mut self, first_hold: usize) -> Self {
         self.ctx.first_hold = first_hold;
         self.ctx.backup = false;
+        self.changed = true;
         self
     }
 
@@ -351,6 +362,7 @@ impl Runner {
             Effect::AcquireLock => Some(self.acquire().await),
             Effect::CreateBackup => self.create_backup().await,
             Effect::Advance { hold } => {
+                self.changed = true;
                 self.retrying("advance", || self.advance(hold)).await.err().map(|error| RunEvent::WriteFailed { error })
             }
             Effect::Finalize => self.retrying("finalize", || self.finalize()).await.err().map(|error| RunEvent::WriteFailed { error }),
@@ -668,12 +680,12 @@ impl Runner {
             _ => ("failed", "the run stopped".to_string()),
         };
         let by_gate = matches!(self.state, RunState::RolledBack { by_gate: true, .. });
-        let details =
-            json!({"step": self.state.step(), "reason": reason, "byGate": by_gate, "backup": self.backup, "gate": self.last_gate});
+        let details = json!({"step": self.state.step(), "reason": reason, "byGate": by_gate, "backup": self.backup, "gate": self.last_gate, "changed": self.changed});
         if let Err(e) = self.append(KIND_RUN, outcome, details).await {
             self.emit("journal-failed", &format!("the end of the run could not be journalled: {e}"), Value::Null).await;
         }
-        self.emit(outcome, if reason.is_empty() { "done" } else { &reason }, Value::Null).await;
+        let note = if reason.is_empty() { "completed: every target runs the new version, its rollout complete" } else { &reason };
+        self.emit(outcome, note, Value::Null).await;
         self.state
     }
 }

@@ -123,7 +123,8 @@ pub async fn start(conn: Connection, sources: RunSources, id: String, events: mp
     let (tx, rx) = mpsc::channel(64);
     let (op_tx, op_rx) = mpsc::channel(8);
     let holder = format!("{}@{}", conn.info().user, JournalContext::local().actor.host);
-    let runner = Runner::new(w, change, targets, holder, tx, op_rx).with_preflight(preflight);
+    let waiver = entries_of(&sources, Some(&id)).ok().and_then(|e| super::preflight::backup_waiver(&e, &id, chrono::Utc::now()));
+    let runner = Runner::new(w, change, targets, holder, tx, op_rx).with_preflight(preflight).with_backup_waiver(waiver);
     let forward = events.clone();
     tokio::spawn(forward_lines(rx, forward));
     tokio::spawn(runner.run());
