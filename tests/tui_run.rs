@@ -66,6 +66,7 @@ fn plan() -> EngineEvent {
             .map(|(id, label)| RunStep { id: id.into(), label: label.into() })
             .collect(),
         targets: vec![target()],
+        resume: false,
     }
 }
 
@@ -157,6 +158,7 @@ fn writes(c: &Command) -> bool {
             | Command::StartRun(_)
             | Command::RunControl(_)
             | Command::PlanRollback(_)
+            | Command::PlanChangeRollback(_)
             | Command::RollbackChange(_)
             | Command::PlanRestore(_)
             | Command::RestoreBackup(_)

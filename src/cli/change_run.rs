@@ -155,7 +155,7 @@ async fn run_change(id: String, how: How, g: Globals, config: Config) -> Result<
             .map_err(|e| Fail::Refused(format!("refused: {e}")))?
     };
     let (targets, first_hold) = if resume {
-        resume_targets(&writer, &change, &entries).await.map_err(Fail::Refused)?
+        crate::engine::run::resume_targets(&writer, &change, &entries).await.map_err(Fail::Refused)?
     } else {
         (crate::engine::run::prepare(&writer, &change).await.map_err(Fail::Refused)?, 0)
     };
@@ -210,37 +210,6 @@ async fn run_change(id: String, how: How, g: Globals, config: Config) -> Result<
         RunState::RolledBack { by_gate: true, .. } => ExitCode::from(3),
         _ => ExitCode::from(1),
     })
-}
-
-/// The pre-change snapshots of the last run (from its journalled start), with plans, and the
-/// hold the cluster says it stopped at.
-async fn resume_targets(
-    writer: &Writer,
-    change: &ChangeRequest,
-    entries: &[crate::journal::Entry],
-) -> Result<(Vec<crate::engine::run::TargetRun>, usize), String> {
-    let mut out = Vec::new();
-    let mut first = usize::MAX;
-    for pre in rollback::pre_change(entries)? {
-        let images = change.targets.iter().find(|t| t.workload == pre.target).map(|t| t.images.clone()).unwrap_or_default();
-        let run = crate::engine::run::plan_for(pre, images, change)?;
-        let now = crate::cluster::rollout::read(writer, &run.before.target)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("{} disappeared", run.before.target))?;
-        // Read the cluster before any write: resume at the first hold not yet passed.
-        let at = match now.target.kind {
-            crate::domain::change::WorkloadKind::Deployment => {
-                crate::cluster::rollout::new_replica_set(writer, &now).await.map_err(|e| e.to_string())?.map_or(0, |(n, _)| n)
-            }
-            crate::domain::change::WorkloadKind::StatefulSet => now.updated,
-        };
-        let at = if now.has_images(&run.images) { at } else { 0 };
-        let k = run.plan.holds.iter().position(|h| h.updated >= at).unwrap_or(run.plan.holds.len().saturating_sub(1));
-        first = first.min(k);
-        out.push(run);
-    }
-    Ok((out, if first == usize::MAX { 0 } else { first }))
 }
 
 /// `cabin change rollback ID`: every target back to the template journalled before the run's

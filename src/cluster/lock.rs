@@ -52,6 +52,34 @@ fn body(target: &ObjRef, holder: &str, acquired: &str, renewed: &str, transition
     })
 }
 
+/// Who a Lease names and whether that is still valid (renewed within its duration).
+struct Holding {
+    holder: String,
+    renewed: String,
+    duration: i64,
+    expired: bool,
+}
+
+fn holding(lease: &Value, now: DateTime<Utc>) -> Holding {
+    let spec = lease.get("spec").cloned().unwrap_or(Value::Null);
+    let holder = spec.get("holderIdentity").and_then(Value::as_str).unwrap_or_default().to_string();
+    let renewed = spec.get("renewTime").and_then(Value::as_str).unwrap_or_default().to_string();
+    let duration = spec.get("leaseDurationSeconds").and_then(Value::as_i64).unwrap_or(LEASE_SECONDS);
+    let expired =
+        DateTime::parse_from_rfc3339(&renewed).map(|t| now - t.with_timezone(&Utc) > chrono::Duration::seconds(duration)).unwrap_or(true);
+    Holding { holder, renewed, duration, expired }
+}
+
+/// The live holder of a target's lock: None when the Lease is absent, empty or expired.
+pub async fn live_holder(
+    writer: &Writer,
+    target: &crate::domain::change::TargetRef,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, ClusterError> {
+    let lease = get(writer, &ObjRef::new(LEASE, &target.namespace, &crate::domain::change::lock_lease_name(target))).await?;
+    Ok(lease.map(|l| holding(&l, now)).filter(|h| !h.holder.is_empty() && !h.expired).map(|h| h.holder))
+}
+
 /// Takes the lock `name` in `namespace` for `holder`. An expired or empty holder is taken
 /// over (journalled as `take-over` with the previous holder); a live one refuses.
 pub async fn acquire(
@@ -70,12 +98,7 @@ pub async fn acquire(
         }
         Some(lease) => {
             let spec = lease.get("spec").cloned().unwrap_or(Value::Null);
-            let current = spec.get("holderIdentity").and_then(Value::as_str).unwrap_or_default().to_string();
-            let renewed = spec.get("renewTime").and_then(Value::as_str).unwrap_or_default().to_string();
-            let duration = spec.get("leaseDurationSeconds").and_then(Value::as_i64).unwrap_or(LEASE_SECONDS);
-            let expired = DateTime::parse_from_rfc3339(&renewed)
-                .map(|t| now - t.with_timezone(&Utc) > chrono::Duration::seconds(duration))
-                .unwrap_or(true);
+            let Holding { holder: current, renewed, duration, expired } = holding(&lease, now);
             let transitions = spec.get("leaseTransitions").and_then(Value::as_i64).unwrap_or(0);
             let rv = lease.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or_default().to_string();
             if !current.is_empty() && current != holder && !expired {

@@ -384,6 +384,9 @@ impl Engine {
             Command::PlanRollback(key) => {
                 tokio::spawn(run_task::plan_rollback(self.runs.clone(), key, self.events.clone()));
             }
+            Command::PlanChangeRollback(id) => {
+                tokio::spawn(run_task::plan_change_rollback(self.runs.clone(), id, self.events.clone()));
+            }
             Command::PlanRestore(id) => {
                 tokio::spawn(run_task::plan_restore(self.runs.clone(), id, self.events.clone()));
             }

@@ -112,6 +112,37 @@ pub fn ctx_of(change: &ChangeRequest, targets: &[TargetRun]) -> RunCtx {
     }
 }
 
+/// The pre-change snapshots of the last run (from its journalled start), with plans, and the
+/// hold the cluster says it stopped at.
+pub async fn resume_targets(
+    writer: &Writer,
+    change: &ChangeRequest,
+    entries: &[crate::journal::Entry],
+) -> Result<(Vec<TargetRun>, usize), String> {
+    let mut out = Vec::new();
+    let mut first = usize::MAX;
+    for pre in super::rollback::pre_change(entries)? {
+        let images = change.targets.iter().find(|t| t.workload == pre.target).map(|t| t.images.clone()).unwrap_or_default();
+        let run = plan_for(pre, images, change)?;
+        let now = crate::cluster::rollout::read(writer, &run.before.target)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("{} disappeared", run.before.target))?;
+        // Read the cluster before any write: resume at the first hold not yet passed.
+        let at = match now.target.kind {
+            crate::domain::change::WorkloadKind::Deployment => {
+                crate::cluster::rollout::new_replica_set(writer, &now).await.map_err(|e| e.to_string())?.map_or(0, |(n, _)| n)
+            }
+            crate::domain::change::WorkloadKind::StatefulSet => now.updated,
+        };
+        let at = if now.has_images(&run.images) { at } else { 0 };
+        let k = run.plan.holds.iter().position(|h| h.updated >= at).unwrap_or(run.plan.holds.len().saturating_sub(1));
+        first = first.min(k);
+        out.push(run);
+    }
+    Ok((out, if first == usize::MAX { 0 } else { first }))
+}
+
 /// The run screen's stepper for these targets.
 pub fn steps_of(change: &ChangeRequest, targets: &[TargetRun]) -> Vec<RunStep> {
     let n = targets.iter().map(|t| t.plan.holds.len()).max().unwrap_or(0);

@@ -45,8 +45,23 @@ fn find(sources: &RunSources, id: &str) -> Result<ChangeRequest, String> {
     })
 }
 
-/// The change must be ready now (approved, its windows open, no run of it yet).
-async fn ready(w: &Writer, change: &ChangeRequest, sources: &RunSources) -> Result<(), String> {
+/// A run about to start: its writer, change, targets, the preflight it stands on, and where
+/// it resumes (hold, and the step the journal says it stopped at) when it continues an
+/// interrupted run.
+struct Prepared {
+    w: Writer,
+    change: ChangeRequest,
+    targets: Vec<super::run::TargetRun>,
+    preflight: serde_json::Value,
+    resume: Option<(usize, String)>,
+}
+
+/// A new run must find the change ready (approved, its windows open, no run of it yet) and its
+/// preflight passed; an interrupted run resumes where the cluster says it stopped (as
+/// `cabin change resume`).
+async fn prepare_run(conn: &Connection, sources: &RunSources, id: &str) -> Result<Prepared, String> {
+    let w = writer(conn, sources)?;
+    let change = find(sources, id)?;
     let entries: Vec<_> = sources
         .journal
         .as_ref()
@@ -56,19 +71,46 @@ async fn ready(w: &Writer, change: &ChangeRequest, sources: &RunSources) -> Resu
         .into_iter()
         .filter(|e| e.change.as_deref() == Some(change.id.as_str()))
         .collect();
-    super::run::readiness(w, change, &entries, &sources.approval, chrono::Utc::now()).await
+    let now = chrono::Utc::now();
+    let stopped = match crate::domain::change::run::history(entries.iter(), now) {
+        crate::domain::change::RunHistory::Interrupted { step } => Some(step),
+        // Fresh in the journal, yet no run of this cockpit: if every lock is free, expired or
+        // ours (this cockpit was killed), the run stopped; another live holder means it runs.
+        crate::domain::change::RunHistory::Running { step } => {
+            let ours = format!("{}@{}", conn.info().user, JournalContext::local().actor.host);
+            for pre in super::rollback::pre_change(&entries)? {
+                let holder = crate::cluster::lock::live_holder(&w, &pre.target, now).await.map_err(|e| e.to_string())?;
+                if let Some(h) = holder.filter(|h| *h != ours) {
+                    return Err(format!("a run of {} is live elsewhere: {} is locked by {h}", change.id, pre.target));
+                }
+            }
+            Some(step)
+        }
+        _ => None,
+    };
+    if let Some(step) = stopped {
+        let (targets, first) = super::run::resume_targets(&w, &change, &entries).await?;
+        return Ok(Prepared { w, change, targets, preflight: serde_json::Value::Null, resume: Some((first, step)) });
+    }
+    super::run::readiness(&w, &change, &entries, &sources.approval, now).await?;
+    let preflight = super::run::preflight_gate(&w, &change, &sources.approval, now).await?;
+    let targets = prepare(&w, &change).await?;
+    Ok(Prepared { w, change, targets, preflight, resume: None })
 }
 
 /// Plans `id` and answers with the plan text (what will be sent, and the rollback plan).
 pub async fn plan(conn: Connection, sources: RunSources, id: String, events: mpsc::Sender<EngineEvent>) {
     tracing::info!(change = %id, "planning a run");
     let result = async {
-        let w = writer(&conn, &sources)?;
-        let change = find(&sources, &id)?;
-        ready(&w, &change, &sources).await?;
-        super::run::preflight_gate(&w, &change, &sources.approval, chrono::Utc::now()).await?;
-        let targets = prepare(&w, &change).await?;
-        let mut text = format!("{id}: {}\n\nWill send, through the journalled writer:\n", change.title);
+        let Prepared { change, targets, resume, .. } = prepare_run(&conn, &sources, &id).await?;
+        let mut text = match &resume {
+            Some((k, step)) => format!(
+                "{id}: {}\n\nRESUME: the last run stopped at {step} without finishing. The cluster says hold {} is next; no new backup. Will send, through the journalled writer:\n",
+                change.title,
+                k + 1
+            ),
+            None => format!("{id}: {}\n\nWill send, through the journalled writer:\n", change.title),
+        };
         for t in &targets {
             text.push_str(&format!(
                 "  {}: images {}\n",
@@ -79,7 +121,7 @@ pub async fn plan(conn: Connection, sources: RunSources, id: String, events: mps
                 text.push_str(&format!("    hold {}: {} updated pod(s), watched for {}s\n", k + 1, h.updated, h.hold.as_secs()));
             }
         }
-        if change.backup.is_some() {
+        if change.backup.is_some() && resume.is_none() {
             text.push_str("  a Velero Backup before the first change\n");
         }
         text.push_str(&format!("\nRollback plan: {}\n", rollback_plan(&targets, None)));
@@ -92,11 +134,11 @@ pub async fn plan(conn: Connection, sources: RunSources, id: String, events: mps
                 name: t.before.target.name.clone(),
             })
             .collect();
-        Ok::<_, String>((text, steps, keys))
+        Ok::<_, String>((text, steps, keys, resume.is_some()))
     }
     .await;
     let ev = match result {
-        Ok((text, steps, targets)) => EngineEvent::RunPlan { change: id, text, steps, targets },
+        Ok((text, steps, targets, resume)) => EngineEvent::RunPlan { change: id, text, steps, targets, resume },
         Err(e) => message(MessageLevel::Error, format!("cannot plan {id}: {e}")),
     };
     let _ = events.send(ev).await;
@@ -104,16 +146,7 @@ pub async fn plan(conn: Connection, sources: RunSources, id: String, events: mps
 
 /// Starts the run of `id`; returns the operator channel of the live run.
 pub async fn start(conn: Connection, sources: RunSources, id: String, events: mpsc::Sender<EngineEvent>) -> Option<mpsc::Sender<Operator>> {
-    let prepared = async {
-        let w = writer(&conn, &sources)?;
-        let change = find(&sources, &id)?;
-        ready(&w, &change, &sources).await?;
-        let preflight = super::run::preflight_gate(&w, &change, &sources.approval, chrono::Utc::now()).await?;
-        let targets = prepare(&w, &change).await?;
-        Ok::<_, String>((w, change, targets, preflight))
-    }
-    .await;
-    let (w, change, targets, preflight) = match prepared {
+    let Prepared { w, change, targets, preflight, resume } = match prepare_run(&conn, &sources, &id).await {
         Ok(p) => p,
         Err(e) => {
             let _ = events.send(message(MessageLevel::Error, format!("cannot run {id}: {e}"))).await;
@@ -124,7 +157,10 @@ pub async fn start(conn: Connection, sources: RunSources, id: String, events: mp
     let (op_tx, op_rx) = mpsc::channel(8);
     let holder = format!("{}@{}", conn.info().user, JournalContext::local().actor.host);
     let waiver = entries_of(&sources, Some(&id)).ok().and_then(|e| super::preflight::backup_waiver(&e, &id, chrono::Utc::now()));
-    let runner = Runner::new(w, change, targets, holder, tx, op_rx).with_preflight(preflight).with_backup_waiver(waiver);
+    let mut runner = Runner::new(w, change, targets, holder, tx, op_rx).with_preflight(preflight).with_backup_waiver(waiver);
+    if let Some((first, _)) = resume {
+        runner = runner.resuming_at(first);
+    }
     let forward = events.clone();
     tokio::spawn(forward_lines(rx, forward));
     tokio::spawn(runner.run());
@@ -168,15 +204,25 @@ pub async fn plan_rollback(sources: RunSources, key: ObjectKey, events: mpsc::Se
         let target = crate::domain::change::TargetRef { kind, namespace: key.namespace.clone(), name: key.name.clone() };
         let id = super::rollback::change_of(&entries_of(&sources, None)?, &target)
             .ok_or_else(|| format!("no change run in the journal changed {target}: nothing to roll back to"))?;
-        let before = super::rollback::pre_change(&entries_of(&sources, Some(&id))?)?;
-        Ok::<_, String>(EngineEvent::Confirm {
-            title: format!("roll back {id}?"),
-            text: super::rollback::rollback_text(&id, &before),
-            on_yes: Command::RollbackChange(id),
-        })
+        rollback_question(&sources, id)
     })();
     let ev = result.unwrap_or_else(|e| message(MessageLevel::Warn, format!("cannot roll back {}/{}: {e}", key.namespace, key.name)));
     let _ = events.send(ev).await;
+}
+
+/// Rollback of a change selected on the changes screen (e.g. an interrupted run).
+pub async fn plan_change_rollback(sources: RunSources, id: String, events: mpsc::Sender<EngineEvent>) {
+    let ev = rollback_question(&sources, id.clone()).unwrap_or_else(|e| message(MessageLevel::Warn, format!("cannot roll back {id}: {e}")));
+    let _ = events.send(ev).await;
+}
+
+fn rollback_question(sources: &RunSources, id: String) -> Result<EngineEvent, String> {
+    let before = super::rollback::pre_change(&entries_of(sources, Some(&id))?)?;
+    Ok(EngineEvent::Confirm {
+        title: format!("roll back {id}?"),
+        text: super::rollback::rollback_text(&id, &before),
+        on_yes: Command::RollbackChange(id),
+    })
 }
 
 /// Rolls the change's last run back, its progress on the run screen.

@@ -237,6 +237,8 @@ pub enum EngineEvent {
         steps: Vec<RunStep>,
         /// The workloads the run changes.
         targets: Vec<ObjectKey>,
+        /// It continues an interrupted run.
+        resume: bool,
     },
     /// What a rollback or restore outside a live run will send (answer to `PlanRollback` /
     /// `PlanRestore`); `on_yes` is the command the confirmation sends.
@@ -286,6 +288,8 @@ pub enum Command {
     /// One-key rollback from a workload: find the last run that changed it and plan returning
     /// every target of that run to its pre-change template (answered by `EngineEvent::Confirm`).
     PlanRollback(ObjectKey),
+    /// Plan the rollback of a change's last run (the changes screen's `U`).
+    PlanChangeRollback(String),
     /// Roll a change's last run back (after the operator confirmed), outside a live run.
     RollbackChange(String),
     /// Plan a Velero restore from the change's pre-change backup (answered by `Confirm`).

@@ -71,14 +71,25 @@ pub fn open(state: &mut AppState) {
 }
 
 /// The engine's plan: show the run screen and ask.
-pub fn plan_ready(state: &mut AppState, change: String, text: String, steps: Vec<RunStep>, targets: Vec<ObjectKey>) {
+/// A run's plan from the engine.
+pub struct Plan {
+    pub change: String,
+    pub text: String,
+    pub steps: Vec<RunStep>,
+    pub targets: Vec<ObjectKey>,
+    pub resume: bool,
+}
+
+pub fn plan_ready(state: &mut AppState, plan: Plan) {
     if state.read_only() {
         return;
     }
+    let Plan { change, text, steps, targets, resume } = plan;
     state.run = RunScreenState { change: Some(change.clone()), plan: Some(text.clone()), steps, targets, ..Default::default() };
     show(state);
     let on_yes = Command::StartRun(change.clone());
-    state.popups.push(Popup::new(format!("run {change}?"), PopupKind::Confirm { body: text, on_yes }));
+    let title = if resume { format!("resume {change}?") } else { format!("run {change}?") };
+    state.popups.push(Popup::new(title, PopupKind::Confirm { body: text, on_yes }));
 }
 
 /// An engine's question outside a live run (rollback or restore): the run screen shows what
@@ -142,6 +153,14 @@ pub fn key(state: &mut AppState, control: RunControl) -> Vec<Command> {
         return Vec::new();
     }
     if control == RunControl::Rollback
+        && state.screen().kind == ScreenKind::Changes
+        && let Some(id) = state.changes.selected().map(|c| c.change.id.clone())
+        && !(live(state) && state.run.change.as_deref() == Some(id.as_str()))
+    {
+        say(state, MessageLevel::Info, &format!("planning the rollback of {id}…"));
+        return vec![Command::PlanChangeRollback(id)];
+    }
+    if control == RunControl::Rollback
         && state.screen().kind != ScreenKind::Run
         && let Some(w) = selected_workload(state)
         && !(live(state) && state.run.targets.contains(&w))
@@ -192,6 +211,21 @@ pub fn restore(state: &mut AppState) -> Vec<Command> {
             Vec::new()
         }
     }
+}
+
+/// A run found interrupted (cabin was killed mid-run): say where it stopped and what to do,
+/// once, when the changes feed first shows it so.
+pub fn notice_interrupted(state: &mut AppState, feed: &crate::engine::changes_feed::ChangesFeed) {
+    use crate::domain::change::ChangeStatus;
+    let was = |id: &str| state.changes.feed.changes.iter().any(|c| c.change.id == id && c.status.status == ChangeStatus::Interrupted);
+    let Some(c) = feed.changes.iter().find(|c| c.status.status == ChangeStatus::Interrupted && !was(&c.change.id)) else { return };
+    let id = &c.change.id;
+    let text = if state.read_only() {
+        format!("{id}: {} (read-only: resume or roll back from a writable session)", c.status.rule)
+    } else {
+        format!("{id}: {} — `:run {id}` resumes it, `U` on it in the changes screen (C) rolls it back", c.status.rule)
+    };
+    say(state, MessageLevel::Warn, &text);
 }
 
 /// `y` / `n` on a confirmation popup.

@@ -363,10 +363,15 @@ fn apply_engine(state: &mut AppState, ev: EngineEvent) {
         EngineEvent::Journal(feed) => journal::apply_feed(state, feed),
         EngineEvent::HeaderClock(line) => state.ui.header_extra = Some(line),
         EngineEvent::Windows(feed) => calendar::apply_feed(state, *feed),
-        EngineEvent::RunPlan { change, text, steps, targets } => super::run_update::plan_ready(state, change, text, steps, targets),
+        EngineEvent::RunPlan { change, text, steps, targets, resume } => {
+            super::run_update::plan_ready(state, super::run_update::Plan { change, text, steps, targets, resume })
+        }
         EngineEvent::Confirm { title, text, on_yes } => super::run_update::ask(state, title, text, on_yes),
         EngineEvent::RunLine(line) => super::run_update::line(state, line),
-        EngineEvent::Changes(feed) => state.changes.update(ChangesMsg::Feed(feed)),
+        EngineEvent::Changes(feed) => {
+            super::run_update::notice_interrupted(state, &feed);
+            state.changes.update(ChangesMsg::Feed(feed));
+        }
     }
 }
 
