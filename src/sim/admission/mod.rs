@@ -4,6 +4,7 @@
 pub mod limitrange;
 pub mod quantity;
 pub mod quota;
+pub mod services;
 
 use serde_json::Value;
 
@@ -17,6 +18,9 @@ pub fn admit_create(store: &dyn SimStore, obj: &mut Value, qualified_resource: &
     };
     if obj["kind"] == "Pod" && obj["apiVersion"] == "v1" {
         limitrange::apply(store, &ns, obj);
+    }
+    if obj["kind"] == "Service" && obj["apiVersion"] == "v1" {
+        services::allocate(store, obj);
     }
     quota::admit(store, &ns, obj).map_err(|reason| {
         let m = &obj["metadata"];

@@ -69,6 +69,7 @@ impl Kubelet {
             entry.1 = Instant::now();
             match stage {
                 Stage::Unscheduled => step.schedule(pod, &mut load),
+                Stage::Starting if super::kubelet_finish::runs_to_end(pod, behavior) => step.finish(pod),
                 _ => step.advance(pod, stage),
             }
         }
@@ -138,7 +139,9 @@ impl Step<'_> {
     }
 
     fn schedule(mut self, pod: &Value, load: &mut BTreeMap<String, usize>) {
-        let Some((node, count)) = load.iter_mut().min_by_key(|(_, c)| **c) else {
+        let pinned = super::kubelet_finish::pinned_node(pod);
+        let candidates = load.iter_mut().filter(|(n, _)| pinned.is_none_or(|p| p == n.as_str()));
+        let Some((node, count)) = candidates.min_by_key(|(_, c)| **c) else {
             let msg = "no nodes available to schedule pods".to_string();
             self.event(pod, true, "FailedScheduling", msg, None);
             return;

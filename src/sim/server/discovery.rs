@@ -61,7 +61,16 @@ fn group_list() -> Value {
 
 fn categories(r: &Resource) -> Vec<&'static str> {
     match r.plural {
-        "pods" | "services" | "deployments" | "replicasets" | "statefulsets" => vec!["all"],
+        "pods"
+        | "services"
+        | "deployments"
+        | "replicasets"
+        | "statefulsets"
+        | "daemonsets"
+        | "jobs"
+        | "cronjobs"
+        | "replicationcontrollers"
+        | "horizontalpodautoscalers" => vec!["all"],
         _ => vec![],
     }
 }
@@ -97,6 +106,8 @@ fn sub_entry(r: &Resource, sub: &str) -> Value {
         }
         "proxy" => json!({"name": format!("{}/proxy", r.plural), "singularName": "", "namespaced": r.namespaced,
             "kind": format!("{}ProxyOptions", r.kind), "verbs": ["create", "delete", "get", "patch", "update"]}),
+        "token" => json!({"name": format!("{}/token", r.plural), "singularName": "", "namespaced": r.namespaced,
+            "group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest", "verbs": ["create"]}),
         "eviction" => json!({"name": format!("{}/eviction", r.plural), "singularName": "", "namespaced": r.namespaced,
             "group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"]}),
         _ => json!({"name": format!("{}/{sub}", r.plural), "singularName": "", "namespaced": r.namespaced,

@@ -15,7 +15,9 @@ pub mod select;
 pub mod status;
 pub mod subres;
 pub mod table;
+pub mod table_kinds;
 pub mod tls;
+pub mod token;
 pub mod validate;
 pub mod watch;
 
