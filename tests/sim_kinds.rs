@@ -392,3 +392,60 @@ async fn plain_storage_kinds_and_the_crds_of_the_custom_resources() {
     })
     .await;
 }
+
+/// kubectl 1.32's typed `create` subcommands send protobuf bodies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_create_subcommands_send_protobuf_and_get_what_they_asked_for() {
+    let sim = start_sim_with(scenario(&[])).await;
+    let ns = ["-n", "shop"];
+    let run = |args: &[&str]| sim.kubectl_ok(&[&ns[..], args].concat());
+    run(&["create", "deployment", "web", "--image=nginx:1.27", "--replicas=2", "--port=8080"]);
+    run(&["create", "service", "clusterip", "web", "--tcp=80:8080"]);
+    run(&["create", "service", "nodeport", "web-np", "--tcp=80:8080", "--node-port=30123"]);
+    run(&["create", "pdb", "web", "--selector=app=web", "--min-available=1"]);
+    run(&["create", "quota", "compute", "--hard=pods=10,services=5"]);
+    run(&["create", "cronjob", "nightly", "--image=busybox:1.36", "--schedule=0 3 * * *", "--", "echo", "hi"]);
+    run(&["create", "job", "once", "--from=cronjob/nightly"]);
+    run(&["create", "serviceaccount", "robot"]);
+    run(&["create", "role", "reader", "--verb=get,list", "--resource=pods"]);
+    run(&["create", "rolebinding", "reader", "--role=reader", "--serviceaccount=shop:robot"]);
+    sim.kubectl_ok(&["create", "clusterrole", "node-reader", "--verb=get", "--resource=nodes"]);
+    sim.kubectl_ok(&["create", "clusterrolebinding", "node-reader", "--clusterrole=node-reader", "--user=alice"]);
+    sim.kubectl_ok(&["create", "priorityclass", "high", "--value=1000", "--description=important"]);
+    run(&["create", "ingress", "web", "--rule=shop.example/*=web:80"]);
+
+    let d = get_json(&sim, &["-n", "shop", "get", "deploy", "web"]);
+    assert_eq!(d["spec"]["replicas"], 2);
+    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["ports"], json!([{"containerPort": 8080, "protocol": "TCP"}]));
+    sim.kubectl_ok(&["-n", "shop", "rollout", "status", "deploy/web", "--timeout=60s"]);
+    let svc = get_json(&sim, &["-n", "shop", "get", "svc", "web"]);
+    assert_eq!(svc["spec"]["ports"][0], json!({"name": "80-8080", "port": 80, "protocol": "TCP", "targetPort": 8080}));
+    assert_eq!(svc["spec"]["selector"], json!({"app": "web"}));
+    assert!(svc["spec"]["clusterIP"].as_str().is_some_and(|ip| ip.starts_with("10.")), "{svc}");
+    wait_until(WAIT, "the typed-created Service has both pods as endpoints", || {
+        endpoint_ips(&get_json(&sim, &["-n", "shop", "get", "endpoints", "web"])).len() == 2
+    })
+    .await;
+    assert_eq!(get_json(&sim, &["-n", "shop", "get", "svc", "web-np"])["spec"]["ports"][0]["nodePort"], 30123);
+    assert_eq!(get_json(&sim, &["-n", "shop", "get", "pdb", "web"])["spec"]["minAvailable"], 1);
+    let quota = get_json(&sim, &["-n", "shop", "get", "quota", "compute"]);
+    assert_eq!(quota["spec"]["hard"], json!({"pods": "10", "services": "5"}));
+    let cj = get_json(&sim, &["-n", "shop", "get", "cronjob", "nightly"]);
+    assert_eq!(cj["spec"]["schedule"], "0 3 * * *");
+    assert_eq!(cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"], json!(["echo", "hi"]));
+    sim.kubectl_ok(&["-n", "shop", "wait", "--for=condition=complete", "job/once", "--timeout=60s"]);
+    let once = get_json(&sim, &["-n", "shop", "get", "job", "once"]);
+    assert_eq!(once["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"], "manual", "{once}");
+    assert_eq!(once["status"]["succeeded"], 1);
+    let role = get_json(&sim, &["-n", "shop", "get", "role", "reader"]);
+    assert_eq!(role["rules"], json!([{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}]));
+    let rb = get_json(&sim, &["-n", "shop", "get", "rolebinding", "reader"]);
+    assert_eq!(rb["subjects"], json!([{"kind": "ServiceAccount", "name": "robot", "namespace": "shop"}]));
+    assert_eq!(get_json(&sim, &["get", "clusterrolebinding", "node-reader"])["subjects"][0]["name"], "alice");
+    let pc = get_json(&sim, &["get", "priorityclass", "high"]);
+    assert_eq!((pc["value"].clone(), pc["description"].clone()), (json!(1000), json!("important")));
+    let ing = get_json(&sim, &["-n", "shop", "get", "ingress", "web"]);
+    assert_eq!(ing["spec"]["rules"][0]["host"], "shop.example");
+    assert_eq!(ing["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"], json!({"name": "web", "port": {"number": 80}}));
+    assert!(sim.kubectl(&["-n", "shop", "get", "sa", "robot"]).status.success());
+}

@@ -75,7 +75,7 @@ fn node_of(p: &Value) -> &str {
 fn sync_one(store: &dyn SimStore, rec: &mut Recorder, ds: &Value, nodes: &[Value], pods: &[Value]) {
     let hash = revision(store, ds);
     let spec = &ds["spec"]["template"]["spec"];
-    let wanted: Vec<&str> = nodes.iter().filter(|n| eligible(spec, n)).map(|n| obj::name(n)).collect();
+    let wanted: Vec<&str> = nodes.iter().filter(|n| eligible(spec, n)).map(obj::name).collect();
     let mut by_node: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
     for p in pods {
         by_node.entry(node_of(p)).or_default().push(p);

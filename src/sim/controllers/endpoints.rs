@@ -102,11 +102,10 @@ fn target_ref(p: &Value) -> Value {
     json!({"kind": "Pod", "namespace": obj::namespace(p), "name": obj::name(p), "uid": obj::uid(p)})
 }
 
-fn port_json(p: &Port, name_key: bool) -> Value {
+/// Endpoints leave an empty port name out; EndpointSlices spell it `""`.
+fn port_json(p: &Port, omit_empty_name: bool) -> Value {
     let mut v = json!({"port": p.1, "protocol": p.2});
-    if name_key && !p.0.is_empty() {
-        v["name"] = json!(p.0);
-    } else if !name_key {
+    if !(omit_empty_name && p.0.is_empty()) {
         v["name"] = json!(p.0);
     }
     v

@@ -104,7 +104,8 @@ fn sync_one(store: &dyn SimStore, rec: &mut Recorder, job: &Value) {
         }
     } else {
         let want = parallelism.min(completions - as_i64(succeeded)).max(0);
-        for _ in running..want {
+        let missing = want - running;
+        for _ in 0..missing {
             let mut pod = obj::pod_from_template(&job["spec"]["template"], job, None);
             let admitted = crate::sim::admission::admit_create(store, &mut pod, "pods").map_err(|e| e.to_string());
             match admitted.and_then(|()| store.create(pod).map_err(|e| e.to_string())) {

@@ -18,7 +18,7 @@ fn container(c: &mut Value) {
     set_default(c, "terminationMessagePath", json!("/dev/termination-log"));
     set_default(c, "terminationMessagePolicy", json!("File"));
     set_default(c, "resources", json!({}));
-    if let Some(ports) = c["ports"].as_array_mut() {
+    if let Some(ports) = c.get_mut("ports").and_then(Value::as_array_mut) {
         for p in ports {
             set_default(p, "protocol", json!("TCP"));
         }
@@ -39,7 +39,7 @@ pub fn pod_spec(spec: &mut Value) {
         set_default(spec, k, v);
     }
     for list in ["containers", "initContainers"] {
-        if let Some(cs) = spec[list].as_array_mut() {
+        if let Some(cs) = spec.get_mut(list).and_then(Value::as_array_mut) {
             cs.iter_mut().for_each(container);
         }
     }
@@ -132,7 +132,7 @@ pub fn apply(obj: &mut Value) {
         "Job" | "CronJob" | "DaemonSet" => batch_and_daemon(obj, &kind),
         "Service" => {
             set_default(&mut obj["spec"], "type", json!("ClusterIP"));
-            if let Some(ports) = obj["spec"]["ports"].as_array_mut() {
+            if let Some(ports) = obj.pointer_mut("/spec/ports").and_then(Value::as_array_mut) {
                 for p in ports {
                     set_default(p, "protocol", json!("TCP"));
                     let port = p["port"].clone();
