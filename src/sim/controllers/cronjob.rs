@@ -4,7 +4,7 @@
 //! `suspend`, `concurrencyPolicy` (Allow, Forbid, Replace), `startingDeadlineSeconds`, the
 //! history limits, and reports `active`, `lastScheduleTime` and `lastSuccessfulTime`.
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::events::{Ev, Recorder};
 use super::{job, obj};
@@ -152,9 +152,63 @@ fn prune(store: &dyn SimStore, cj: &Value, jobs: &[Value]) {
 }
 
 fn write(store: &dyn SimStore, cj: &Value, status: Value) {
-    if cj["status"] != status {
+    let unchanged = cj["status"] == status || (cj["status"].is_null() && status.as_object().is_some_and(Map::is_empty));
+    if !unchanged {
         let mut next = cj.clone();
         next["status"] = status;
         let _ = store.update_status(next);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::sim::controllers::fake_store::FakeStore;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        obj::parse_time(s).unwrap()
+    }
+
+    fn cronjob(store: &FakeStore, schedule: &str, policy: &str) -> Value {
+        let cj = json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "tick", "namespace": "ops"},
+            "spec": {"schedule": schedule, "concurrencyPolicy": policy, "jobTemplate": {"spec": {"template": {"spec": {
+                "restartPolicy": "OnFailure", "containers": [{"name": "c", "image": "busybox:1.36"}]}}}}}});
+        // The fake store stamps creation at 2026-01-01T00:00:00.<rv>Z.
+        store.create(cj).unwrap()
+    }
+
+    fn jobs(store: &FakeStore) -> Vec<Value> {
+        store.list(kinds::JOB, Some("ops"))
+    }
+
+    #[test]
+    fn runs_the_latest_missed_time_once_and_honours_forbid() {
+        let store = FakeStore::new();
+        let mut rec = Recorder::new(false);
+        let cj = cronjob(&store, "*/5 * * * *", "Forbid");
+        sync_one(&store, &mut rec, &cj, &[], at("2026-01-01T00:02:00Z"));
+        assert!(jobs(&store).is_empty(), "nothing due before 00:05");
+        assert!(store.get(kinds::CRON_JOB, Some("ops"), "tick").unwrap()["status"].is_null(), "no write when nothing changed");
+        sync_one(&store, &mut rec, &cj, &[], at("2026-01-01T00:12:00Z"));
+        let made = jobs(&store);
+        let ten_past = at("2026-01-01T00:10:00Z").timestamp() / 60;
+        assert_eq!(made.iter().map(|j| obj::name(j).to_string()).collect::<Vec<_>>(), vec![format!("tick-{ten_past}")], "00:05 is skipped");
+        assert_eq!(made[0]["metadata"]["annotations"][SCHEDULED_AT], "2026-01-01T00:10:00Z");
+        assert_eq!(made[0]["spec"]["backoffLimit"], 6, "the Job is defaulted like an API-created one");
+        let cj = store.get(kinds::CRON_JOB, Some("ops"), "tick").unwrap();
+        assert_eq!(cj["status"]["lastScheduleTime"], "2026-01-01T00:10:00Z");
+        assert_eq!(cj["status"]["active"][0]["name"], obj::name(&made[0]));
+        // Forbid: the next time comes while that Job still runs.
+        sync_one(&store, &mut rec, &cj, &made, at("2026-01-01T00:16:00Z"));
+        assert_eq!(jobs(&store).len(), 1);
+    }
+
+    #[test]
+    fn descriptors_and_time_zones_parse() {
+        let cj = json!({"spec": {"schedule": "@daily", "timeZone": "Europe/Berlin"}});
+        let s = parse_schedule(&cj).unwrap();
+        assert_eq!(s.next_after(at("2026-01-05T10:00:00Z")), Some(at("2026-01-05T23:00:00Z")));
+        assert!(parse_schedule(&json!({"spec": {"schedule": "61 * * * *"}})).is_err());
     }
 }

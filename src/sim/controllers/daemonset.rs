@@ -97,14 +97,8 @@ fn sync_one(store: &dyn SimStore, rec: &mut Recorder, ds: &Value, nodes: &[Value
         }
     }
     for node in wanted.iter().filter(|n| !by_node.contains_key(*n)) {
-        let mut pod = new_pod(ds, node, &hash);
-        let admitted = crate::sim::admission::admit_create(store, &mut pod, "pods").map_err(|e| e.to_string());
-        match admitted.and_then(|()| store.create(pod).map_err(|e| e.to_string())) {
-            Ok(p) => rec.record(store, Ev::normal(ds, COMPONENT, "SuccessfulCreate", format!("Created pod: {}", obj::name(&p)))),
-            Err(e) => {
-                rec.record(store, Ev::warning(ds, COMPONENT, "FailedCreate", format!("Error creating: {e}")));
-                break;
-            }
+        if !super::replicaset::create_pod(store, rec, ds, COMPONENT, new_pod(ds, node, &hash)) {
+            break;
         }
     }
     let current: Vec<&Value> = wanted.iter().filter_map(|n| by_node.get(n).and_then(|l| l.first().copied())).collect();

@@ -106,18 +106,11 @@ fn sync_one(store: &dyn SimStore, rec: &mut Recorder, job: &Value) {
         let want = parallelism.min(completions - as_i64(succeeded)).max(0);
         let missing = want - running;
         for _ in 0..missing {
-            let mut pod = obj::pod_from_template(&job["spec"]["template"], job, None);
-            let admitted = crate::sim::admission::admit_create(store, &mut pod, "pods").map_err(|e| e.to_string());
-            match admitted.and_then(|()| store.create(pod).map_err(|e| e.to_string())) {
-                Ok(p) => {
-                    running += 1;
-                    rec.record(store, Ev::normal(job, COMPONENT, "SuccessfulCreate", format!("Created pod: {}", obj::name(&p))));
-                }
-                Err(e) => {
-                    rec.record(store, Ev::warning(job, COMPONENT, "FailedCreate", format!("Error creating: {e}")));
-                    break;
-                }
+            let pod = obj::pod_from_template(&job["spec"]["template"], job, None);
+            if !super::replicaset::create_pod(store, rec, job, COMPONENT, pod) {
+                break;
             }
+            running += 1;
         }
         if status["startTime"].is_null() && !suspended {
             status["startTime"] = json!(now);
