@@ -449,3 +449,30 @@ async fn typed_create_subcommands_send_protobuf_and_get_what_they_asked_for() {
     assert_eq!(ing["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"], json!({"name": "web", "port": {"number": 80}}));
     assert!(sim.kubectl(&["-n", "shop", "get", "sa", "robot"]).status.success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_reads_the_served_schemas() {
+    let sim = start_sim_with(scenario(&[])).await;
+    let replicas = sim.kubectl_ok(&["explain", "deployment.spec.replicas"]);
+    assert!(replicas.contains("GROUP:      apps") && replicas.contains("FIELD: replicas <integer>"), "{replicas}");
+    assert!(replicas.contains("Number of desired pods."), "{replicas}");
+    let containers = sim.kubectl_ok(&["explain", "pods.spec.containers"]);
+    assert!(containers.contains("<[]Container>") && containers.contains("image\t<string>"), "{containers}");
+    for kind in [
+        "jobs",
+        "cronjobs.spec.jobTemplate",
+        "daemonsets.status",
+        "services.spec.clusterIP",
+        "endpointslices",
+        "ingresses.spec.rules",
+        "hpa.spec.metrics",
+        "clusterroles.rules",
+        "pvc.spec.resources",
+    ] {
+        let out = sim.kubectl(&["explain", kind]);
+        assert!(out.status.success(), "explain {kind}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("DESCRIPTION:"), "{kind}: {}", text(&out.stdout));
+    }
+    let backup = sim.kubectl_ok(&["explain", "backups.velero.io"]);
+    assert!(backup.contains("KIND:       Backup") && backup.contains("metadata\t<ObjectMeta>"), "{backup}");
+}

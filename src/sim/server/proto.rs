@@ -16,7 +16,7 @@ const MAGIC: &[u8] = b"k8s\x00";
 const MAX_DEPTH: usize = 40;
 
 #[derive(Debug, Clone, PartialEq)]
-enum Kind {
+pub(super) enum Kind {
     Str,
     Bytes,
     Int,
@@ -33,13 +33,13 @@ enum Kind {
 }
 
 #[derive(Debug, Clone)]
-struct FieldDef {
-    num: u64,
-    json: String,
-    kind: Kind,
-    repeated: bool,
-    keep_zero: bool,
-    inline: bool,
+pub(super) struct FieldDef {
+    pub num: u64,
+    pub json: String,
+    pub kind: Kind,
+    pub repeated: bool,
+    pub keep_zero: bool,
+    pub inline: bool,
 }
 
 fn parse_kind(s: &str) -> Option<Kind> {
@@ -93,6 +93,11 @@ fn parse_table(text: &str) -> Result<HashMap<String, Vec<FieldDef>>, String> {
 
 static TABLE: LazyLock<HashMap<String, Vec<FieldDef>>> =
     LazyLock::new(|| parse_table(include_str!("proto_fields.txt")).unwrap_or_default());
+
+/// The fields of a message of the table (`apps/v1.DeploymentSpec`), for the OpenAPI schemas.
+pub(super) fn message_fields(name: &str) -> Option<&'static [FieldDef]> {
+    TABLE.get(name).map(Vec::as_slice)
+}
 
 /// One field on the wire.
 #[derive(Debug, Clone, Copy)]
@@ -273,7 +278,7 @@ fn message(name: &str, buf: &[u8], depth: usize) -> Option<Value> {
 
 /// The table's message for an apiVersion + kind: `apps/v1` `Deployment` → `apps/v1.Deployment`,
 /// `v1` → `core/v1`, `rbac.authorization.k8s.io/v1` → `rbac/v1`.
-fn message_name(api_version: &str, kind: &str) -> String {
+pub(super) fn message_name(api_version: &str, kind: &str) -> String {
     let (group, version) = api_version.rsplit_once('/').unwrap_or(("core", api_version));
     let short = group.split('.').next().unwrap_or(group);
     format!("{short}/{version}.{kind}")
