@@ -148,6 +148,30 @@ async fn daemonset_runs_one_pod_per_eligible_node_and_rolls_out() {
         pods.len() == 3 && nodes.len() == 3 && pods.iter().all(|p| p["spec"]["containers"][0]["image"] == "fluent-bit:3.1")
     })
     .await;
+    // The scheduler keeps other pods off the tainted node and says why a pod fits nowhere.
+    let f = sim.write_file(
+        "pods.yaml",
+        "apiVersion: v1
+kind: Pod
+metadata: {name: plain, namespace: shop}
+spec: {containers: [{name: c, image: 'busybox:1.36'}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: picky, namespace: shop}
+spec: {nodeSelector: {disk: ssd}, containers: [{name: c, image: 'busybox:1.36'}]}
+",
+    );
+    sim.kubectl_ok(&["apply", "-f", &f.to_string_lossy()]);
+    wait_until(WAIT, "the plain pod is scheduled, the picky one is not and says why", || {
+        let plain = get_json(&sim, &["-n", "shop", "get", "pod", "plain"]);
+        let events = sim.kubectl_ok(&["-n", "shop", "get", "events", "--field-selector", "involvedObject.name=picky"]);
+        plain["spec"]["nodeName"].as_str().is_some_and(|n| n != "control")
+            && events.contains(
+                "0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 node(s) didn't match Pod's node affinity/selector.",
+            )
+    })
+    .await;
     let history = sim.kubectl_ok(&["-n", "shop", "rollout", "history", "ds/agent"]);
     assert!(history.lines().filter(|l| l.trim_start().starts_with(['1', '2'])).count() == 2, "{history}");
     let table = sim.kubectl_ok(&["-n", "shop", "get", "ds"]);

@@ -31,25 +31,6 @@ pub fn reconcile(store: &dyn SimStore, rec: &mut Recorder) {
     }
 }
 
-fn tolerates(template_spec: &Value, taint: &Value) -> bool {
-    let tolerations = template_spec["tolerations"].as_array().map(Vec::as_slice).unwrap_or_default();
-    tolerations.iter().any(|t| {
-        let key_ok = t["key"].as_str().is_none_or(str::is_empty) && t["operator"] == "Exists" || t["key"] == taint["key"];
-        let value_ok = t["operator"] == "Exists" || t["value"].as_str().unwrap_or_default() == taint["value"].as_str().unwrap_or_default();
-        let effect_ok = t["effect"].as_str().is_none_or(str::is_empty) || t["effect"] == taint["effect"];
-        key_ok && value_ok && effect_ok
-    })
-}
-
-/// Whether a daemon pod of this template belongs on `node`.
-fn eligible(spec: &Value, node: &Value) -> bool {
-    let selector_ok =
-        spec["nodeSelector"].as_object().is_none_or(|sel| sel.iter().all(|(k, v)| node["metadata"]["labels"][k.as_str()] == *v));
-    let taints = node["spec"]["taints"].as_array().map(Vec::as_slice).unwrap_or_default();
-    let taints_ok = taints.iter().filter(|t| t["effect"] == "NoSchedule" || t["effect"] == "NoExecute").all(|t| tolerates(spec, t));
-    selector_ok && taints_ok
-}
-
 /// The hash of the current template's ControllerRevision (made the newest, as for StatefulSets).
 fn revision(store: &dyn SimStore, ds: &Value) -> String {
     let name = super::statefulset::update_revision(store, ds);
@@ -69,13 +50,13 @@ fn new_pod(ds: &Value, node: &str, hash: &str) -> Value {
 }
 
 fn node_of(p: &Value) -> &str {
-    super::kubelet_finish::pinned_node(p).unwrap_or_else(|| p["spec"]["nodeName"].as_str().unwrap_or_default())
+    super::scheduling::pinned_node(p).unwrap_or_else(|| p["spec"]["nodeName"].as_str().unwrap_or_default())
 }
 
 fn sync_one(store: &dyn SimStore, rec: &mut Recorder, ds: &Value, nodes: &[Value], pods: &[Value]) {
     let hash = revision(store, ds);
     let spec = &ds["spec"]["template"]["spec"];
-    let wanted: Vec<&str> = nodes.iter().filter(|n| eligible(spec, n)).map(obj::name).collect();
+    let wanted: Vec<&str> = nodes.iter().filter(|n| super::scheduling::eligible(spec, n)).map(obj::name).collect();
     let mut by_node: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
     for p in pods {
         by_node.entry(node_of(p)).or_default().push(p);

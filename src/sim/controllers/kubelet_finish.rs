@@ -1,8 +1,7 @@
 //! Pods that run to their end (`restartPolicy: Never` or `OnFailure`, as Jobs make them): once
 //! their containers have started, the next step terminates them — `Succeeded` with exit code
 //! 0 (`Completed`), or for an image that crashes under `Never`, `Failed` with exit code 1
-//! (`Error`); under `OnFailure` a crashing image crash-loops like any other pod. Also the node
-//! a pod is pinned to by the DaemonSet controller's node affinity.
+//! (`Error`); under `OnFailure` a crashing image crash-loops like any other pod.
 use serde_json::{Value, json};
 
 use super::kubelet::Step;
@@ -25,17 +24,6 @@ pub(super) fn runs_to_end(pod: &Value, behavior: &Behavior) -> bool {
         Some("OnFailure") => !crashes(pod, behavior),
         _ => false,
     }
-}
-
-/// The node named by `requiredDuringSchedulingIgnoredDuringExecution` `matchFields`
-/// `metadata.name In [node]`, as the DaemonSet controller pins its pods.
-pub(super) fn pinned_node(pod: &Value) -> Option<&str> {
-    let terms =
-        pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"].as_array()?;
-    terms.iter().flat_map(|t| t["matchFields"].as_array().map(Vec::as_slice).unwrap_or_default()).find_map(|f| {
-        let single = f["values"].as_array().filter(|v| v.len() == 1)?;
-        (f["key"] == "metadata.name" && f["operator"] == "In").then(|| single[0].as_str()).flatten()
-    })
 }
 
 impl Step<'_> {

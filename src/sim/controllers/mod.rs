@@ -31,6 +31,7 @@ pub mod namespaces;
 pub mod obj;
 pub mod quota;
 pub mod replicaset;
+mod scheduling;
 pub mod statefulset;
 pub mod velero;
 

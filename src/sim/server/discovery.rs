@@ -30,7 +30,7 @@ pub fn serve(d: &Discovery, _accept: &str) -> Resp {
         Discovery::OpenApiV2 => error_resp(&status::plain_not_found("/openapi/v2")),
         Discovery::OpenApiV3 => json_resp(200, &super::openapi::root()),
         Discovery::OpenApiV3Path(p) => match super::openapi::group_version_doc(p) {
-            Some(doc) => json_resp(200, &doc),
+            Some(doc) => json_resp(200, doc),
             None => error_resp(&status::plain_not_found(&format!("/openapi/v3/{p}"))),
         },
         Discovery::Health => {
