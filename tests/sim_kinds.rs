@@ -333,6 +333,11 @@ kind: PersistentVolumeClaim
 metadata: {name: data, namespace: shop}
 spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
 ---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: static, namespace: shop}
+spec: {storageClassName: '', accessModes: [ReadWriteOnce], resources: {requests: {storage: 500Mi}}}
+---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: web, namespace: shop}
@@ -399,6 +404,18 @@ async fn plain_storage_kinds_and_the_crds_of_the_custom_resources() {
         let listed = items(&get_json(&sim, &args));
         assert!(listed.iter().any(|o| o["metadata"]["name"] == name), "{name} in {args:?}");
     }
+    // Claims bind: `data` (default class) to a provisioned volume, `static` (no class) to pv-1.
+    wait_until(WAIT, "both claims are Bound", || {
+        items(&get_json(&sim, &["-n", "shop", "get", "pvc"])).iter().all(|c| c["status"]["phase"] == "Bound")
+    })
+    .await;
+    let data = get_json(&sim, &["-n", "shop", "get", "pvc", "data"]);
+    assert_eq!(data["spec"]["storageClassName"], "standard", "the default StorageClass");
+    let provisioned = format!("pvc-{}", data["metadata"]["uid"].as_str().unwrap_or_default());
+    assert_eq!(data["spec"]["volumeName"], provisioned.as_str());
+    assert_eq!(get_json(&sim, &["-n", "shop", "get", "pvc", "static"])["spec"]["volumeName"], "pv-1");
+    let pv1 = get_json(&sim, &["get", "pv", "pv-1"]);
+    assert_eq!((pv1["status"]["phase"].clone(), pv1["spec"]["claimRef"]["name"].clone()), (json!("Bound"), json!("static")));
     let crds: BTreeSet<String> =
         items(&get_json(&sim, &["get", "crd"])).iter().filter_map(|c| c["metadata"]["name"].as_str().map(str::to_string)).collect();
     for want in ["backups.velero.io", "restores.velero.io", "applications.argoproj.io", "appprojects.argoproj.io"] {
@@ -409,10 +426,14 @@ async fn plain_storage_kinds_and_the_crds_of_the_custom_resources() {
     let viewer = get_json(&sim, &["get", "clusterrolebinding", "cabin-sim:viewer"]);
     assert_eq!(viewer["roleRef"]["name"], "view");
     assert_eq!(viewer["subjects"][0]["name"], "viewer");
-    // Namespaced kinds go with their namespace.
+    // Namespaced kinds go with their namespace; the provisioned volume is deleted with its
+    // claim, the one made by hand (Retain) is Released.
     sim.kubectl_ok(&["delete", "namespace", "shop"]);
-    wait_until(WAIT, "the namespace's Roles, PVCs and Ingresses are gone", || {
-        ["roles", "pvc", "ingresses", "hpa", "networkpolicies"].iter().all(|k| items(&get_json(&sim, &["get", k, "-A"])).is_empty())
+    wait_until(WAIT, "the namespace's Roles, PVCs and Ingresses are gone, the volumes reclaimed", || {
+        let gone =
+            ["roles", "pvc", "ingresses", "hpa", "networkpolicies"].iter().all(|k| items(&get_json(&sim, &["get", k, "-A"])).is_empty());
+        let pvs = items(&get_json(&sim, &["get", "pv"]));
+        gone && pvs.len() == 1 && pvs[0]["metadata"]["name"] == "pv-1" && pvs[0]["status"]["phase"] == "Released"
     })
     .await;
 }

@@ -1,8 +1,8 @@
 //! Objects every cluster of this shape holds, created once at start when missing: a
 //! CustomResourceDefinition for each custom resource the simulator serves (Velero, Argo CD),
 //! the ClusterRoles and ClusterRoleBindings of its authorization table (so `kubectl get
-//! clusterrolebinding` shows the very rules that decide the 403s), and the two system
-//! PriorityClasses.
+//! clusterrolebinding` shows the very rules that decide the 403s), the two system
+//! PriorityClasses, and a default StorageClass `standard` (provisioner `cabin-sim/hostpath`).
 use serde_json::{Value, json};
 
 use crate::sim::server::authz::{self, Subject};
@@ -18,7 +18,8 @@ pub fn seed(store: &dyn SimStore) {
         .filter(|r| CUSTOM_GROUPS.contains(&r.group))
         .map(crd)
         .chain(authz::BINDINGS.iter().flat_map(|b| [cluster_role(b), cluster_role_binding(b)]))
-        .chain([priority_class("system-cluster-critical", 2_000_000_000), priority_class("system-node-critical", 2_000_001_000)]);
+        .chain([priority_class("system-cluster-critical", 2_000_000_000), priority_class("system-node-critical", 2_000_001_000)])
+        .chain([default_storage_class()]);
     for o in objects {
         let Ok(kind) = crate::sim::store::kind_of(&o) else { continue };
         if store.get(kind, None, o["metadata"]["name"].as_str().unwrap_or_default()).is_none() {
@@ -72,4 +73,10 @@ fn priority_class(name: &str, value: i64) -> Value {
     json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name}, "value": value,
         "globalDefault": false, "preemptionPolicy": "PreemptLowerPriority",
         "description": "Used for system critical pods that must run in the cluster, but can be moved to another node if necessary."})
+}
+
+fn default_storage_class() -> Value {
+    json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+        "metadata": {"name": "standard", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+        "provisioner": "cabin-sim/hostpath", "reclaimPolicy": "Delete", "volumeBindingMode": "Immediate"})
 }

@@ -34,6 +34,7 @@ pub mod replicaset;
 mod scheduling;
 pub mod statefulset;
 pub mod velero;
+pub mod volumes;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -148,6 +149,7 @@ impl Controllers {
         job::reconcile(store, &mut self.recorder);
         cronjob::reconcile(store, &mut self.recorder);
         endpoints::reconcile(store);
+        volumes::reconcile(store);
         self.kubelet.reconcile(store, &self.behavior, &mut self.recorder);
         self.velero.reconcile(store, &self.behavior);
         argocd::reconcile(store, &mut self.argo, Duration::from_millis(self.behavior.self_heal_ms));
