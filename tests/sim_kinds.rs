@@ -91,6 +91,8 @@ async fn jobs_run_to_completion_or_fail_past_their_backoff_limit() {
         assert_eq!(p["status"]["phase"], "Succeeded", "{p}");
         assert_eq!(p["status"]["containerStatuses"][0]["state"]["terminated"]["reason"], "Completed", "{p}");
     }
+    let described = sim.kubectl_ok(&["-n", "shop", "describe", "job", "pi"]);
+    assert!(described.contains("Pods Statuses:    0 Active (0 Ready) / 3 Succeeded / 0 Failed"), "{described}");
     let table = sim.kubectl_ok(&["-n", "shop", "get", "job", "pi"]);
     assert!(table.lines().nth(1).is_some_and(|l| l.contains("Complete") && l.contains("3/3")), "{table}");
 
@@ -250,6 +252,8 @@ async fn services_get_cluster_ips_and_endpoints_of_their_ready_pods() {
     let table = sim.kubectl_ok(&["-n", "shop", "get", "endpoints", "web"]);
     let first_ip = ready_ips(&sim).into_iter().next().expect("an IP");
     assert!(table.contains(&format!("{first_ip}:8080")), "{table}");
+    let described = sim.kubectl_ok(&["-n", "shop", "describe", "svc", "web"]);
+    assert!(described.lines().any(|l| l.starts_with("Endpoints:") && l.contains(&format!("{first_ip}:8080"))), "{described}");
     let slices = items(&get_json(&sim, &["-n", "shop", "get", "endpointslices", "-l", "kubernetes.io/service-name=web"]));
     assert_eq!(slices.len(), 1, "{slices:?}");
     let slice_ips: BTreeSet<String> =
@@ -285,6 +289,12 @@ async fn create_token_prints_a_service_account_token() {
             .expect("JSON");
     assert_eq!(claims["sub"], "system:serviceaccount:shop:default");
     assert_eq!(claims["exp"].as_i64().zip(claims["iat"].as_i64()).map(|(e, i)| e - i), Some(7200), "--duration=2h");
+    let short = sim.kubectl(&["-n", "shop", "create", "token", "default", "--duration=1m"]);
+    assert!(
+        text(&short.stderr).contains("spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes"),
+        "{}",
+        text(&short.stderr)
+    );
     let missing = sim.kubectl(&["-n", "shop", "create", "token", "nobody"]);
     assert!(!missing.status.success());
     assert!(text(&missing.stderr).contains("serviceaccounts \"nobody\" not found"), "{}", text(&missing.stderr));

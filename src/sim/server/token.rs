@@ -53,12 +53,16 @@ pub fn create(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     let req = request_body(ctx)?;
     let seconds = req["spec"]["expirationSeconds"].as_i64().unwrap_or(3600);
     if !(MIN_SECONDS..=MAX_SECONDS).contains(&seconds) {
-        let msg = if seconds < MIN_SECONDS {
-            "Invalid value: may not specify a duration less than 10 minutes".to_string()
+        let why = if seconds < MIN_SECONDS {
+            "may not specify a duration less than 10 minutes"
         } else {
-            "Invalid value: may not specify a duration larger than 2^32 seconds".to_string()
+            "may not specify a duration larger than 2^32 seconds"
         };
-        return Err(status::invalid(r.res, obj_name(&sa), &[("FieldValueInvalid", "spec.expirationSeconds", msg)]));
+        let cause = format!("Invalid value: {seconds}: {why}");
+        let msg = format!("TokenRequest.authentication.k8s.io \"{}\" is invalid: spec.expirationSeconds: {cause}", obj_name(&sa));
+        let details = json!({"name": obj_name(&sa), "group": "authentication.k8s.io", "kind": "TokenRequest",
+            "causes": [{"reason": "FieldValueInvalid", "message": cause, "field": "spec.expirationSeconds"}]});
+        return Err(status::status(422, "Invalid", &msg, Some(details)));
     }
     let audiences = match req["spec"]["audiences"].as_array() {
         Some(a) if !a.is_empty() => json!(a),
