@@ -102,6 +102,26 @@ async fn jobs_run_to_completion_or_fail_past_their_backoff_limit() {
     let failed = broken["status"]["conditions"].as_array().into_iter().flatten().find(|c| c["type"] == "Failed").cloned();
     assert_eq!(failed.map(|c| c["reason"].clone()), Some(json!("BackoffLimitExceeded")));
 
+    // A Job whose pods would restart forever is refused, as by the apiserver.
+    let f = sim.write_file(
+        "always.yaml",
+        &JOBS
+            .split("---")
+            .next()
+            .unwrap_or_default()
+            .replace("name: pi,", "name: always,")
+            .replace("restartPolicy: Never", "restartPolicy: Always"),
+    );
+    let refused = sim.kubectl(&["apply", "-f", &f.to_string_lossy()]);
+    assert!(
+        text(&refused.stderr)
+            .contains("spec.template.spec.restartPolicy: Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\""),
+        "{}",
+        text(&refused.stderr)
+    );
+    let bad_cron = sim.kubectl(&["-n", "shop", "create", "cronjob", "c", "--image=busybox:1.36", "--schedule=61 * * * *"]);
+    assert!(text(&bad_cron.stderr).contains("spec.schedule: Invalid value: \"61 * * * *\""), "{}", text(&bad_cron.stderr));
+
     // Deleting the Job takes its pods with it.
     sim.kubectl_ok(&["-n", "shop", "delete", "job", "pi"]);
     wait_until(WAIT, "the Job's pods are collected", || {

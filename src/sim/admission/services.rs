@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
+use crate::sim::server::defaults::set_default;
 use crate::sim::store_api::{SimStore, kinds};
 
 /// 10.96.0.0/12 holds 2^20 addresses; offsets 0 and 1 (the `kubernetes` Service's) and the
@@ -23,14 +24,6 @@ fn fnv(s: &str) -> u32 {
 fn ip_of(offset: u32) -> String {
     let n = (10u32 << 24) | (96 << 16) | offset;
     std::net::Ipv4Addr::from(n).to_string()
-}
-
-fn set_default(obj: &mut Value, key: &str, v: Value) {
-    if let Some(m) = obj.as_object_mut()
-        && m.get(key).is_none_or(Value::is_null)
-    {
-        m.insert(key.to_string(), v);
-    }
 }
 
 /// Fills the allocated fields of a Service in place (nothing that is already set changes).

@@ -3,15 +3,8 @@
 //! `Retain` reclaim policy for a volume made by hand).
 use serde_json::{Value, json};
 
+use crate::sim::server::defaults::set_default;
 use crate::sim::store_api::SimStore;
-
-fn set_default(obj: &mut Value, key: &str, v: Value) {
-    if let Some(m) = obj.as_object_mut()
-        && m.get(key).is_none_or(Value::is_null)
-    {
-        m.insert(key.to_string(), v);
-    }
-}
 
 /// A claim without `storageClassName` gets the default StorageClass (the newest one annotated
 /// `storageclass.kubernetes.io/is-default-class: "true"`); `""` asks for none and stays.

@@ -39,13 +39,12 @@ fn revision(store: &dyn SimStore, ds: &Value) -> String {
 
 fn new_pod(ds: &Value, node: &str, hash: &str) -> Value {
     let mut pod = obj::pod_from_template(&ds["spec"]["template"], ds, None);
-    if !pod["metadata"]["labels"].is_object() {
-        pod["metadata"]["labels"] = json!({});
-    }
-    pod["metadata"]["labels"][REV_LABEL] = json!(hash);
-    pod["metadata"]["labels"]["pod-template-generation"] = json!(obj::int(ds, "/metadata/generation").to_string());
+    let labels = obj::object_at(&mut pod, &["metadata", "labels"]);
+    labels[REV_LABEL] = json!(hash);
+    labels["pod-template-generation"] = json!(obj::int(ds, "/metadata/generation").to_string());
     let term = json!({"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]});
-    pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] = json!({"nodeSelectorTerms": [term]});
+    obj::object_at(&mut pod, &["spec", "affinity", "nodeAffinity"])["requiredDuringSchedulingIgnoredDuringExecution"] =
+        json!({"nodeSelectorTerms": [term]});
     pod
 }
 

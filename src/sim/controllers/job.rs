@@ -37,11 +37,8 @@ fn with_generated_selector(job: &Value) -> Value {
     let mut next = job.clone();
     let uid = obj::uid(job).to_string();
     let name = obj::name(job).to_string();
-    next["spec"]["selector"] = json!({"matchLabels": {UID_LABEL: uid}});
-    let labels = &mut next["spec"]["template"]["metadata"]["labels"];
-    if !labels.is_object() {
-        *labels = json!({});
-    }
+    obj::object_at(&mut next, &["spec"])["selector"] = json!({"matchLabels": {UID_LABEL: uid}});
+    let labels = obj::object_at(&mut next, &["spec", "template", "metadata", "labels"]);
     for (k, v) in [(UID_LABEL, &uid), (NAME_LABEL, &name), ("controller-uid", &uid), ("job-name", &name)] {
         labels[k] = json!(v);
     }
@@ -136,5 +133,18 @@ fn sync_one(store: &dyn SimStore, rec: &mut Recorder, job: &Value) {
         let mut next = job.clone();
         next["status"] = status;
         let _ = store.update_status(next);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_generated_selector_survives_odd_templates() {
+        let job = json!({"metadata": {"name": "j", "uid": "u-1"}, "spec": {"template": {"metadata": "odd"}}});
+        let next = with_generated_selector(&job);
+        assert_eq!(next["spec"]["selector"], json!({"matchLabels": {UID_LABEL: "u-1"}}));
+        assert_eq!(next["spec"]["template"]["metadata"]["labels"]["job-name"], "j");
     }
 }

@@ -46,7 +46,7 @@ impl Step<'_> {
             })
             .collect();
         let mut next = pod.clone();
-        let st = &mut next["status"];
+        let st = obj::object_at(&mut next, &["status"]);
         st["phase"] = json!(phase);
         st["containerStatuses"] = json!(statuses);
         if let Some(conds) = st["conditions"].as_array_mut() {

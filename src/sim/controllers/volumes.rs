@@ -23,7 +23,8 @@ pub fn reconcile(store: &dyn SimStore) {
     for pv in &pvs {
         sync_volume(store, pv, &claims);
     }
-    for pvc in claims.iter().filter(|c| c["spec"]["volumeName"].as_str().is_none_or(str::is_empty) && !obj::is_deleting(c)) {
+    let unbound = |c: &&Value| c["spec"].is_object() && c["spec"]["volumeName"].as_str().is_none_or(str::is_empty) && !obj::is_deleting(c);
+    for pvc in claims.iter().filter(unbound) {
         bind(store, pvc);
     }
 }
@@ -44,7 +45,8 @@ fn modes(o: &Value, pointer: &str) -> Vec<String> {
 }
 
 fn fits(pv: &Value, pvc: &Value) -> bool {
-    let available = pv["spec"]["claimRef"].is_null() && pv["status"]["phase"].as_str().is_none_or(|p| p == "Available");
+    let available =
+        pv["spec"].is_object() && pv["spec"]["claimRef"].is_null() && pv["status"]["phase"].as_str().is_none_or(|p| p == "Available");
     let want = bytes(&pvc["spec"]["resources"]["requests"]["storage"]);
     let has = bytes(&pv["spec"]["capacity"]["storage"]);
     let pv_modes = modes(pv, "/spec/accessModes");

@@ -2,7 +2,8 @@
 //! and `-o yaml` show: strategy, protocols, pull policies, namespace phase, ...). Idempotent.
 use serde_json::{Value, json};
 
-fn set_default(obj: &mut Value, key: &str, v: Value) {
+/// Sets `key` when it is absent or null (nothing happens when `obj` is not an object).
+pub(crate) fn set_default(obj: &mut Value, key: &str, v: Value) {
     if let Some(m) = obj.as_object_mut()
         && m.get(key).is_none_or(Value::is_null)
     {

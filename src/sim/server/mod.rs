@@ -19,6 +19,7 @@ pub mod table_kinds;
 pub mod tls;
 pub mod token;
 pub mod validate;
+pub mod validate_batch;
 pub mod watch;
 
 use std::convert::Infallible;
