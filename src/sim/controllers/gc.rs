@@ -26,10 +26,22 @@ pub const NAMESPACED: &[ObjKind] = &[
     kinds::APP_PROJECT,
     kinds::APPLICATION,
     kinds::EVENT,
+    kinds::DAEMON_SET,
+    kinds::JOB,
+    kinds::CRON_JOB,
+    kinds::ENDPOINTS,
+    kinds::ENDPOINT_SLICE,
+    ObjKind::new("v1", "PersistentVolumeClaim"),
+    ObjKind::new("v1", "ReplicationController"),
+    ObjKind::new("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ObjKind::new("networking.k8s.io/v1", "Ingress"),
+    ObjKind::new("networking.k8s.io/v1", "NetworkPolicy"),
+    ObjKind::new("rbac.authorization.k8s.io/v1", "Role"),
+    ObjKind::new("rbac.authorization.k8s.io/v1", "RoleBinding"),
 ];
 
 /// The kinds whose objects may be owned (scanned for dangling ownerReferences).
-const DEPENDENTS: &[ObjKind] = &[kinds::REPLICA_SET, kinds::CONTROLLER_REVISION, kinds::POD];
+const DEPENDENTS: &[ObjKind] = &[kinds::REPLICA_SET, kinds::CONTROLLER_REVISION, kinds::JOB, kinds::POD, kinds::ENDPOINT_SLICE];
 
 fn kind_of_ref(r: &Value) -> Option<ObjKind> {
     let av = r["apiVersion"].as_str()?;

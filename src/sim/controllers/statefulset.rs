@@ -33,7 +33,7 @@ fn ordinal(sts: &Value, pod: &Value) -> Option<i64> {
 }
 
 /// Ensures the ControllerRevision of the current template exists and is the newest; returns its name.
-fn update_revision(store: &dyn SimStore, sts: &Value) -> String {
+pub(super) fn update_revision(store: &dyn SimStore, sts: &Value) -> String {
     let hash = obj::template_hash(&sts["spec"]["template"], obj::int(sts, "/status/collisionCount"));
     let name = format!("{}-{hash}", obj::name(sts));
     let ns = obj::namespace(sts);

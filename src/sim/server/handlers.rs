@@ -36,6 +36,7 @@ pub fn handle(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
         (_, Some("scale")) => subres::scale(ctx, r),
         (Verb::Get, Some("log")) => subres::log(ctx, r),
         (Verb::Create, Some("eviction")) => super::eviction::evict(ctx, r),
+        (Verb::Create, Some("token")) => super::token::create(ctx, r),
         (Verb::Get, _) => get(ctx, r),
         (Verb::List, _) => list(ctx, r),
         (Verb::Create, None) => create(ctx, r),

@@ -15,8 +15,11 @@ pub mod select;
 pub mod status;
 pub mod subres;
 pub mod table;
+pub mod table_kinds;
 pub mod tls;
+pub mod token;
 pub mod validate;
+pub mod validate_batch;
 pub mod watch;
 
 use std::convert::Infallible;
