@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::obj;
+use crate::sim::server::delete;
 use crate::sim::store_api::{ObjKind, SimStore, kinds};
 
 /// Every namespaced kind the simulator stores.
@@ -50,6 +51,7 @@ fn dangling(store: &dyn SimStore, r: &Value, ns: Option<&str>) -> bool {
 /// Deletes dependents whose every owner is gone. Repeats until nothing more goes, so a
 /// Deployment's ReplicaSets and then their pods go in one call.
 pub fn collect(store: &dyn SimStore) {
+    delete::sweep_foreground(store);
     for _ in 0..4 {
         let mut deleted = false;
         for kind in DEPENDENTS {
@@ -58,7 +60,8 @@ pub fn collect(store: &dyn SimStore) {
                     continue;
                 };
                 if refs.iter().all(|r| dangling(store, r, obj::namespace(&o))) {
-                    deleted |= store.delete(*kind, obj::namespace(&o), obj::name(&o)).is_ok();
+                    let out = delete::delete(store, *kind, obj::namespace(&o), obj::name(&o), &delete::Options::default());
+                    deleted |= matches!(out, Ok(delete::Outcome::Gone(_)));
                 }
             }
         }

@@ -21,6 +21,7 @@ pub mod events;
 pub mod gc;
 pub mod kubelet;
 mod kubelet_containers;
+mod kubelet_stop;
 pub mod namespaces;
 pub mod obj;
 pub mod quota;

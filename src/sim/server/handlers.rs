@@ -14,7 +14,9 @@ use crate::sim::store_api::{SimStore, kinds};
 
 pub struct Ctx<'a> {
     pub state: &'a Arc<ServerState>,
-    pub user: &'static str,
+    pub user: &'a str,
+    /// Impersonated groups (`--as-group`), besides `system:authenticated`.
+    pub groups: &'a [String],
     pub accept: &'a str,
     pub ctype: &'a str,
     pub body: &'a [u8],
@@ -41,8 +43,8 @@ pub fn handle(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
         (Verb::Create, None) => create(ctx, r),
         (Verb::Update, sub) => update(ctx, r, parse_body(ctx, r)?, sub == Some("status")),
         (Verb::Patch, sub) => patch_obj(ctx, r, sub == Some("status")),
-        (Verb::Delete, None) => delete(ctx, r),
-        (Verb::DeleteCollection, None) => delete_collection(ctx, r),
+        (Verb::Delete, None) => super::delete::handle(ctx, r),
+        (Verb::DeleteCollection, None) => super::delete::handle_collection(ctx, r),
         _ => Err(status::method_not_allowed()),
     }
 }
@@ -211,8 +213,12 @@ fn update(ctx: &Ctx<'_>, r: &ResRoute, obj: Value, status_only: bool) -> Result<
         return Ok(json_resp(200, &obj));
     }
     let store = &ctx.state.store;
+    if let Some(stored) = store.get(r.res.obj_kind(), r.ns.as_deref(), name) {
+        super::delete::keep_deletion_state(&stored, &mut obj);
+    }
     let res = if status_only { store.update_status(obj) } else { store.update(obj) };
     let updated = res.map_err(|e| status::from_store(r.res, name, e))?;
+    super::delete::finish_if_done(&**store, r.res.obj_kind(), &updated);
     Ok(json_resp(200, &updated))
 }
 
@@ -252,29 +258,4 @@ fn yaml_to_json(body: &[u8]) -> Result<Vec<u8>, ApiError> {
 /// `?dryRun=All`: validate and answer as if the write happened, store nothing.
 pub fn dry_run(r: &ResRoute) -> bool {
     r.query.get("dryRun").is_some_and(|v| !v.is_empty())
-}
-
-fn delete(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
-    let name = name_of(r);
-    let opts: Value = serde_json::from_slice(ctx.body).unwrap_or_default();
-    let body_dry = opts["dryRun"].as_array().is_some_and(|a| !a.is_empty());
-    if dry_run(r) || body_dry {
-        return Ok(json_resp(200, &fetch(ctx, r)?));
-    }
-    let obj = ctx.state.store.delete(r.res.obj_kind(), r.ns.as_deref(), name).map_err(|e| status::from_store(r.res, name, e))?;
-    Ok(json_resp(200, &obj))
-}
-
-fn delete_collection(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
-    let (items, rv) = select(ctx, r)?;
-    let mut deleted = Vec::new();
-    for o in items {
-        let (ns, name) = (o["metadata"]["namespace"].as_str(), o["metadata"]["name"].as_str().unwrap_or_default());
-        if let Ok(d) = ctx.state.store.delete(r.res.obj_kind(), ns, name) {
-            deleted.push(d);
-        }
-    }
-    let list = json!({"kind": format!("{}List", r.res.kind), "apiVersion": r.res.api_version(),
-        "metadata": {"resourceVersion": rv.to_string()}, "items": deleted});
-    Ok(json_resp(200, &list))
 }
