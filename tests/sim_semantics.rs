@@ -256,3 +256,71 @@ async fn impersonation_is_honoured_or_forbidden() {
     assert_eq!(who["status"]["userInfo"]["groups"], json!(["system:masters", "system:authenticated"]));
     assert!(sim.handle.requests().iter().any(|r| r.user == "alice" && r.verb == "patch" && r.status == 200));
 }
+
+fn owner_of(obj: &Value, manager: &str) -> Value {
+    obj["metadata"]["managedFields"].as_array().into_iter().flatten().find(|e| e["manager"] == manager).cloned().unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_side_apply_tracks_managers_conflicts_and_removals() {
+    let sim = start_sim_with(scenario()).await;
+    let manifest = |replicas: i64, labels: Value| {
+        let mut d: Value = serde_json::from_str(&deployment("ssa", replicas)).expect("JSON");
+        d["metadata"]["labels"] = labels;
+        d.to_string()
+    };
+    let apply = |who: &str, file: &str, body: &str, force: bool| {
+        let f = sim.write_file(file, body);
+        let mut args = vec!["-n", "sem", "apply", "--server-side", "--field-manager", who, "-f"];
+        let path = f.to_string_lossy().to_string();
+        args.push(&path);
+        if force {
+            args.push("--force-conflicts");
+        }
+        sim.kubectl(&args)
+    };
+    let get = || sim.json(&["get", "deploy", "ssa", "--show-managed-fields"]);
+    let out = apply("team-a", "a.json", &manifest(2, json!({"app": "ssa", "owner": "team-a"})), false);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("deployment.apps/ssa serverside-applied"), "{}", text(&out.stdout));
+    let d = get();
+    let a = owner_of(&d, "team-a");
+    assert_eq!(a["operation"], "Apply");
+    assert_eq!(a["fieldsV1"]["f:spec"]["f:replicas"], json!({}));
+    assert_eq!(a["fieldsV1"]["f:metadata"]["f:labels"]["f:owner"], json!({}));
+
+    // Another manager changing a field team-a owns conflicts, and nothing changes.
+    let b_body = manifest(3, json!({"app": "ssa"}));
+    let out = apply("team-b", "b.json", &b_body, false);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("Apply failed with 1 conflict: conflict with \"team-a\": .spec.replicas"), "{err}");
+    assert_eq!(get()["spec"]["replicas"], 2);
+    // --force-conflicts takes the field over; managedFields say so.
+    let out = apply("team-b", "b.json", &b_body, true);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let d = get();
+    assert_eq!(d["spec"]["replicas"], 3);
+    assert_eq!(owner_of(&d, "team-b")["fieldsV1"]["f:spec"]["f:replicas"], json!({}));
+    assert!(owner_of(&d, "team-a")["fieldsV1"]["f:spec"].get("f:replicas").is_none(), "{}", owner_of(&d, "team-a"));
+
+    // team-a stops applying its label and replicas: the label goes (nobody else owns it),
+    // replicas stay (team-b owns them), the shared `app` label stays.
+    let out = apply("team-a", "a2.json", &manifest(3, json!({"app": "ssa"})).replace("\"replicas\":3,", ""), false);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let d = get();
+    assert!(d["metadata"]["labels"].get("owner").is_none(), "{}", d["metadata"]["labels"]);
+    assert_eq!(d["metadata"]["labels"]["app"], "ssa");
+    assert_eq!(d["spec"]["replicas"], 3);
+
+    // An update (cabin's run engine patches with fieldManager=cabin) takes the field from the
+    // appliers; the next apply of another value conflicts with it.
+    sim.kubectl_ok(&["-n", "sem", "patch", "deploy", "ssa", "--field-manager=cabin", "--type=merge", "-p", r#"{"spec":{"replicas":4}}"#]);
+    let d = get();
+    assert_eq!(owner_of(&d, "cabin")["operation"], "Update");
+    assert_eq!(owner_of(&d, "cabin")["fieldsV1"], json!({"f:spec": {"f:replicas": {}}}));
+    let out = apply("team-b", "b.json", &b_body, false);
+    let err = text(&out.stderr);
+    assert!(err.contains("conflict with \"cabin\" using apps/v1: .spec.replicas"), "{err}");
+    assert_eq!(get()["spec"]["replicas"], 4);
+}

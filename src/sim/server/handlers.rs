@@ -19,6 +19,7 @@ pub struct Ctx<'a> {
     pub groups: &'a [String],
     pub accept: &'a str,
     pub ctype: &'a str,
+    pub agent: &'a str,
     pub body: &'a [u8],
 }
 
@@ -161,8 +162,14 @@ fn ensure_namespace(ctx: &Ctx<'_>, r: &ResRoute) -> Result<(), ApiError> {
     }
 }
 
+/// The field manager of this request (`?fieldManager=`, else from the User-Agent).
+fn manager(ctx: &Ctx<'_>, r: &ResRoute) -> String {
+    super::ssa::manager(r.query.get("fieldManager"), ctx.agent)
+}
+
 fn create(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     let mut obj = parse_body(ctx, r)?;
+    let config = obj.clone();
     // Like the apiserver: status is not taken on create where a status subresource exists.
     if r.res.subresources.contains(&"status")
         && let Some(m) = obj.as_object_mut()
@@ -173,6 +180,11 @@ fn create(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
     super::validate::validate(r.res, &obj)?;
     ensure_namespace(ctx, r)?;
+    if is_apply(ctx) {
+        super::ssa::record_apply_create(&config, &mut obj, &manager(ctx, r));
+    } else {
+        super::ssa::record_update(None, &mut obj, &manager(ctx, r));
+    }
     if let Some(m) = obj["metadata"].as_object_mut() {
         m.remove("resourceVersion");
     }
@@ -215,6 +227,9 @@ fn update(ctx: &Ctx<'_>, r: &ResRoute, obj: Value, status_only: bool) -> Result<
     let store = &ctx.state.store;
     if let Some(stored) = store.get(r.res.obj_kind(), r.ns.as_deref(), name) {
         super::delete::keep_deletion_state(&stored, &mut obj);
+        if !status_only && !is_apply(ctx) {
+            super::ssa::record_update(Some(&stored), &mut obj, &manager(ctx, r));
+        }
     }
     let res = if status_only { store.update_status(obj) } else { store.update(obj) };
     let updated = res.map_err(|e| status::from_store(r.res, name, e))?;
@@ -235,7 +250,14 @@ fn patch_obj(ctx: &Ctx<'_>, r: &ResRoute, status_only: bool) -> Result<Resp, Api
     }
     for _ in 0..5 {
         let current = fetch(ctx, r)?;
-        let patched = patch::apply(ptype, &current, ctx.body).map_err(|e| status::bad_request(&e.to_string()))?;
+        let patched = match ptype {
+            patch::PatchType::Apply => {
+                let config: Value = yaml_serde::from_slice(ctx.body).map_err(|e| status::bad_request(&e.to_string()))?;
+                let force = r.query.get("force").is_some_and(|f| f == "true");
+                super::ssa::apply(&current, &config, &manager(ctx, r), force)?
+            }
+            _ => patch::apply(ptype, &current, ctx.body).map_err(|e| status::bad_request(&e.to_string()))?,
+        };
         let mut patched = patched;
         if !patched["metadata"]["resourceVersion"].is_string() {
             patched["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
@@ -247,6 +269,10 @@ fn patch_obj(ctx: &Ctx<'_>, r: &ResRoute, status_only: bool) -> Result<Resp, Api
         }
     }
     Err(status::status(409, "Conflict", "the object kept changing while the patch was applied; try again", None))
+}
+
+fn is_apply(ctx: &Ctx<'_>) -> bool {
+    patch::PatchType::from_content_type(ctx.ctype) == Some(patch::PatchType::Apply)
 }
 
 fn yaml_to_json(body: &[u8]) -> Result<Vec<u8>, ApiError> {

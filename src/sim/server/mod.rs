@@ -14,6 +14,7 @@ pub mod registry;
 pub mod reqlog;
 pub mod route;
 pub mod select;
+pub mod ssa;
 pub mod status;
 pub mod subres;
 pub mod table;
@@ -205,6 +206,7 @@ async fn dispatch(
 ) -> Resp {
     let accept = req.headers().get("accept").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let ctype = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     match route {
         Route::Discovery(d) => discovery::serve(&d, &accept),
         Route::NotFound(p) => error_resp(&status::plain_not_found(&p)),
@@ -220,7 +222,7 @@ async fn dispatch(
                 Ok(b) => b.to_bytes(),
                 Err(e) => return error_resp(&status::bad_request(&format!("cannot read the request body: {e}"))),
             };
-            let ctx = handlers::Ctx { state, user, groups: &who.groups, accept: &accept, ctype: &ctype, body: &body };
+            let ctx = handlers::Ctx { state, user, groups: &who.groups, accept: &accept, ctype: &ctype, agent: &agent, body: &body };
             let result = match r.verb {
                 Verb::Watch => watch::start(state, &r, &accept, drop_after),
                 _ => handlers::handle(&ctx, &r),
