@@ -324,3 +324,73 @@ async fn server_side_apply_tracks_managers_conflicts_and_removals() {
     assert!(err.contains("conflict with \"cabin\" using apps/v1: .spec.replicas"), "{err}");
     assert_eq!(get()["spec"]["replicas"], 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validation_rejects_unknown_fields_type_errors_and_immutable_changes() {
+    let sim = start_sim_with(scenario()).await;
+    let with = |name: &str, edit: &dyn Fn(&mut Value)| {
+        let mut d: Value = serde_json::from_str(&deployment("val", 1)).expect("JSON");
+        edit(&mut d);
+        sim.write_file(name, &d.to_string()).to_string_lossy().to_string()
+    };
+    let stderr = |args: &[&str]| {
+        let out = sim.sem(args);
+        assert!(!out.status.success(), "kubectl {args:?} succeeded:\n{}", text(&out.stdout));
+        text(&out.stderr)
+    };
+    // kubectl validates strictly by default (fieldValidation=Strict): nothing is created.
+    let unknown = with("unknown.json", &|d| d["spec"]["foo"] = json!("bar"));
+    let err = stderr(&["apply", "-f", &unknown]);
+    assert!(
+        err.contains("Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.foo\""),
+        "{err}"
+    );
+    assert!(not_found(&sim.sem(&["get", "deploy", "val"])));
+    let typed = with("typed.json", &|d| d["spec"]["replicas"] = json!("3"));
+    let err = stderr(&["create", "-f", &typed]);
+    assert!(err.contains("json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32"), "{err}");
+    assert!(not_found(&sim.sem(&["get", "deploy", "val"])));
+
+    let good = with("good.json", &|_| {});
+    sim.kubectl_ok(&["-n", "sem", "apply", "-f", &good]);
+    let before = sim.json(&["get", "deploy", "val"]);
+    // On an existing object (kubectl apply sends a strategic merge patch).
+    let nested = with("nested.json", &|d| d["spec"]["template"]["spec"]["containers"][0]["requests"] = json!({"cpu": "1"}));
+    let err = stderr(&["apply", "-f", &nested]);
+    assert!(err.contains("strict decoding error: unknown field \"spec.template.spec.containers[0].requests\""), "{err}");
+    let err = stderr(&["apply", "-f", &typed]);
+    assert!(err.contains("The request is invalid: patch: Invalid value: ") && err.contains("unrecognized type: int32"), "{err}");
+    let err = stderr(&["apply", "--server-side", "-f", &unknown]);
+    assert!(
+        err.contains("failed to create typed patch object (sem/val; apps/v1, Kind=Deployment): .spec.foo: field not declared in schema"),
+        "{err}"
+    );
+    let err = stderr(&["apply", "--server-side", "-f", &typed]);
+    assert!(err.contains(".spec.replicas: expected numeric (int or float), got string"), "{err}");
+    let moved = with("moved.json", &|d| {
+        d["spec"]["selector"]["matchLabels"]["app"] = json!("other");
+        d["spec"]["template"]["metadata"]["labels"]["app"] = json!("other");
+    });
+    let err = stderr(&["apply", "-f", &moved]);
+    assert!(
+        err.contains(
+            "The Deployment \"val\" is invalid: spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"other\"}, \
+             MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable"
+        ),
+        "{err}"
+    );
+    let after = sim.json(&["get", "deploy", "val"]);
+    assert_eq!(after["spec"], before["spec"], "a rejected write changed the object");
+    assert_eq!(after["metadata"]["generation"], before["metadata"]["generation"]);
+    assert_eq!(after["metadata"]["annotations"], before["metadata"]["annotations"]);
+
+    // --validate=false (fieldValidation=Ignore): the unknown field is dropped, the rest applies.
+    let ignored = with("ignored.json", &|d| {
+        d["spec"]["foo"] = json!("bar");
+        d["spec"]["replicas"] = json!(2);
+    });
+    sim.kubectl_ok(&["-n", "sem", "apply", "--validate=false", "-f", &ignored]);
+    let d = sim.json(&["get", "deploy", "val"]);
+    assert_eq!(d["spec"]["replicas"], 2);
+    assert!(d["spec"].get("foo").is_none(), "{}", d["spec"]);
+}

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use base64::Engine;
 use serde_json::{Value, json};
 
+use super::fieldcheck::{self, Via};
 use super::route::{ResRoute, Verb};
 use super::select::{FieldSelector, LabelSelector};
 use super::status::{self, ApiError};
@@ -169,6 +170,8 @@ fn manager(ctx: &Ctx<'_>, r: &ResRoute) -> String {
 
 fn create(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     let mut obj = parse_body(ctx, r)?;
+    let via = if is_apply(ctx) { Via::Apply } else { Via::Body };
+    fieldcheck::check(r.res, &mut obj, via, &Value::Null, field_validation(r), None)?;
     let config = obj.clone();
     // Like the apiserver: status is not taken on create where a status subresource exists.
     if r.res.subresources.contains(&"status")
@@ -211,6 +214,10 @@ fn update(ctx: &Ctx<'_>, r: &ResRoute, obj: Value, status_only: bool) -> Result<
     }
     let mut obj = obj;
     obj["metadata"]["name"] = json!(name);
+    if r.verb == Verb::Update && !status_only {
+        let stored = ctx.state.store.get(r.res.obj_kind(), r.ns.as_deref(), name);
+        fieldcheck::check(r.res, &mut obj, Via::Body, &Value::Null, field_validation(r), stored.as_ref())?;
+    }
     super::defaults::apply(&mut obj);
     super::validate::validate(r.res, &obj)?;
     if dry_run(r) {
@@ -227,6 +234,9 @@ fn update(ctx: &Ctx<'_>, r: &ResRoute, obj: Value, status_only: bool) -> Result<
     let store = &ctx.state.store;
     if let Some(stored) = store.get(r.res.obj_kind(), r.ns.as_deref(), name) {
         super::delete::keep_deletion_state(&stored, &mut obj);
+        if !status_only {
+            fieldcheck::immutable(r.res, &stored, &obj)?;
+        }
         if !status_only && !is_apply(ctx) {
             super::ssa::record_update(Some(&stored), &mut obj, &manager(ctx, r));
         }
@@ -250,13 +260,21 @@ fn patch_obj(ctx: &Ctx<'_>, r: &ResRoute, status_only: bool) -> Result<Resp, Api
     }
     for _ in 0..5 {
         let current = fetch(ctx, r)?;
+        let fv = field_validation(r);
         let patched = match ptype {
             patch::PatchType::Apply => {
-                let config: Value = yaml_serde::from_slice(ctx.body).map_err(|e| status::bad_request(&e.to_string()))?;
+                let mut config: Value = yaml_serde::from_slice(ctx.body).map_err(|e| status::bad_request(&e.to_string()))?;
+                fieldcheck::check(r.res, &mut config, Via::Apply, &Value::Null, fv, Some(&current))?;
                 let force = r.query.get("force").is_some_and(|f| f == "true");
                 super::ssa::apply(&current, &config, &manager(ctx, r), force)?
             }
-            _ => patch::apply(ptype, &current, ctx.body).map_err(|e| status::bad_request(&e.to_string()))?,
+            _ => {
+                let mut out = patch::apply(ptype, &current, ctx.body).map_err(|e| status::bad_request(&e.to_string()))?;
+                let doc: Value = serde_json::from_slice(ctx.body).unwrap_or_default();
+                let via = if ptype == patch::PatchType::Strategic { Via::Strategic } else { Via::JsonPatch };
+                fieldcheck::check(r.res, &mut out, via, &doc, fv, Some(&current))?;
+                out
+            }
         };
         let mut patched = patched;
         if !patched["metadata"]["resourceVersion"].is_string() {
@@ -269,6 +287,10 @@ fn patch_obj(ctx: &Ctx<'_>, r: &ResRoute, status_only: bool) -> Result<Resp, Api
         }
     }
     Err(status::status(409, "Conflict", "the object kept changing while the patch was applied; try again", None))
+}
+
+fn field_validation(r: &ResRoute) -> Option<&str> {
+    r.query.get("fieldValidation").map(String::as_str)
 }
 
 fn is_apply(ctx: &Ctx<'_>) -> bool {

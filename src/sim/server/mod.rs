@@ -6,6 +6,7 @@ pub mod defaults;
 pub mod delete;
 pub mod discovery;
 pub mod eviction;
+pub mod fieldcheck;
 pub mod handlers;
 pub mod impersonate;
 pub mod openapi;
