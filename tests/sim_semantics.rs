@@ -394,3 +394,42 @@ async fn validation_rejects_unknown_fields_type_errors_and_immutable_changes() {
     assert_eq!(d["spec"]["replicas"], 2);
     assert!(d["spec"].get("foo").is_none(), "{}", d["spec"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_follow_timestamps_previous_and_tail() {
+    let mut sc = scenario();
+    sc.behavior.bad_images = vec!["crashy".into()];
+    let sim = start_sim_with(sc).await;
+    sim.create("logger", &pod("logger", json!({}), 30));
+    let crasher = pod("crasher", json!({}), 30).replace("busybox:1.36", "crashy:1.0");
+    sim.create("crasher", &crasher);
+    running(&sim, "logger").await;
+
+    let plain = sim.kubectl_ok(&["-n", "sem", "logs", "logger"]);
+    assert_eq!(plain.lines().next(), Some("main: started by the cabin simulator (image busybox:1.36)"), "{plain}");
+    let stamped = sim.kubectl_ok(&["-n", "sem", "logs", "logger", "--timestamps"]);
+    let first = stamped.lines().next().unwrap_or_default();
+    let (ts, rest) = first.split_once(' ').unwrap_or_default();
+    assert!(chrono::DateTime::parse_from_rfc3339(ts).is_ok() && ts.len() == "2024-01-01T00:00:00.000000000Z".len(), "{first}");
+    assert_eq!(rest, "main: started by the cabin simulator (image busybox:1.36)");
+    assert_eq!(sim.kubectl_ok(&["-n", "sem", "logs", "logger", "--tail=1"]).lines().count(), 1);
+    let prev = sim.sem(&["logs", "logger", "--previous"]);
+    assert!(text(&prev.stderr).contains("previous terminated container \"main\" in pod \"logger\" not found"), "{}", text(&prev.stderr));
+
+    // A crashed container's logs stay readable with --previous.
+    wait_until(WAIT, "the crasher restarted", || {
+        sim.json(&["get", "pod", "crasher"])["status"]["containerStatuses"][0]["restartCount"].as_i64() >= Some(1)
+    })
+    .await;
+    let crashed = sim.kubectl_ok(&["-n", "sem", "logs", "crasher", "--previous"]);
+    assert!(crashed.starts_with("main: started by the cabin simulator (image crashy:1.0)\n"), "{crashed}");
+    assert!(crashed.trim_end().ends_with("main: fatal error, exiting with code 1"), "{crashed}");
+
+    // -f follows until the container stops: deleting the pod ends the stream after the
+    // container's last words.
+    let mut follow = Lines::new(sim.spawn_kubectl(&["-n", "sem", "logs", "-f", "logger"]));
+    assert!(follow.until(WAIT, |l| l.contains("started by the cabin simulator")), "{}", follow.all);
+    sim.kubectl_ok(&["-n", "sem", "delete", "pod", "logger"]);
+    assert!(follow.ends_within(WAIT), "kubectl logs -f did not end when the container stopped:\n{}", follow.all);
+    assert!(follow.all.trim_end().ends_with("main: received SIGTERM, shutting down"), "{}", follow.all);
+}

@@ -194,6 +194,24 @@ impl Lines {
     }
 }
 
+impl Lines {
+    /// Reads until the output ends (true) or the deadline passes (false).
+    pub fn ends_within(&mut self, deadline: Duration) -> bool {
+        let end = Instant::now() + deadline;
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match self.rx.recv_timeout(left) {
+                Ok(line) => {
+                    self.all.push_str(&line);
+                    self.all.push('\n');
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return true,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return false,
+            }
+        }
+        false
+    }
+}
+
 impl Drop for Lines {
     fn drop(&mut self) {
         let _ = self.child.kill();

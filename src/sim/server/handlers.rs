@@ -38,7 +38,7 @@ pub fn handle(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     match (r.verb, r.sub.as_deref()) {
         (_, Some(s)) if super::registry::UNSUPPORTED.contains(&s) => Err(status::not_supported(r.res, s, r.ns.as_deref(), name_of(r))),
         (_, Some("scale")) => subres::scale(ctx, r),
-        (Verb::Get, Some("log")) => subres::log(ctx, r),
+        (Verb::Get, Some("log")) => super::logs::serve(ctx, r),
         (Verb::Create, Some("eviction")) => super::eviction::evict(ctx, r),
         (Verb::Get, _) => get(ctx, r),
         (Verb::List, _) => list(ctx, r),

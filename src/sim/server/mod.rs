@@ -9,6 +9,7 @@ pub mod eviction;
 pub mod fieldcheck;
 pub mod handlers;
 pub mod impersonate;
+pub mod logs;
 pub mod openapi;
 pub mod proto;
 pub mod registry;
