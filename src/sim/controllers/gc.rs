@@ -30,7 +30,7 @@ pub const NAMESPACED: &[ObjKind] = &[
 ];
 
 /// The kinds whose objects may be owned (scanned for dangling ownerReferences).
-const DEPENDENTS: &[ObjKind] = &[kinds::REPLICA_SET, kinds::CONTROLLER_REVISION, kinds::POD];
+pub const DEPENDENTS: &[ObjKind] = &[kinds::REPLICA_SET, kinds::CONTROLLER_REVISION, kinds::POD];
 
 fn kind_of_ref(r: &Value) -> Option<ObjKind> {
     let av = r["apiVersion"].as_str()?;

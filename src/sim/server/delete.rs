@@ -19,16 +19,18 @@ use super::handlers::{Ctx, dry_run, fetch, name_of, select};
 use super::route::ResRoute;
 use super::status::{self, ApiError};
 use super::{Resp, json_resp};
+use crate::sim::controllers::gc::{DEPENDENTS, NAMESPACED};
 use crate::sim::controllers::obj;
 use crate::sim::store_api::{ObjKind, SimStore, StoreError, kinds};
 
 pub const ORPHAN: &str = "orphan";
 pub const FOREGROUND: &str = "foregroundDeletion";
 
-/// The kinds whose objects can have dependents that block their deletion (owner kinds), and
-/// the kinds scanned for dependents.
-const OWNERS: &[ObjKind] = &[kinds::DEPLOYMENT, kinds::STATEFUL_SET, kinds::REPLICA_SET];
-const DEPENDENTS: &[ObjKind] = &[kinds::REPLICA_SET, kinds::CONTROLLER_REVISION, kinds::POD];
+/// The kinds that may own others (every stored namespaced kind but pods and events); the
+/// dependents are the garbage collector's.
+fn owner_kinds() -> impl Iterator<Item = &'static ObjKind> {
+    NAMESPACED.iter().filter(|k| **k != kinds::POD && **k != kinds::EVENT)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Propagation {
@@ -280,7 +282,7 @@ fn delete_dependents(store: &dyn SimStore, owner: &Value) {
 /// The garbage collector's part of foreground deletion: an owner whose blocking dependents
 /// are all gone loses its `foregroundDeletion` finalizer (and goes when it has no other).
 pub fn sweep_foreground(store: &dyn SimStore) {
-    for kind in OWNERS {
+    for kind in owner_kinds() {
         for owner in store.list(*kind, None).into_iter().filter(|o| finalizers(o).iter().any(|f| f == FOREGROUND)) {
             let uid = obj::uid(&owner);
             let blocked = dependents(store, &owner).iter().any(|(_, d)| {
