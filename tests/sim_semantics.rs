@@ -128,6 +128,21 @@ async fn finalizers_hold_objects_until_removed() {
     // An update can change the object but cannot take the deletion back.
     sim.kubectl_ok(&["-n", "sem", "label", "cm", "held", "still=here"]);
     assert!(sim.json(&["get", "cm", "held"])["metadata"]["deletionTimestamp"].is_string());
+    let more = sim.sem(&[
+        "patch",
+        "cm",
+        "held",
+        "--type=json",
+        "-p",
+        r#"[{"op":"add","path":"/metadata/finalizers/-","value":"example.com/more"}]"#,
+    ]);
+    assert!(
+        text(&more.stderr).contains(
+            "metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\"example.com/more\"}"
+        ),
+        "{}",
+        text(&more.stderr)
+    );
     sim.kubectl_ok(&["-n", "sem", "patch", "cm", "held", "--type=merge", "-p", r#"{"metadata":{"finalizers":null}}"#]);
     assert!(not_found(&sim.sem(&["get", "cm", "held"])), "the object outlived its last finalizer");
 

@@ -16,6 +16,7 @@
 use serde_json::{Value, json};
 
 use super::handlers::{Ctx, dry_run, fetch, name_of, select};
+use super::registry::Resource;
 use super::route::ResRoute;
 use super::status::{self, ApiError};
 use super::{Resp, json_resp};
@@ -303,9 +304,22 @@ pub fn sweep_foreground(store: &dyn SimStore) {
     }
 }
 
-/// An update cannot set or clear `deletionTimestamp`: the stored deletion state wins.
-pub fn keep_deletion_state(stored: &Value, obj: &mut Value) {
-    let Some(meta) = obj["metadata"].as_object_mut() else { return };
+/// An update cannot set or clear `deletionTimestamp` (the stored deletion state wins), nor add
+/// finalizers to an object being deleted (422, as the apiserver).
+pub fn keep_deletion_state(res: &Resource, stored: &Value, obj: &mut Value) -> Result<(), ApiError> {
+    if obj::is_deleting(stored) {
+        let before = finalizers(stored);
+        let added: Vec<String> = finalizers(obj).into_iter().filter(|f| !before.contains(f)).collect();
+        if !added.is_empty() {
+            let list: Vec<String> = added.iter().map(|f| format!("{f:?}")).collect();
+            let msg = format!(
+                "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{}}}",
+                list.join(", ")
+            );
+            return Err(status::invalid(res, obj::name(stored), &[("FieldValueForbidden", "metadata.finalizers", msg)]));
+        }
+    }
+    let Some(meta) = obj["metadata"].as_object_mut() else { return Ok(()) };
     for k in ["deletionTimestamp", "deletionGracePeriodSeconds"] {
         match stored["metadata"].get(k) {
             Some(v) => {
@@ -316,4 +330,5 @@ pub fn keep_deletion_state(stored: &Value, obj: &mut Value) {
             }
         }
     }
+    Ok(())
 }

@@ -233,7 +233,7 @@ fn update(ctx: &Ctx<'_>, r: &ResRoute, obj: Value, status_only: bool) -> Result<
     }
     let store = &ctx.state.store;
     if let Some(stored) = store.get(r.res.obj_kind(), r.ns.as_deref(), name) {
-        super::delete::keep_deletion_state(&stored, &mut obj);
+        super::delete::keep_deletion_state(r.res, &stored, &mut obj)?;
         if !status_only {
             fieldcheck::immutable(r.res, &stored, &obj)?;
         }
