@@ -61,7 +61,7 @@ fn sync_one(store: &dyn SimStore, rec: &mut Recorder, ds: &Value, nodes: &[Value
         by_node.entry(node_of(p)).or_default().push(p);
     }
     let delete = |rec: &mut Recorder, p: &Value| {
-        if store.delete(kinds::POD, obj::namespace(p), obj::name(p)).is_ok() {
+        if crate::sim::server::delete::delete_pod(store, obj::namespace(p), obj::name(p)).is_ok() {
             rec.record(store, Ev::normal(ds, COMPONENT, "SuccessfulDelete", format!("Deleted pod: {}", obj::name(p))));
         }
     };

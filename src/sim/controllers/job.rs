@@ -94,7 +94,7 @@ fn sync_one(store: &dyn SimStore, rec: &mut Recorder, job: &Value) {
     let mut running = as_i64(active.len());
     if finished || suspended {
         for p in &active {
-            if store.delete(kinds::POD, obj::namespace(p), obj::name(p)).is_ok() {
+            if crate::sim::server::delete::delete_pod(store, obj::namespace(p), obj::name(p)).is_ok() {
                 running -= 1;
                 rec.record(store, Ev::normal(job, COMPONENT, "SuccessfulDelete", format!("Deleted pod: {}", obj::name(p))));
             }

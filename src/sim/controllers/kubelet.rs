@@ -73,6 +73,7 @@ impl Kubelet {
                 _ => step.advance(pod, stage),
             }
         }
+        super::kubelet_stop::reconcile(&mut self.timers, &mut live, Step { store, behavior, rec }, &pods);
         self.timers.retain(|k, _| live.contains(k));
     }
 }

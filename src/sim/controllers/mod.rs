@@ -27,6 +27,7 @@ pub mod job;
 pub mod kubelet;
 mod kubelet_containers;
 mod kubelet_finish;
+mod kubelet_stop;
 pub mod namespaces;
 pub mod obj;
 pub mod quota;

@@ -44,7 +44,7 @@ fn sync_one(store: &dyn SimStore, rec: &mut Recorder, rs: &Value, pods: &[&Value
         let mut ranked: Vec<&Value> = pods.to_vec();
         ranked.sort_by_key(|p| deletion_rank(p));
         for p in ranked.iter().take(usize::try_from(have - want).unwrap_or(0)) {
-            if store.delete(kinds::POD, obj::namespace(p), obj::name(p)).is_ok() {
+            if crate::sim::server::delete::delete_pod(store, obj::namespace(p), obj::name(p)).is_ok() {
                 rec.record(store, Ev::normal(rs, COMPONENT, "SuccessfulDelete", format!("Deleted pod: {}", obj::name(p))));
             }
         }

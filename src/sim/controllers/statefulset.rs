@@ -120,7 +120,7 @@ fn sync_one(store: &dyn SimStore, rec: &mut Recorder, sts: &Value, pods: &[Value
             }
         }
     } else if let Some((_, p)) = by_ord.iter().rev().find(|(o, _)| **o >= replicas) {
-        if all_ready && store.delete(kinds::POD, obj::namespace(p), obj::name(p)).is_ok() {
+        if all_ready && crate::sim::server::delete::delete_pod(store, obj::namespace(p), obj::name(p)).is_ok() {
             say(rec, "SuccessfulDelete", "delete", obj::name(p));
         }
     } else if rolling && all_ready {
@@ -128,7 +128,7 @@ fn sync_one(store: &dyn SimStore, rec: &mut Recorder, sts: &Value, pods: &[Value
             .rev()
             .find_map(|o| by_ord.get(&o).filter(|p| p["metadata"]["labels"][REV_LABEL] != update_rev.as_str()));
         if let Some(p) = stale
-            && store.delete(kinds::POD, obj::namespace(p), obj::name(p)).is_ok()
+            && crate::sim::server::delete::delete_pod(store, obj::namespace(p), obj::name(p)).is_ok()
         {
             say(rec, "SuccessfulDelete", "delete", obj::name(p));
         }
