@@ -560,3 +560,68 @@ async fn an_unusable_backup_stops_the_run_unless_waived_with_a_reason() {
     assert_eq!(waiver["details"]["reason"], "stateless service, config in git");
     journal_ok(&sim);
 }
+
+/// The cockpit restarted after a crash mid-run: `:run` finds the unfinished run (journal fresh,
+/// its locks ours), plans a resume from where the cluster says it stopped, and finishes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cockpit_resumes_a_run_it_lost_in_a_crash() {
+    use cabin::engine::run::{Runner, prepare};
+    use cabin::engine::run_task::{self, RunSources};
+    use cabin::model::EngineEvent;
+    let sim = start_sim().await;
+    open_window(&sim);
+    let steps = "      - {pods: 1, hold: 5m}\n      - {percent: 100, hold: 1s}\n";
+    let dir = change_file(sim.dir.path(), "CHG-22", NEW_IMAGE, steps, false);
+    let journal_path = sim.dir.path().join("journal.jsonl");
+    let conn = support::conn(&sim, None, false).await;
+    let ours = format!("{}@{}", conn.info().user, cabin::journal::JournalContext::local().actor.host);
+    {
+        let change = cabin::engine::changes::load_dirs(std::slice::from_ref(&dir)).get("CHG-22").cloned().unwrap();
+        let (journal, _) =
+            cabin::journal::Journal::open(&journal_path, cabin::journal::JournalContext::local(), Box::new(cabin::journal::SystemClock))
+                .unwrap();
+        let writer = cabin::cluster::write::Writer::new(conn.clone(), std::sync::Arc::new(journal));
+        let targets = prepare(&writer, &change).await.unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+        let (_op, op_rx) = tokio::sync::mpsc::channel(8);
+        let run = tokio::spawn(Runner::new(writer, change, targets, ours.clone(), tx, op_rx).run());
+        next_event(&mut rx, "hold-reached", &mut Vec::new()).await;
+        // The crash: the run stops between two statements, its end never journalled.
+        run.abort();
+        let _ = run.await;
+    }
+    let sources = RunSources { changes: vec![dir], journal: Some(journal_path), approval: Default::default() };
+    let (events, mut rx) = tokio::sync::mpsc::channel(256);
+    run_task::plan(conn.clone(), sources.clone(), "CHG-22".into(), events.clone()).await;
+    match rx.recv().await {
+        Some(EngineEvent::RunPlan { resume, text, .. }) => {
+            assert!(resume, "{text}");
+            assert!(text.contains("RESUME") && text.contains("hold-1") && text.contains("hold 1 is next"), "{text}");
+        }
+        other => panic!("no resume plan: {other:?}"),
+    }
+    let op = run_task::start(conn, sources, "CHG-22".into(), events).await.expect("the resumed run starts");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let mut seen = Vec::new();
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(EngineEvent::RunLine(l))) => {
+                seen.push(format!("{}:{}", l.step, l.event));
+                if l.event == "hold-reached" && l.step == "hold-1" {
+                    // Still the 5-minute canary: promote it as the operator would.
+                    let _ = op.send(cabin::engine::run::Operator::Promote).await;
+                }
+                if matches!(l.event.as_str(), "completed" | "failed" | "rolled-back" | "aborted" | "refused") {
+                    assert_eq!(l.event, "completed", "{seen:?}");
+                    break;
+                }
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => panic!("the resumed run did not end: {seen:?}"),
+        }
+    }
+    assert!(!seen.iter().any(|s| s.starts_with("backup")), "a resume makes no new backup: {seen:?}");
+    rollout_complete(&sim);
+    assert_eq!(image(&sim), NEW_IMAGE);
+    journal_ok(&sim);
+}
