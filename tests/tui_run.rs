@@ -284,3 +284,20 @@ async fn restore_is_offered_only_when_no_run_is_live_and_asks_first() {
     }));
     assert_eq!(run(&mut a, keys("y")).await, vec![Command::RestoreBackup("CHG-2002".into())]);
 }
+
+/// The prompt is a text editor (ratatui-textarea): the cursor moves, text is inserted where it
+/// stands, ctrl-a / end jump, ctrl-w deletes the word before the cursor.
+#[tokio::test]
+async fn the_prompt_edits_where_the_cursor_is() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |code, mods| cabin::tui::InputEvent::Key(KeyEvent::new(code, mods));
+    let mut a = app(Theme::default(), 120, 30, false);
+    let mut input = keys(":rn CHG-2002");
+    input.extend([key(KeyCode::Char('a'), KeyModifiers::CONTROL), key(KeyCode::Right, KeyModifiers::NONE)]);
+    input.extend(keys("u"));
+    input.extend([key(KeyCode::End, KeyModifiers::NONE), key(KeyCode::Char('w'), KeyModifiers::CONTROL)]);
+    input.extend(keys("2003"));
+    input.extend([key(KeyCode::Left, KeyModifiers::NONE), key(KeyCode::Backspace, KeyModifiers::NONE)]);
+    input.extend(keys("1\n"));
+    assert_eq!(run(&mut a, input).await, vec![Command::PlanRun("CHG-2013".into())]);
+}

@@ -43,8 +43,8 @@ pub enum PromptKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PromptMsg {
     Open(PromptKind),
-    Char(char),
-    Backspace,
+    /// An editing key for the prompt's editor (characters, backspace, arrows, ctrl-a/e, …).
+    Edit(ratatui_textarea::Input),
     Submit,
     Cancel,
 }

@@ -28,7 +28,7 @@ pub fn open_waiver(state: &mut AppState) {
     match (state.screen().kind == ScreenKind::Changes, first) {
         (false, _) => state.status = Some(message(MessageLevel::Warn, "waive: open the changes screen (C) and select a change", None)),
         (true, None) => state.status = Some(message(MessageLevel::Info, "nothing to waive: no failed check that may be waived", None)),
-        (true, Some(c)) => state.prompt = Some(Prompt { kind: PromptKind::Waive, input: format!("{}=", c.id.as_str()) }),
+        (true, Some(c)) => state.prompt = Some(Prompt::new(PromptKind::Waive, &format!("{}=", c.id.as_str()))),
     }
 }
 

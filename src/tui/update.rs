@@ -122,29 +122,25 @@ fn popup_keys(state: &mut AppState, action: Action) -> Vec<Command> {
 fn prompt(state: &mut AppState, msg: PromptMsg) -> Vec<Command> {
     match msg {
         PromptMsg::Open(kind) => {
-            state.prompt = Some(Prompt { kind, input: String::new() });
+            state.prompt = Some(Prompt::new(kind, ""));
             state.status = None;
         }
-        PromptMsg::Char(c) => {
+        PromptMsg::Edit(input) => {
             if let Some(p) = state.prompt.as_mut() {
-                p.input.push(c);
-            }
-        }
-        PromptMsg::Backspace => {
-            if let Some(p) = state.prompt.as_mut() {
-                p.input.pop();
+                p.editor.input(input);
             }
         }
         PromptMsg::Cancel => state.prompt = None,
         PromptMsg::Submit => {
             let Some(p) = state.prompt.take() else { return Vec::new() };
+            let text = p.text();
             return match p.kind {
                 PromptKind::Filter => {
-                    set_filter(state, &p.input);
+                    set_filter(state, &text);
                     Vec::new()
                 }
-                PromptKind::Command => run_command(state, &p.input),
-                PromptKind::Waive => changes::waive(state, &p.input),
+                PromptKind::Command => run_command(state, &text),
+                PromptKind::Waive => changes::waive(state, &text),
             };
         }
     }
