@@ -67,7 +67,7 @@ pub fn rollback_text(id: &str, before: &[WorkloadState]) -> String {
 /// What a restore sends, in words.
 pub fn restore_text(id: &str, backup: &str) -> String {
     format!(
-        "Velero restore for {id} from the pre-change backup {backup}, with existingResourcePolicy: update.\n\nThis touches data: every object in the backup is created if missing and OVERWRITTEN if it exists (config maps, secrets, volumes' claims, workloads). Same as:\n  {}\n",
+        "Velero restore for {id} from the pre-change backup {backup}, with existingResourcePolicy: update.\n\nThis touches data: every object in the backup is created if it is missing and OVERWRITTEN (best effort) if it exists — config maps, secrets, workloads, claims. Velero never overwrites the data of existing persistent volumes, and objects created after the backup stay. Same as:\n  {}\n",
         velero::restore_command(backup)
     )
 }
