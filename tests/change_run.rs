@@ -217,19 +217,33 @@ async fn read_only_refuses_and_sends_nothing() {
     open_window(&sim);
     change_file(sim.dir.path(), "CHG-3", NEW_IMAGE, STEPS, true);
     let before = sim.handle.requests().len();
-    for args in [vec!["--read-only", "change", "run", "CHG-3", "--yes"], vec!["change", "rollback", "CHG-3", "--yes", "--read-only"]] {
+    let out = run_to_end(&sim, &["--read-only", "change", "run", "CHG-3", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_ne!(image(&sim), NEW_IMAGE);
+    let after_read_only_run = sim.handle.requests().len();
+    // After a real run (with its backup), read-only can neither roll it back nor restore.
+    let out = run_to_end(&sim, &["change", "run", "CHG-3", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    rollout_complete(&sim);
+    let after_run = sim.handle.requests().len();
+    for args in [vec!["change", "rollback", "CHG-3", "--yes", "--read-only"], vec!["--read-only", "change", "restore", "CHG-3", "--yes"]] {
         let out = run_to_end(&sim, &args);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let out = run_to_end(&sim, &["--read-only", "change", "run", "CHG-3", "--yes"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"), "{}", String::from_utf8_lossy(&out.stderr));
-    let mutating: Vec<_> = sim.handle.requests()[before..]
-        .iter()
-        .filter(|r| r.method != "GET" && r.method != "HEAD" && !r.path.contains("selfsubject"))
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect();
-    assert!(mutating.is_empty(), "{mutating:?}");
-    assert_ne!(image(&sim), NEW_IMAGE);
+    let mutating = |from: usize, to: usize| -> Vec<String> {
+        sim.handle.requests()[from..to]
+            .iter()
+            .filter(|r| r.method != "GET" && r.method != "HEAD" && !r.path.contains("selfsubject"))
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    };
+    let read_only_writes = mutating(before, after_read_only_run);
+    assert!(read_only_writes.is_empty(), "{read_only_writes:?}");
+    let read_only_writes = mutating(after_run, sim.handle.requests().len());
+    assert!(read_only_writes.is_empty(), "{read_only_writes:?}");
+    assert_eq!(image(&sim), NEW_IMAGE, "not rolled back");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
