@@ -154,6 +154,35 @@ async fn a_run_holds_at_each_planned_step_and_completes() {
     let out = run_to_end(&sim, &["change", "status", "CHG-1", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["state"], "completed");
+    assert!(events.iter().any(|e| e == "sample") && events.iter().any(|e| e == "backup-phase"), "{events:?}");
+
+    // After a good run the operator still may go back: to the pre-change template (revision).
+    let out = run_to_end(&sim, &["change", "rollback", "CHG-1", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    rollout_complete(&sim);
+    assert_eq!(image(&sim), old_image);
+    assert_eq!(deployment(&sim)["spec"]["strategy"], before["spec"]["strategy"]);
+    let out = run_to_end(&sim, &["change", "status", "CHG-1", "--json"]);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["state"], "rolled-back");
+
+    // The data restore is separate and explicit: a Velero Restore that overwrites.
+    let out = cabin(&sim, &["change", "restore", "CHG-1"]).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "not confirmed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = run_to_end(&sim, &["change", "restore", "CHG-1", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let restores = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&sim.kubeconfig)
+        .args(["-n", "velero", "get", "restores.velero.io", "-l", "change-id=CHG-1", "-o", "json"])
+        .output()
+        .unwrap();
+    let restores: serde_json::Value = serde_json::from_slice(&restores.stdout).unwrap();
+    let items = restores["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "exactly one restore (none from the unconfirmed attempt): {restores}");
+    assert_eq!(items[0]["spec"]["existingResourcePolicy"], "update");
+    assert!(items[0]["spec"]["backupName"].as_str().unwrap().starts_with("pre-change-chg-1-"));
+    assert_eq!(items[0]["status"]["phase"], "Completed");
+    journal_ok(&sim);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -188,19 +217,33 @@ async fn read_only_refuses_and_sends_nothing() {
     open_window(&sim);
     change_file(sim.dir.path(), "CHG-3", NEW_IMAGE, STEPS, true);
     let before = sim.handle.requests().len();
-    for args in [vec!["--read-only", "change", "run", "CHG-3", "--yes"], vec!["change", "rollback", "CHG-3", "--yes", "--read-only"]] {
+    let out = run_to_end(&sim, &["--read-only", "change", "run", "CHG-3", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_ne!(image(&sim), NEW_IMAGE);
+    let after_read_only_run = sim.handle.requests().len();
+    // After a real run (with its backup), read-only can neither roll it back nor restore.
+    let out = run_to_end(&sim, &["change", "run", "CHG-3", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    rollout_complete(&sim);
+    let after_run = sim.handle.requests().len();
+    for args in [vec!["change", "rollback", "CHG-3", "--yes", "--read-only"], vec!["--read-only", "change", "restore", "CHG-3", "--yes"]] {
         let out = run_to_end(&sim, &args);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let out = run_to_end(&sim, &["--read-only", "change", "run", "CHG-3", "--yes"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"), "{}", String::from_utf8_lossy(&out.stderr));
-    let mutating: Vec<_> = sim.handle.requests()[before..]
-        .iter()
-        .filter(|r| r.method != "GET" && r.method != "HEAD" && !r.path.contains("selfsubject"))
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect();
-    assert!(mutating.is_empty(), "{mutating:?}");
-    assert_ne!(image(&sim), NEW_IMAGE);
+    let mutating = |from: usize, to: usize| -> Vec<String> {
+        sim.handle.requests()[from..to]
+            .iter()
+            .filter(|r| r.method != "GET" && r.method != "HEAD" && !r.path.contains("selfsubject"))
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    };
+    let read_only_writes = mutating(before, after_read_only_run);
+    assert!(read_only_writes.is_empty(), "{read_only_writes:?}");
+    let read_only_writes = mutating(after_run, sim.handle.requests().len());
+    assert!(read_only_writes.is_empty(), "{read_only_writes:?}");
+    assert_eq!(image(&sim), NEW_IMAGE, "not rolled back");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -408,4 +451,191 @@ async fn killed_at_every_step_ends_all_new_or_all_old() {
         assert!(!deployment(&sim)["spec"]["paused"].as_bool().unwrap_or(false));
         journal_ok(&sim);
     }
+}
+
+/// The next update of `event` from the run (the run's other updates are kept in `seen`).
+async fn next_event(
+    rx: &mut tokio::sync::mpsc::Receiver<cabin::engine::run::RunUpdate>,
+    event: &str,
+    seen: &mut Vec<String>,
+) -> cabin::engine::run::RunUpdate {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let u = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no {event} within 120 s; seen {seen:?}"))
+            .unwrap_or_else(|| panic!("the run ended before {event}; seen {seen:?}"));
+        seen.push(format!("{}:{}", u.step, u.event));
+        if u.event == event {
+            return u;
+        }
+    }
+}
+
+/// The operator's keys against the simulator, through the engine the cockpit uses: pause holds
+/// the rollout where it is, continue watches the hold again, promote skips the rest of a
+/// 5-minute hold, abort returns the target to its pre-change template and releases the lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_continue_promote_and_abort_act_on_the_cluster() {
+    use cabin::engine::run::{Operator, Runner, prepare};
+    let sim = start_sim().await;
+    open_window(&sim);
+    let old_image = image(&sim);
+    let steps = "      - {pods: 1, hold: 5m}\n      - {percent: 100, hold: 5m}\n";
+    let dir = change_file(sim.dir.path(), "CHG-20", NEW_IMAGE, steps, false);
+    let change = cabin::engine::changes::load_dirs(&[dir]).get("CHG-20").cloned().unwrap();
+    let journal_path = sim.dir.path().join("journal.jsonl");
+    let (journal, _) =
+        cabin::journal::Journal::open(&journal_path, cabin::journal::JournalContext::local(), Box::new(cabin::journal::SystemClock))
+            .unwrap();
+    let writer = cabin::cluster::write::Writer::new(support::conn(&sim, None, false).await, std::sync::Arc::new(journal));
+    let targets = prepare(&writer, &change).await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+    let (op, op_rx) = tokio::sync::mpsc::channel(8);
+    let run = tokio::spawn(Runner::new(writer, change, targets, "tester@host".into(), tx, op_rx).run());
+    let mut seen = Vec::new();
+
+    let reached = next_event(&mut rx, "hold-reached", &mut seen).await;
+    let hold: cabin::model::RunHold = serde_json::from_value(reached.details["hold"].clone()).unwrap();
+    assert_eq!((hold.index, hold.total, (hold.until - hold.started).num_seconds()), (0, 2, 300), "{:?}", reached.details);
+    op.send(Operator::Pause).await.unwrap();
+    assert_eq!(next_event(&mut rx, "pause", &mut seen).await.step, "hold-1");
+    let rs = replica_sets(&sim);
+    assert_eq!(rs.iter().filter(|(i, _)| i == NEW_IMAGE).map(|(_, n)| n).sum::<u64>(), 1, "paused at the canary: {rs:?}");
+    assert_eq!(deployment(&sim)["spec"]["paused"], true);
+    op.send(Operator::Continue).await.unwrap();
+    next_event(&mut rx, "continue", &mut seen).await;
+    // The hold is 5 minutes: only promote takes the run to the next hold within the deadline.
+    op.send(Operator::Promote).await.unwrap();
+    next_event(&mut rx, "promote", &mut seen).await;
+    let second = next_event(&mut rx, "hold-reached", &mut seen).await;
+    assert_eq!(second.step, "hold-2", "{seen:?}");
+    let rs = replica_sets(&sim);
+    assert_eq!(rs.iter().filter(|(i, _)| i == NEW_IMAGE).map(|(_, n)| n).sum::<u64>(), 3, "all pods updated at 100 %: {rs:?}");
+    // Samples report the updated pods' health as it changes.
+    assert!(seen.iter().any(|s| s.ends_with(":sample")), "{seen:?}");
+    op.send(Operator::Abort("enough for today".into())).await.unwrap();
+    let end = run.await.unwrap();
+    assert!(matches!(end, cabin::domain::change::run::RunState::Aborted { .. }), "{end:?}");
+    rollout_complete(&sim);
+    assert_eq!(image(&sim), old_image, "abort restores the pre-change template");
+    assert!(!deployment(&sim)["spec"]["paused"].as_bool().unwrap_or(false), "resumed");
+    let lease: serde_json::Value =
+        serde_json::from_str(&kubectl(&sim, &["get", "lease", "cabin-lock-deployment-payments-api", "-o", "json"])).unwrap();
+    assert_eq!(lease["spec"]["holderIdentity"].as_str().unwrap_or(""), "", "the lock is released");
+    journal_ok(&sim);
+    let out = run_to_end(&sim, &["change", "status", "CHG-20", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["state"], "failed", "aborted runs count as failed in the status contract: {v}");
+}
+
+/// A backup that does not end Completed stops the run before any change; only a typed,
+/// journalled reason (`--waive-backup`) lets it go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unusable_backup_stops_the_run_unless_waived_with_a_reason() {
+    let sim = start_sim().await;
+    open_window(&sim);
+    let old_image = image(&sim);
+    change_file(sim.dir.path(), "CHG-21", NEW_IMAGE, STEPS, true);
+    // Velero's storage is down: backups end FailedValidation.
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&sim.kubeconfig)
+        .args(["-n", "velero", "patch", "backupstoragelocation", "default", "--subresource=status", "--type=merge"])
+        .args(["-p", r#"{"status":{"phase":"Unavailable"}}"#])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The preflight says so first; the operator waives that check knowingly…
+    let out = run_to_end(&sim, &["change", "preflight", "CHG-21", "--waive", "backup-location=velero storage is being repaired"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    // …but the backup itself fails, and without a backup waiver the run stops before any change.
+    let out = run_to_end(&sim, &["change", "run", "CHG-21", "--yes"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("FailedValidation"), "{text}");
+    assert_eq!(image(&sim), old_image, "nothing changed");
+    let out = run_to_end(&sim, &["change", "status", "CHG-21", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["state"], "pending", "a run that changed nothing leaves the change as it was: {v}");
+    let out = run_to_end(&sim, &["change", "run", "CHG-21", "--yes", "--waive-backup", "  "]);
+    assert_eq!(out.status.code(), Some(1), "an empty reason is refused");
+    let out = run_to_end(&sim, &["change", "run", "CHG-21", "--yes", "--waive-backup", "stateless service, config in git"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("waived (stateless service, config in git)"), "{text}");
+    assert_eq!(image(&sim), NEW_IMAGE);
+    let journal = std::fs::read_to_string(sim.dir.path().join("journal.jsonl")).unwrap();
+    let waiver = journal
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["kind"] == "waiver" && e["details"]["check"] == "backup")
+        .expect("the backup waiver is journalled");
+    assert_eq!(waiver["details"]["reason"], "stateless service, config in git");
+    journal_ok(&sim);
+}
+
+/// The cockpit restarted after a crash mid-run: `:run` finds the unfinished run (journal fresh,
+/// its locks ours), plans a resume from where the cluster says it stopped, and finishes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cockpit_resumes_a_run_it_lost_in_a_crash() {
+    use cabin::engine::run::{Runner, prepare};
+    use cabin::engine::run_task::{self, RunSources};
+    use cabin::model::EngineEvent;
+    let sim = start_sim().await;
+    open_window(&sim);
+    let steps = "      - {pods: 1, hold: 5m}\n      - {percent: 100, hold: 1s}\n";
+    let dir = change_file(sim.dir.path(), "CHG-22", NEW_IMAGE, steps, false);
+    let journal_path = sim.dir.path().join("journal.jsonl");
+    let conn = support::conn(&sim, None, false).await;
+    let ours = format!("{}@{}", conn.info().user, cabin::journal::JournalContext::local().actor.host);
+    {
+        let change = cabin::engine::changes::load_dirs(std::slice::from_ref(&dir)).get("CHG-22").cloned().unwrap();
+        let (journal, _) =
+            cabin::journal::Journal::open(&journal_path, cabin::journal::JournalContext::local(), Box::new(cabin::journal::SystemClock))
+                .unwrap();
+        let writer = cabin::cluster::write::Writer::new(conn.clone(), std::sync::Arc::new(journal));
+        let targets = prepare(&writer, &change).await.unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+        let (_op, op_rx) = tokio::sync::mpsc::channel(8);
+        let run = tokio::spawn(Runner::new(writer, change, targets, ours.clone(), tx, op_rx).run());
+        next_event(&mut rx, "hold-reached", &mut Vec::new()).await;
+        // The crash: the run stops between two statements, its end never journalled.
+        run.abort();
+        let _ = run.await;
+    }
+    let sources = RunSources { changes: vec![dir], journal: Some(journal_path), approval: Default::default() };
+    let (events, mut rx) = tokio::sync::mpsc::channel(256);
+    run_task::plan(conn.clone(), sources.clone(), "CHG-22".into(), events.clone()).await;
+    match rx.recv().await {
+        Some(EngineEvent::RunPlan { resume, text, .. }) => {
+            assert!(resume, "{text}");
+            assert!(text.contains("RESUME") && text.contains("hold-1") && text.contains("hold 1 is next"), "{text}");
+        }
+        other => panic!("no resume plan: {other:?}"),
+    }
+    let op = run_task::start(conn, sources, "CHG-22".into(), events).await.expect("the resumed run starts");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let mut seen = Vec::new();
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(EngineEvent::RunLine(l))) => {
+                seen.push(format!("{}:{}", l.step, l.event));
+                if l.event == "hold-reached" && l.step == "hold-1" {
+                    // Still the 5-minute canary: promote it as the operator would.
+                    let _ = op.send(cabin::engine::run::Operator::Promote).await;
+                }
+                if matches!(l.event.as_str(), "completed" | "failed" | "rolled-back" | "aborted" | "refused") {
+                    assert_eq!(l.event, "completed", "{seen:?}");
+                    break;
+                }
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => panic!("the resumed run did not end: {seen:?}"),
+        }
+    }
+    assert!(!seen.iter().any(|s| s.starts_with("backup")), "a resume makes no new backup: {seen:?}");
+    rollout_complete(&sim);
+    assert_eq!(image(&sim), NEW_IMAGE);
+    journal_ok(&sim);
 }

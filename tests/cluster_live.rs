@@ -107,6 +107,8 @@ async fn scope_yaml_and_logs_through_commands() {
     });
     let yaml = yaml.unwrap();
     assert!(yaml.contains("name: payments-api") && !yaml.contains("managedFields"), "{yaml}");
+    // The pods' watch may list after the workloads' after the scope change: wait for one.
+    ui.wait(20, "a payments pod", |ui| ui.snapshot.pods.iter().any(|p| p.namespace == "payments")).await;
     let pod = ui.snapshot.pods.iter().find(|p| p.namespace == "payments").map(|p| p.name.clone()).unwrap();
     let logs = Command::FetchLogs { namespace: "payments".into(), pod: pod.clone(), container: None };
     ui.commands.send(logs).await.unwrap();

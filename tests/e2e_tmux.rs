@@ -184,19 +184,27 @@ fn the_demo_runs_one_change_and_rolls_back_the_other() {
         });
     };
     ready("CHG-2001");
-    let run = |id: &str, end: &str| {
+    let start = |id: &str| {
         tmux.keys(&[":", &format!("run {id}"), "Enter"]);
         tmux.wait_for("the confirmation with the plan", Duration::from_secs(60), |s| {
             s.contains(&format!("run {id}?")) && s.contains("Rollback plan")
         });
         tmux.keys(&["y"]);
-        tmux.wait_for(end, Duration::from_secs(180), |s| s.lines().take(6).any(|l| l.contains(end)))
     };
-    let done = run("CHG-2001", "✔ completed");
-    assert!(done.contains("✔ hold-1") && done.contains("✔ verify"), "{done}");
+    // The stepper's line (the run screen's first line).
+    let stepper = |end: &'static str| move |s: &str| s.lines().take(6).any(|l| l.contains("preflight") && l.contains(end));
+    start("CHG-2001");
+    let mid = tmux
+        .wait_for("the canary's gauge and countdown", Duration::from_secs(120), |s| s.contains("hold 1/3 ·") && s.contains("left of 20s"));
+    assert!(mid.contains("◷ canary 1/") && mid.contains("✔ backup") && mid.contains("ready "), "{mid}");
+    let done = tmux.wait_for("the run completed", Duration::from_secs(180), stepper("✔ verify"));
+    assert!(done.contains("✔ canary 1/") && done.contains("✔ 2/3") && done.contains("✔ 100 %"), "{done}");
+    assert!(done.contains("backup pre-change-chg-2001-") && done.contains("Completed"), "{done}");
     tmux.keys(&["Escape"]);
     ready("CHG-2002");
-    let back = run("CHG-2002", "✖ rolled-back");
+    start("CHG-2002");
+    let back = tmux.wait_for("the canary's gate failed and rolled back", Duration::from_secs(180), stepper("✔ ↩ rollback"));
+    assert!(back.contains("✖ canary 1/") && back.contains("◌ 100 %"), "{back}");
     assert!(back.contains("health gate failed"), "{back}");
     tmux.keys(&["q"]);
     tmux.wait_for("cabin to exit", Duration::from_secs(20), |s| s.contains("CABIN-EXITED"));

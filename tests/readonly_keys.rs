@@ -137,13 +137,19 @@ async fn every_key_in_read_only_sends_no_mutating_request() {
     for wanted in ["FetchYaml", "FetchLogs", "SetScope", "SwitchContext"] {
         assert!(sent.iter().any(|c| c.starts_with(wanted)), "the keys produced no {wanted}: {sent:#?}");
     }
-    for never in ["PlanRun", "StartRun", "RunControl"] {
+    for never in
+        ["PlanRun", "StartRun", "RunControl", "PlanRollback", "PlanChangeRollback", "RollbackChange", "PlanRestore", "RestoreBackup"]
+    {
         assert!(!sent.iter().any(|c| c.starts_with(never)), "a read-only session asked for {never}: {sent:#?}");
     }
     // Even asked directly, a read-only engine refuses to plan or start a run.
-    for c in
-        [Command::PlanRun("CHG-2001".into()), Command::StartRun("CHG-2001".into()), Command::RunControl(cabin::model::RunControl::Rollback)]
-    {
+    for c in [
+        Command::PlanRun("CHG-2001".into()),
+        Command::StartRun("CHG-2001".into()),
+        Command::RunControl(cabin::model::RunControl::Rollback),
+        Command::RollbackChange("CHG-2001".into()),
+        Command::RestoreBackup("CHG-2001".into()),
+    ] {
         commands.send(c).await.expect("engine takes commands");
     }
     assert!(!app.state().quit, "no quit key in the script so far");
@@ -159,7 +165,15 @@ async fn every_key_in_read_only_sends_no_mutating_request() {
         // An answer asked before a `:ctx` switch and arriving after it belongs to the previous
         // context and is dropped by the engine; the request log shows it reached the cluster.
         let fetched = |path: &str| tags.iter().any(|s| s == "logs") || std::fs::read_to_string(&log).is_ok_and(|t| t.contains(path));
-        if ["yaml", "context"].iter().all(|t| tags.iter().any(|s| s == t)) && fetched("/log") && refused("plan") && refused("run") {
+        let refused_as =
+            |prefix: &str| tags.iter().any(|s| s.starts_with(&format!("message: {prefix} of CHG-2001")) && s.contains("read-only"));
+        if ["yaml", "context"].iter().all(|t| tags.iter().any(|s| s == t))
+            && fetched("/log")
+            && refused("plan")
+            && refused("run")
+            && refused_as("rollback")
+            && refused_as("restore")
+        {
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "engine never answered: {tags:?}");

@@ -115,7 +115,7 @@ fn w_waives_a_failed_check_with_a_typed_reason() {
     press(&mut a, "Cjj");
     press(&mut a, "w");
     let prompt = a.state().prompt.clone().expect("the waiver prompt");
-    assert_eq!(prompt.input, "window=", "pre-filled with the failed waivable check (approvals may not be waived)");
+    assert_eq!(prompt.text(), "window=", "pre-filled with the failed waivable check (approvals may not be waived)");
     let cmds = press_collect(&mut a, "agreed by the CAB\n");
     assert_eq!(
         cmds,

@@ -62,6 +62,10 @@ pub enum ChangeCmd {
         /// One JSON object per line (`ts`, `change`, `step`, `event`, details).
         #[arg(long)]
         json: bool,
+        /// Go on when the pre-change backup ends PartiallyFailed, Failed or FailedValidation,
+        /// for this reason (journalled as a waiver with who gave it).
+        #[arg(long, value_name = "REASON")]
+        waive_backup: Option<String>,
     },
     /// Return every target of a change to its pre-change template.
     Rollback {
@@ -77,6 +81,14 @@ pub enum ChangeCmd {
     },
     /// Continue an interrupted run from where the journal and the cluster say it stopped.
     Resume {
+        id: String,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Velero restore from the pre-change backup of the change's last run
+    /// (existingResourcePolicy: update — overwrites existing objects). Exit 0 Completed,
+    /// 1 refused or not Completed.
+    Restore {
         id: String,
         #[arg(long)]
         yes: bool,

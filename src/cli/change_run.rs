@@ -1,4 +1,4 @@
-//! `cabin change run|rollback|status|resume` and the status of every change for `list`.
+//! `cabin change run|rollback|restore|status|resume` and the status of every change for `list`.
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
@@ -9,6 +9,7 @@ use crate::cluster::write::Writer;
 use crate::config::{Config, Settings};
 use crate::domain::change::run::RunState;
 use crate::domain::change::{ChangeRequest, ChangeSet, RunHistory, StatusVerdict, change_status};
+use crate::engine::rollback;
 
 /// Each valid change with its status, from the files, the journal and the clock.
 pub fn statuses(set: &ChangeSet, g: &Globals, config: &Config, now: DateTime<Utc>) -> Vec<(ChangeRequest, StatusVerdict)> {
@@ -38,9 +39,16 @@ fn journal_entries(g: &Globals, config: &Config) -> Vec<crate::journal::Entry> {
 pub fn run(cmd: ChangeCmd, g: &Globals, settings: &Settings) -> Result<ExitCode, String> {
     match cmd {
         ChangeCmd::Status { id, json } => status(&id, json, g, &settings.config),
-        ChangeCmd::Run { id, yes, json } => super::block_on_result(run_change(id, yes, json, g.clone(), settings.config.clone(), false)),
-        ChangeCmd::Resume { id, yes } => super::block_on_result(run_change(id, yes, false, g.clone(), settings.config.clone(), true)),
+        ChangeCmd::Run { id, yes, json, waive_backup } => {
+            let how = How { yes, as_json: json, resume: false, waive_backup };
+            super::block_on_result(run_change(id, how, g.clone(), settings.config.clone()))
+        }
+        ChangeCmd::Resume { id, yes } => {
+            let how = How { yes, as_json: false, resume: true, waive_backup: None };
+            super::block_on_result(run_change(id, how, g.clone(), settings.config.clone()))
+        }
         ChangeCmd::Rollback { id, yes } => super::block_on_result(rollback(id, yes, g.clone(), settings.config.clone())),
+        ChangeCmd::Restore { id, yes } => super::block_on_result(restore(id, yes, g.clone(), settings.config.clone())),
         other => Err(format!("{other:?} is not a run command")),
     }
 }
@@ -111,7 +119,21 @@ fn confirm(id: &str, what: &str) -> bool {
     std::io::stdin().read_line(&mut line).is_ok() && line.trim() == id
 }
 
-async fn run_change(id: String, yes: bool, as_json: bool, g: Globals, config: Config, resume: bool) -> Result<ExitCode, Fail> {
+/// How a run command was asked for.
+struct How {
+    yes: bool,
+    as_json: bool,
+    resume: bool,
+    waive_backup: Option<String>,
+}
+
+async fn run_change(id: String, how: How, g: Globals, config: Config) -> Result<ExitCode, Fail> {
+    let How { yes, as_json, resume, waive_backup } = how;
+    if let Some(r) = &waive_backup
+        && (r.trim().is_empty() || r.chars().count() > 500)
+    {
+        return Err(Fail::Refused("refused: --waive-backup needs a reason of 1 to 500 characters".into()));
+    }
     let change = find_change(&id, &g, &config).map_err(Fail::Refused)?;
     let entries: Vec<_> = journal_entries(&g, &config).into_iter().filter(|e| e.change.as_deref() == Some(id.as_str())).collect();
     let history = crate::domain::change::run::history(entries.iter(), Utc::now());
@@ -133,7 +155,7 @@ async fn run_change(id: String, yes: bool, as_json: bool, g: Globals, config: Co
             .map_err(|e| Fail::Refused(format!("refused: {e}")))?
     };
     let (targets, first_hold) = if resume {
-        resume_targets(&writer, &change, &entries).await.map_err(Fail::Refused)?
+        crate::engine::run::resume_targets(&writer, &change, &entries).await.map_err(Fail::Refused)?
     } else {
         (crate::engine::run::prepare(&writer, &change).await.map_err(Fail::Refused)?, 0)
     };
@@ -151,9 +173,24 @@ async fn run_change(id: String, yes: bool, as_json: bool, g: Globals, config: Co
     if !yes && !confirm(&id, &summary) {
         return Err(Fail::Refused("stopped: not confirmed; nothing was sent".into()));
     }
+    if let Some(reason) = &waive_backup {
+        let by = writer.connection().info().user.clone();
+        let entry = crate::journal::NewEntry::new(
+            Some(id.clone()),
+            "waiver",
+            serde_json::json!({"check": crate::engine::preflight::BACKUP_WAIVER, "reason": reason.trim(), "by": by, "from": "cli"}),
+        );
+        let journal = writer.journal().clone();
+        tokio::task::spawn_blocking(move || journal.append(entry))
+            .await
+            .map_err(|e| Fail::Refused(e.to_string()))?
+            .map_err(|e| Fail::Refused(format!("refused: the backup waiver could not be journalled ({e}); nothing was sent")))?;
+    }
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let (_op_tx, op_rx) = tokio::sync::mpsc::channel(4);
-    let mut runner = crate::engine::run::Runner::new(writer.clone(), change, targets, holder(&writer), tx, op_rx).with_preflight(preflight);
+    let mut runner = crate::engine::run::Runner::new(writer.clone(), change, targets, holder(&writer), tx, op_rx)
+        .with_preflight(preflight)
+        .with_backup_waiver(waive_backup.map(|r| r.trim().to_string()));
     if resume {
         runner = runner.resuming_at(first_hold);
     }
@@ -175,97 +212,36 @@ async fn run_change(id: String, yes: bool, as_json: bool, g: Globals, config: Co
     })
 }
 
-/// The pre-change snapshots of the last run (from its journalled start), with plans, and the
-/// hold the cluster says it stopped at.
-async fn resume_targets(
-    writer: &Writer,
-    change: &ChangeRequest,
-    entries: &[crate::journal::Entry],
-) -> Result<(Vec<crate::engine::run::TargetRun>, usize), String> {
-    let mut out = Vec::new();
-    let mut first = usize::MAX;
-    for pre in pre_change(last_start(entries)?)? {
-        let images = change.targets.iter().find(|t| t.workload == pre.target).map(|t| t.images.clone()).unwrap_or_default();
-        let run = crate::engine::run::plan_for(pre, images, change)?;
-        let now = crate::cluster::rollout::read(writer, &run.before.target)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("{} disappeared", run.before.target))?;
-        // Read the cluster before any write: resume at the first hold not yet passed.
-        let at = match now.target.kind {
-            crate::domain::change::WorkloadKind::Deployment => {
-                crate::cluster::rollout::new_replica_set(writer, &now).await.map_err(|e| e.to_string())?.map_or(0, |(n, _)| n)
-            }
-            crate::domain::change::WorkloadKind::StatefulSet => now.updated,
-        };
-        let at = if now.has_images(&run.images) { at } else { 0 };
-        let k = run.plan.holds.iter().position(|h| h.updated >= at).unwrap_or(run.plan.holds.len().saturating_sub(1));
-        first = first.min(k);
-        out.push(run);
-    }
-    Ok((out, if first == usize::MAX { 0 } else { first }))
-}
-
-fn last_start(entries: &[crate::journal::Entry]) -> Result<&crate::journal::Entry, String> {
-    entries
-        .iter()
-        .rev()
-        .find(|e| e.kind == crate::domain::change::run::KIND_RUN && e.outcome.as_deref() == Some("started"))
-        .ok_or_else(|| "the journal has no run of this change (nothing to resume or roll back)".to_string())
-}
-
-fn pre_change(start: &crate::journal::Entry) -> Result<Vec<crate::cluster::rollout::WorkloadState>, String> {
-    let pre = start.details.get("preChange").and_then(|p| p.as_array()).cloned().unwrap_or_default();
-    pre.iter()
-        .map(|v| crate::cluster::rollout::from_journal(v).ok_or_else(|| "the journalled pre-change state cannot be read".to_string()))
-        .collect()
-}
-
 /// `cabin change rollback ID`: every target back to the template journalled before the run's
-/// first write (works after a crash), then watched until complete.
+/// first write (works after a crash), holding the change's locks, then watched until complete.
 async fn rollback(id: String, yes: bool, g: Globals, config: Config) -> Result<ExitCode, Fail> {
     let entries: Vec<_> = journal_entries(&g, &config).into_iter().filter(|e| e.change.as_deref() == Some(id.as_str())).collect();
-    let before = pre_change(last_start(&entries).map_err(Fail::Refused)?).map_err(Fail::Refused)?;
+    let before = rollback::pre_change(&entries).map_err(Fail::Refused)?;
     let writer = writer_for(&g, &config).await.map_err(Fail::Refused)?;
-    let what: Vec<String> = before
-        .iter()
-        .map(|b| format!("{} → {}", b.target, b.containers.iter().map(|(c, i)| format!("{c}={i}")).collect::<Vec<_>>().join(", ")))
-        .collect();
-    if !yes && !confirm(&id, &format!("rollback {id}:\n  {}", what.join("\n  "))) {
+    if !yes && !confirm(&id, &rollback::rollback_text(&id, &before)) {
         return Err(Fail::Refused("stopped: not confirmed; nothing was sent".into()));
     }
-    let journal = writer.journal().clone();
-    let note = |outcome: &str, details: serde_json::Value| crate::journal::NewEntry {
-        change: Some(id.clone()),
-        kind: crate::domain::change::run::KIND_RUN.into(),
-        targets: vec![],
-        outcome: Some(outcome.into()),
-        details,
-    };
-    crate::engine::run::rollback_targets(&writer, &id, &before).await.map_err(|e| Fail::Failed(e.to_string()))?;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(600);
-    loop {
-        let mut back = true;
-        for b in &before {
-            let now = crate::cluster::rollout::read(&writer, &b.target).await.map_err(|e| Fail::Failed(e.to_string()))?;
-            back &= now.is_some_and(|w| w.has_images(&b.containers) && w.complete());
-        }
-        if back {
-            break;
-        }
-        if tokio::time::Instant::now() > deadline {
-            return Err(Fail::Failed("the targets did not become complete within 600s after the rollback".into()));
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    }
-    journal
-        .append(note(
-            "rolled-back",
-            serde_json::json!({"step": "rollback", "reason": "rolled back by the operator (cabin change rollback)"}),
-        ))
-        .map_err(|e| Fail::Failed(e.to_string()))?;
+    rollback::rollback_change(&writer, &id, &before, &holder(&writer), &rollback::Progress::new(&id, None)).await.map_err(Fail::Failed)?;
     println!("{id}: rolled back; every target is at its pre-change template and complete");
     Ok(ExitCode::SUCCESS)
+}
+
+/// `cabin change restore ID`: a Velero `Restore` of the last run's pre-change backup with
+/// existingResourcePolicy: update, after the operator typed the change id.
+async fn restore(id: String, yes: bool, g: Globals, config: Config) -> Result<ExitCode, Fail> {
+    let entries: Vec<_> = journal_entries(&g, &config).into_iter().filter(|e| e.change.as_deref() == Some(id.as_str())).collect();
+    let backup = rollback::backup_of(&entries).ok_or_else(|| Fail::Refused(format!("refused: no run of {id} made a Velero backup")))?;
+    let writer = writer_for(&g, &config).await.map_err(Fail::Refused)?;
+    if !yes && !confirm(&id, &rollback::restore_text(&id, &backup)) {
+        return Err(Fail::Refused("stopped: not confirmed; nothing was sent".into()));
+    }
+    let (name, phase) = rollback::restore_backup(&writer, &id, &backup, &rollback::Progress::new(&id, None)).await.map_err(Fail::Failed)?;
+    if phase == "Completed" {
+        println!("{id}: restore {name} from {backup} Completed");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(Fail::Failed(format!("the restore {name} ended {phase}: velero restore describe {name}")))
+    }
 }
 
 /// Why a run command stopped: refused (exit 1, nothing sent) or failed (exit 1).

@@ -52,6 +52,34 @@ fn body(target: &ObjRef, holder: &str, acquired: &str, renewed: &str, transition
     })
 }
 
+/// Who a Lease names and whether that is still valid (renewed within its duration).
+struct Holding {
+    holder: String,
+    renewed: String,
+    duration: i64,
+    expired: bool,
+}
+
+fn holding(lease: &Value, now: DateTime<Utc>) -> Holding {
+    let spec = lease.get("spec").cloned().unwrap_or(Value::Null);
+    let holder = spec.get("holderIdentity").and_then(Value::as_str).unwrap_or_default().to_string();
+    let renewed = spec.get("renewTime").and_then(Value::as_str).unwrap_or_default().to_string();
+    let duration = spec.get("leaseDurationSeconds").and_then(Value::as_i64).unwrap_or(LEASE_SECONDS);
+    let expired =
+        DateTime::parse_from_rfc3339(&renewed).map(|t| now - t.with_timezone(&Utc) > chrono::Duration::seconds(duration)).unwrap_or(true);
+    Holding { holder, renewed, duration, expired }
+}
+
+/// The live holder of a target's lock: None when the Lease is absent, empty or expired.
+pub async fn live_holder(
+    writer: &Writer,
+    target: &crate::domain::change::TargetRef,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, ClusterError> {
+    let lease = get(writer, &ObjRef::new(LEASE, &target.namespace, &crate::domain::change::lock_lease_name(target))).await?;
+    Ok(lease.map(|l| holding(&l, now)).filter(|h| !h.holder.is_empty() && !h.expired).map(|h| h.holder))
+}
+
 /// Takes the lock `name` in `namespace` for `holder`. An expired or empty holder is taken
 /// over (journalled as `take-over` with the previous holder); a live one refuses.
 pub async fn acquire(
@@ -70,12 +98,7 @@ pub async fn acquire(
         }
         Some(lease) => {
             let spec = lease.get("spec").cloned().unwrap_or(Value::Null);
-            let current = spec.get("holderIdentity").and_then(Value::as_str).unwrap_or_default().to_string();
-            let renewed = spec.get("renewTime").and_then(Value::as_str).unwrap_or_default().to_string();
-            let duration = spec.get("leaseDurationSeconds").and_then(Value::as_i64).unwrap_or(LEASE_SECONDS);
-            let expired = DateTime::parse_from_rfc3339(&renewed)
-                .map(|t| now - t.with_timezone(&Utc) > chrono::Duration::seconds(duration))
-                .unwrap_or(true);
+            let Holding { holder: current, renewed, duration, expired } = holding(&lease, now);
             let transitions = spec.get("leaseTransitions").and_then(Value::as_i64).unwrap_or(0);
             let rv = lease.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or_default().to_string();
             if !current.is_empty() && current != holder && !expired {
@@ -124,4 +147,63 @@ pub async fn release(writer: &Writer, change: &str, held: &Held, now: DateTime<U
     };
     writer.apply(&step(change, "release", json!({})), m).await?;
     Ok(())
+}
+
+/// The locks of one run or rollback: a Lease per target, all or none; renewed a third of
+/// their duration after the last renewal.
+#[derive(Debug)]
+pub struct LockSet {
+    change: String,
+    holder: String,
+    held: Vec<Held>,
+    renewed: Option<tokio::time::Instant>,
+}
+
+impl LockSet {
+    pub fn new(change: &str, holder: &str) -> LockSet {
+        LockSet { change: change.into(), holder: holder.into(), held: Vec::new(), renewed: None }
+    }
+
+    /// Takes the lock of every target; on a refusal releases the ones taken and says why.
+    pub async fn acquire(&mut self, writer: &Writer, targets: &[crate::domain::change::TargetRef]) -> Result<(), String> {
+        for t in targets {
+            let name = crate::domain::change::lock_lease_name(t);
+            match acquire(writer, &self.change, &t.namespace, &name, &self.holder, Utc::now()).await {
+                Ok(held) => self.held.push(held),
+                Err(e) => {
+                    self.release(writer).await;
+                    return Err(e.to_string());
+                }
+            }
+        }
+        self.renewed = Some(tokio::time::Instant::now());
+        Ok(())
+    }
+
+    /// Renews every lock when a third of the lease has passed; what could not be renewed.
+    pub async fn renew_due(&mut self, writer: &Writer) -> Vec<String> {
+        let every = std::time::Duration::from_secs(u64::try_from(LEASE_SECONDS / 3).unwrap_or(10));
+        if self.renewed.is_none_or(|t| t.elapsed() < every) {
+            return Vec::new();
+        }
+        self.renewed = Some(tokio::time::Instant::now());
+        let mut lost = Vec::new();
+        for held in &mut self.held {
+            if let Err(e) = renew(writer, &self.change, held, &self.holder, Utc::now()).await {
+                lost.push(format!("the change lock {} could not be renewed: {e}", held.target.name));
+            }
+        }
+        lost
+    }
+
+    /// Releases every lock; what could not be released (it expires by itself).
+    pub async fn release(&mut self, writer: &Writer) -> Vec<String> {
+        let mut failed = Vec::new();
+        for held in std::mem::take(&mut self.held) {
+            if let Err(e) = release(writer, &self.change, &held, Utc::now()).await {
+                failed.push(format!("the lock {} was not released: {e}; it expires by itself", held.target.name));
+            }
+        }
+        failed
+    }
 }

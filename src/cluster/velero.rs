@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::error::ClusterError;
-use super::write::{Mutation, ObjRef, VELERO_BACKUP, WriteError, WriteStep, Writer};
+use super::write::{Mutation, ObjRef, VELERO_BACKUP, VELERO_RESTORE, WriteError, WriteStep, Writer};
 use crate::domain::change::VeleroBackup;
 
 pub const VELERO_NAMESPACE: &str = "velero";
@@ -28,11 +28,44 @@ pub async fn create_backup(writer: &Writer, change: &str, name: &str, spec: &Vel
 
 /// The backup's `status.phase` ("" while Velero has not picked it up).
 pub async fn backup_phase(writer: &Writer, name: &str) -> Result<String, ClusterError> {
-    let path = format!("/apis/velero.io/v1/namespaces/{VELERO_NAMESPACE}/backups/{name}");
+    phase(writer, "backups", name).await
+}
+
+/// The restore's `status.phase` ("" while Velero has not picked it up).
+pub async fn restore_phase(writer: &Writer, name: &str) -> Result<String, ClusterError> {
+    phase(writer, "restores", name).await
+}
+
+async fn phase(writer: &Writer, plural: &str, name: &str) -> Result<String, ClusterError> {
+    let path = format!("/apis/velero.io/v1/namespaces/{VELERO_NAMESPACE}/{plural}/{name}");
     let v = super::rollout::get_json(writer, &path)
         .await?
-        .ok_or_else(|| ClusterError::NotFound { detail: format!("the backup {VELERO_NAMESPACE}/{name} disappeared") })?;
+        .ok_or_else(|| ClusterError::NotFound { detail: format!("the {plural} {VELERO_NAMESPACE}/{name} does not exist") })?;
     Ok(v.pointer("/status/phase").and_then(Value::as_str).unwrap_or_default().to_string())
+}
+
+/// The name of a restore made for `change` at `at`.
+pub fn restore_name(change: &str, at: chrono::DateTime<chrono::Utc>) -> String {
+    format!("restore-{}-{}", change.to_ascii_lowercase(), at.format("%Y%m%d-%H%M%S"))
+}
+
+/// Creates the `Restore` `name` of `backup` for `change`, overwriting existing objects
+/// (`existingResourcePolicy: update`), as `velero restore create` with
+/// `--existing-resource-policy=update` does.
+pub async fn create_restore(writer: &Writer, change: &str, name: &str, backup: &str) -> Result<(), WriteError> {
+    let body = json!({
+        "apiVersion": "velero.io/v1", "kind": "Restore",
+        "metadata": {"name": name, "namespace": VELERO_NAMESPACE, "labels": {"change-id": change}},
+        "spec": {"backupName": backup, "existingResourcePolicy": "update"},
+    });
+    let step = WriteStep {
+        change: Some(change.to_string()),
+        step: "restore".into(),
+        kind: "restore".into(),
+        action: "create-restore".into(),
+        params: json!({"name": name, "backupName": backup, "existingResourcePolicy": "update"}),
+    };
+    writer.apply(&step, Mutation::Create { target: ObjRef::new(VELERO_RESTORE, VELERO_NAMESPACE, name), body }).await.map(|_| ())
 }
 
 /// The `velero restore create` command that returns the backup's objects (overwriting the

@@ -315,13 +315,7 @@ impl Writer {
 
     /// The object's new resourceVersion when its generation is still the one decided on.
     async fn same_spec_rv(&self, m: &Mutation) -> Result<Option<String>, WriteError> {
-        let request = Request::builder()
-            .method(Method::GET)
-            .uri(m.target().object_path())
-            .header(http::header::ACCEPT, "application/json")
-            .body(Vec::new())
-            .map_err(|e| ClusterError::Request { detail: e.to_string() })?;
-        let now: Value = self.conn.client().request(request).await.map_err(|e| self.conn.error(e))?;
+        let Some(now) = super::rollout::get_json(self, &m.target().object_path()).await? else { return Ok(None) };
         let generation = now.pointer("/metadata/generation").and_then(Value::as_i64);
         let same = m.pre().is_some_and(|p| p.generation.is_some() && p.generation == generation);
         Ok(if same { rv_of(&now) } else { None })

@@ -33,12 +33,13 @@ pub enum ActionId {
     PauseRun,
     Rollback,
     AbortRun,
+    Restore,
     Changes,
     Waive,
 }
 
 /// (action, config name, help text, mutating, shown in the footer)
-const ACTIONS: [(ActionId, &str, &str, bool, bool); 25] = [
+const ACTIONS: [(ActionId, &str, &str, bool, bool); 26] = [
     (ActionId::Command, "command", "command mode (see COMMANDS)", false, true),
     (ActionId::Filter, "filter", "filter rows (regex, ! inverts)", false, true),
     (ActionId::Enter, "enter", "drill in", false, true),
@@ -62,8 +63,15 @@ const ACTIONS: [(ActionId, &str, &str, bool, bool); 25] = [
     (ActionId::SortStatus, "sort-status", "sort by status", false, false),
     (ActionId::Promote, "promote", "run: skip the rest of the hold (promote now)", true, false),
     (ActionId::PauseRun, "pause-run", "run: pause / continue", true, false),
-    (ActionId::Rollback, "rollback", "run: roll every target back to its pre-change template (asks first)", true, false),
+    (
+        ActionId::Rollback,
+        "rollback",
+        "roll the run (or the selected workload's last run) back to the pre-change templates (asks first)",
+        true,
+        false,
+    ),
     (ActionId::AbortRun, "abort-run", "run: abort (restores the targets; asks first)", true, false),
+    (ActionId::Restore, "restore", "Velero restore from the run's pre-change backup (touches data; asks first)", true, false),
 ];
 
 impl ActionId {

@@ -8,6 +8,7 @@ pub mod changes_feed;
 mod health;
 pub mod journal_feed;
 pub mod preflight;
+pub mod rollback;
 pub mod run;
 pub mod run_task;
 pub mod session;
@@ -379,6 +380,25 @@ impl Engine {
                         let _ = started.send(op).await;
                     }
                 });
+            }
+            Command::PlanRollback(key) => {
+                tokio::spawn(run_task::plan_rollback(self.runs.clone(), key, self.events.clone()));
+            }
+            Command::PlanChangeRollback(id) => {
+                tokio::spawn(run_task::plan_change_rollback(self.runs.clone(), id, self.events.clone()));
+            }
+            Command::PlanRestore(id) => {
+                tokio::spawn(run_task::plan_restore(self.runs.clone(), id, self.events.clone()));
+            }
+            Command::RollbackChange(_) | Command::RestoreBackup(_) if self.run.as_ref().is_some_and(|r| !r.is_closed()) => {
+                let text = "a run is live in this cockpit: roll it back from its run screen (U) or let it end first";
+                self.send(message(MessageLevel::Warn, text.into(), None)).await;
+            }
+            Command::RollbackChange(id) => {
+                tokio::spawn(run_task::rollback(self.conn.clone(), self.runs.clone(), id, self.events.clone()));
+            }
+            Command::RestoreBackup(id) => {
+                tokio::spawn(run_task::restore(self.conn.clone(), self.runs.clone(), id, self.events.clone()));
             }
             Command::RunControl(c) => match &self.run {
                 Some(op) if op.send(run_task::operator(c)).await.is_ok() => {}

@@ -344,6 +344,30 @@ pub fn apply_journalled_waivers(p: &mut Preflight, entries: &[crate::journal::En
     n
 }
 
+/// The waiver id that lets a run go on when its pre-change backup does not end `Completed`.
+pub const BACKUP_WAIVER: &str = "backup";
+
+/// The newest journalled backup waiver of the change given since its last run started (and
+/// within the waivers' time to live): its reason.
+pub fn backup_waiver(entries: &[crate::journal::Entry], change: &str, now: DateTime<Utc>) -> Option<String> {
+    let since = now - chrono::Duration::hours(WAIVER_TTL_HOURS);
+    let mine = |e: &&crate::journal::Entry| e.change.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(change));
+    let last_start = entries
+        .iter()
+        .filter(mine)
+        .filter(|e| e.kind == crate::domain::change::run::KIND_RUN && e.outcome.as_deref() == Some("started"))
+        .map(|e| e.ts)
+        .max();
+    entries
+        .iter()
+        .rev()
+        .filter(mine)
+        .filter(|e| e.kind == "waiver" && e.ts >= since && last_start.is_none_or(|t| e.ts > t))
+        .filter(|e| e.details.get("check").and_then(serde_json::Value::as_str) == Some(BACKUP_WAIVER))
+        .filter_map(|e| e.details.get("reason").and_then(serde_json::Value::as_str).map(str::to_string))
+        .find(|r| !r.trim().is_empty())
+}
+
 /// The preflight as the change run needs it before its first write: the writer's connection
 /// and journal (dry run through the writer; the operator's journalled waivers applied), the
 /// windows files merged with the cluster's AppProjects, the default approval policy.

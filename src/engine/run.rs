@@ -11,16 +11,16 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::cluster::lock::{self, Held};
+use crate::cluster::lock::LockSet;
 use crate::cluster::rollout::{self, WorkloadState};
 use crate::cluster::velero;
 use crate::cluster::write::{WriteStep, Writer};
 use crate::domain::change::run::{Effect, Gate, KIND_RUN, KIND_STEP, RunCtx, RunEvent, RunState, transition};
 use crate::domain::change::{
-    ChangeRequest, HealthVerdict, IntOrPercent, RolloutPlan, WorkloadKind, WorkloadShape, backup_name, health_verdict, lock_lease_name,
-    plan_rollout,
+    ChangeRequest, HealthVerdict, IntOrPercent, RolloutPlan, WorkloadKind, WorkloadShape, backup_name, health_verdict, plan_rollout,
 };
 use crate::journal::{Journal, NewEntry};
+use crate::model::{HealthSample, RunHold, RunStep};
 
 /// How often the targets are read while a run is live.
 const OBSERVE: Duration = Duration::from_millis(500);
@@ -108,7 +108,47 @@ pub fn ctx_of(change: &ChangeRequest, targets: &[TargetRun]) -> RunCtx {
         backup: change.backup.is_some(),
         rollback_on_failure: change.health.on_failure == crate::domain::change::OnFailure::Rollback,
         first_hold: 0,
+        backup_waiver: None,
     }
+}
+
+/// The pre-change snapshots of the last run (from its journalled start), with plans, and the
+/// hold the cluster says it stopped at.
+pub async fn resume_targets(
+    writer: &Writer,
+    change: &ChangeRequest,
+    entries: &[crate::journal::Entry],
+) -> Result<(Vec<TargetRun>, usize), String> {
+    let mut out = Vec::new();
+    let mut first = usize::MAX;
+    for pre in super::rollback::pre_change(entries)? {
+        let images = change.targets.iter().find(|t| t.workload == pre.target).map(|t| t.images.clone()).unwrap_or_default();
+        let run = plan_for(pre, images, change)?;
+        let now = crate::cluster::rollout::read(writer, &run.before.target)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("{} disappeared", run.before.target))?;
+        // Read the cluster before any write: resume at the first hold not yet passed.
+        let at = match now.target.kind {
+            crate::domain::change::WorkloadKind::Deployment => {
+                crate::cluster::rollout::new_replica_set(writer, &now).await.map_err(|e| e.to_string())?.map_or(0, |(n, _)| n)
+            }
+            crate::domain::change::WorkloadKind::StatefulSet => now.updated,
+        };
+        let at = if now.has_images(&run.images) { at } else { 0 };
+        let k = run.plan.holds.iter().position(|h| h.updated >= at).unwrap_or(run.plan.holds.len().saturating_sub(1));
+        first = first.min(k);
+        out.push(run);
+    }
+    Ok((out, if first == usize::MAX { 0 } else { first }))
+}
+
+/// The run screen's stepper for these targets.
+pub fn steps_of(change: &ChangeRequest, targets: &[TargetRun]) -> Vec<RunStep> {
+    let n = targets.iter().map(|t| t.plan.holds.len()).max().unwrap_or(0);
+    let holds: Vec<(u32, u32)> =
+        (0..n).filter_map(|k| targets.iter().find_map(|t| t.plan.holds.get(k).map(|h| (h.updated, t.plan.replicas)))).collect();
+    crate::domain::change::run::stepper(&holds, change.backup.is_some()).into_iter().map(|(id, label)| RunStep { id, label }).collect()
 }
 
 /// The rollback plan shown before the first write and journalled with the start.
@@ -201,14 +241,18 @@ pub struct Runner {
     ctx: RunCtx,
     state: RunState,
     holder: String,
-    locks: Vec<Held>,
+    locks: LockSet,
     backup: Option<String>,
     updates: mpsc::Sender<RunUpdate>,
     operator: mpsc::Receiver<Operator>,
     last_gate: Option<Value>,
     preflight: Value,
     waiting_since: Option<tokio::time::Instant>,
-    renewed: Option<tokio::time::Instant>,
+    /// The last health sample and backup phase reported (each reported when it changes).
+    last_sample: Option<HealthSample>,
+    backup_phase: Option<String>,
+    /// Whether this run (or the run it resumes) sent a write to a target.
+    changed: bool,
 }
 
 impl Runner {
@@ -221,6 +265,7 @@ impl Runner {
         operator: mpsc::Receiver<Operator>,
     ) -> Self {
         let ctx = ctx_of(&change, &targets);
+        let locks = LockSet::new(&change.id, &holder);
         Runner {
             writer,
             change,
@@ -228,14 +273,16 @@ impl Runner {
             ctx,
             state: RunState::Pending,
             holder,
-            locks: Vec::new(),
+            locks,
             backup: None,
             updates,
             operator,
             last_gate: None,
             preflight: Value::Null,
             waiting_since: None,
-            renewed: Some(tokio::time::Instant::now()),
+            last_sample: None,
+            backup_phase: None,
+            changed: false,
         }
     }
 
@@ -268,10 +315,17 @@ impl Runner {
         self
     }
 
+    /// Go on when the backup does not end `Completed`, for this journalled reason.
+    pub fn with_backup_waiver(mut self, reason: Option<String>) -> Self {
+        self.ctx.backup_waiver = reason;
+        self
+    }
+
     /// A resumed run: no new backup, starting at hold `first_hold`.
     pub fn resuming_at(mut self, first_hold: usize) -> Self {
         self.ctx.first_hold = first_hold;
         self.ctx.backup = false;
+        self.changed = true;
         self
     }
 
@@ -317,7 +371,14 @@ impl Runner {
             return None;
         }
         self.state = t.to;
-        self.emit(name.as_str().unwrap_or("event"), &t.note, Value::Null).await;
+        // A hold that starts carries its span: the run screen's gauge and countdown.
+        let details = match self.state {
+            RunState::Holding { hold, until } => {
+                json!({"hold": RunHold { index: hold, total: self.ctx.holds.len(), started: now, until }})
+            }
+            _ => Value::Null,
+        };
+        self.emit(name.as_str().unwrap_or("event"), &t.note, details).await;
         let mut follow = Vec::new();
         for effect in t.effects {
             if let Some(e) = self.execute(effect).await {
@@ -332,6 +393,7 @@ impl Runner {
             Effect::AcquireLock => Some(self.acquire().await),
             Effect::CreateBackup => self.create_backup().await,
             Effect::Advance { hold } => {
+                self.changed = true;
                 self.retrying("advance", || self.advance(hold)).await.err().map(|error| RunEvent::WriteFailed { error })
             }
             Effect::Finalize => self.retrying("finalize", || self.finalize()).await.err().map(|error| RunEvent::WriteFailed { error }),
@@ -373,29 +435,16 @@ impl Runner {
     }
 
     async fn acquire(&mut self) -> RunEvent {
-        for t in self.targets.clone() {
-            let name = lock_lease_name(&t.before.target);
-            match lock::acquire(&self.writer, &self.change.id, &t.before.target.namespace, &name, &self.holder, Utc::now()).await {
-                Ok(held) => self.locks.push(held),
-                Err(e) => {
-                    self.release().await;
-                    return RunEvent::LockRefused { reason: e.to_string() };
-                }
-            }
+        let targets: Vec<_> = self.targets.iter().map(|t| t.before.target.clone()).collect();
+        match self.locks.acquire(&self.writer, &targets).await {
+            Ok(()) => RunEvent::LockAcquired,
+            Err(reason) => RunEvent::LockRefused { reason },
         }
-        RunEvent::LockAcquired
     }
 
     async fn release(&mut self) {
-        for held in std::mem::take(&mut self.locks) {
-            if let Err(e) = lock::release(&self.writer, &self.change.id, &held, Utc::now()).await {
-                self.emit(
-                    "lock-release-failed",
-                    &format!("the lock {} was not released: {e}; it expires by itself", held.target.name),
-                    Value::Null,
-                )
-                .await;
-            }
+        for failed in self.locks.release(&self.writer).await {
+            self.emit("lock-release-failed", &failed, Value::Null).await;
         }
     }
 
@@ -406,10 +455,11 @@ impl Runner {
         if let Err(e) = velero::create_backup(&self.writer, &self.change.id, &name, &spec).await {
             return Some(RunEvent::BackupFailed { reason: format!("the backup could not be created: {e}") });
         }
-        self.emit("backup-created", &format!("backup {name}; restore with: {}", velero::restore_command(&name)), Value::Null).await;
+        let note = format!("backup {name}; restore with: {}", velero::restore_command(&name));
+        self.emit("backup-created", &note, json!({"backup": name})).await;
         self.backup = Some(name);
         let plan = rollback_plan(&self.targets, self.backup.as_deref());
-        let _ = self.append(KIND_STEP, "rollback-plan", json!({"step": "backup", "rollbackPlan": plan})).await;
+        let _ = self.append(KIND_STEP, "rollback-plan", json!({"step": "backup", "backup": self.backup, "rollbackPlan": plan})).await;
         None
     }
 
@@ -522,20 +572,8 @@ impl Runner {
 
     /// Renews the locks a third of their duration after the last renewal.
     async fn renew(&mut self) {
-        let every = Duration::from_secs(u64::try_from(lock::LEASE_SECONDS / 3).unwrap_or(10));
-        if self.renewed.is_some_and(|t| t.elapsed() < every) {
-            return;
-        }
-        self.renewed = Some(tokio::time::Instant::now());
-        let now = Utc::now();
-        let mut lost = None;
-        for held in &mut self.locks {
-            if let Err(e) = lock::renew(&self.writer, &self.change.id, held, &self.holder, now).await {
-                lost = Some(format!("the change lock {} could not be renewed: {e}", held.target.name));
-            }
-        }
-        if let Some(reason) = lost {
-            self.emit("lock-lost", &reason, Value::Null).await;
+        for lost in self.locks.renew_due(&self.writer).await {
+            self.emit("lock-lost", &lost, Value::Null).await;
         }
     }
 
@@ -545,6 +583,11 @@ impl Runner {
             RunState::BackingUp => {
                 let Some(name) = self.backup.clone() else { return Ok(vec![]) };
                 let phase = velero::backup_phase(&self.writer, &name).await.map_err(|e| e.to_string())?;
+                if self.backup_phase.as_deref() != Some(phase.as_str()) {
+                    self.backup_phase = Some(phase.clone());
+                    let shown = if phase.is_empty() { "New (not picked up by Velero yet)" } else { phase.as_str() };
+                    self.emit("backup-phase", &format!("backup {name}: {shown}"), json!({"backup": name, "phase": phase})).await;
+                }
                 Ok(match phase.as_str() {
                     "Completed" | "PartiallyFailed" | "Failed" | "FailedValidation" => vec![RunEvent::BackupDone { phase }],
                     _ => vec![],
@@ -610,6 +653,7 @@ impl Runner {
         let mut reasons = Vec::new();
         let mut pending = false;
         let mut evidence = Vec::new();
+        let mut sample = HealthSample::default();
         for t in self.targets.clone() {
             let Some(hold) = t.hold(k) else { continue };
             let w = rollout::read(&self.writer, &t.before.target).await.map_err(|e| e.to_string())?.ok_or("a target disappeared")?;
@@ -625,6 +669,10 @@ impl Runner {
                 WorkloadKind::StatefulSet => w.updated >= hold.updated,
             };
             let ev = rollout::health_evidence(&self.writer, &w, hold.updated).await.map_err(|e| e.to_string())?;
+            sample.expected += ev.expected_updated;
+            sample.ready += u32::try_from(ev.pods.iter().filter(|p| p.ready).count()).unwrap_or(u32::MAX);
+            sample.restarts += ev.pods.iter().map(|p| p.restarts).sum::<u32>();
+            sample.warnings += ev.warnings.iter().map(|w| w.count.max(1)).sum::<u32>();
             let report = health_verdict(ev, &self.change.health);
             match &report.verdict {
                 HealthVerdict::Failed { reasons: r } => reasons.extend(r.iter().map(|x| format!("{}: {x}", t.before.target))),
@@ -634,6 +682,14 @@ impl Runner {
             evidence.push(json!({"target": t.before.target.to_string(), "report": report}));
         }
         self.last_gate = Some(Value::Array(evidence));
+        if self.last_sample != Some(sample) {
+            self.last_sample = Some(sample);
+            let note = format!(
+                "{}/{} updated pods ready · {} restarts · {} warnings",
+                sample.ready, sample.expected, sample.restarts, sample.warnings
+            );
+            self.emit("sample", &note, json!({"sample": sample})).await;
+        }
         let gate = if !reasons.is_empty() {
             Gate::Failed { reasons }
         } else if pending {
@@ -655,12 +711,12 @@ impl Runner {
             _ => ("failed", "the run stopped".to_string()),
         };
         let by_gate = matches!(self.state, RunState::RolledBack { by_gate: true, .. });
-        let details =
-            json!({"step": self.state.step(), "reason": reason, "byGate": by_gate, "backup": self.backup, "gate": self.last_gate});
+        let details = json!({"step": self.state.step(), "reason": reason, "byGate": by_gate, "backup": self.backup, "gate": self.last_gate, "changed": self.changed});
         if let Err(e) = self.append(KIND_RUN, outcome, details).await {
             self.emit("journal-failed", &format!("the end of the run could not be journalled: {e}"), Value::Null).await;
         }
-        self.emit(outcome, if reason.is_empty() { "done" } else { &reason }, Value::Null).await;
+        let note = if reason.is_empty() { "completed: every target runs the new version, its rollout complete" } else { &reason };
+        self.emit(outcome, note, Value::Null).await;
         self.state
     }
 }

@@ -237,6 +237,19 @@ pub enum EngineEvent {
     RunPlan {
         change: String,
         text: String,
+        /// The stepper to show: preflight, lock, backup, each hold, verify.
+        steps: Vec<RunStep>,
+        /// The workloads the run changes.
+        targets: Vec<ObjectKey>,
+        /// It continues an interrupted run.
+        resume: bool,
+    },
+    /// What a rollback or restore outside a live run will send (answer to `PlanRollback` /
+    /// `PlanRestore`); `on_yes` is the command the confirmation sends.
+    Confirm {
+        title: String,
+        text: String,
+        on_yes: Command,
     },
     /// Progress of the live run.
     RunLine(RunLine),
@@ -276,6 +289,17 @@ pub enum Command {
     StartRun(String),
     /// The operator's decision for the live run.
     RunControl(RunControl),
+    /// One-key rollback from a workload: find the last run that changed it and plan returning
+    /// every target of that run to its pre-change template (answered by `EngineEvent::Confirm`).
+    PlanRollback(ObjectKey),
+    /// Plan the rollback of a change's last run (the changes screen's `U`).
+    PlanChangeRollback(String),
+    /// Roll a change's last run back (after the operator confirmed), outside a live run.
+    RollbackChange(String),
+    /// Plan a Velero restore from the change's pre-change backup (answered by `Confirm`).
+    PlanRestore(String),
+    /// Create the Velero `Restore` (existingResourcePolicy: update) after confirmation.
+    RestoreBackup(String),
     /// Journal a waiver of a failed preflight check (kind `waiver`), then re-run the preflight.
     Waive {
         change: String,
@@ -297,11 +321,51 @@ pub enum RunControl {
 }
 
 /// One line of a run's progress, for the run screen.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunLine {
     pub ts: DateTime<Utc>,
     pub change: String,
     pub step: String,
     pub event: String,
     pub note: String,
+    /// Set when a hold starts: the gauge and countdown follow it.
+    pub hold: Option<RunHold>,
+    /// The updated pods' health when it changed (the sparklines).
+    pub sample: Option<HealthSample>,
+    /// The run's Velero backup when it was created or its phase changed.
+    pub backup: Option<RunBackup>,
+}
+
+/// A run's Velero backup and its `status.phase` ("" until Velero picks it up).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunBackup {
+    pub name: String,
+    pub phase: String,
+}
+
+/// One step of the run screen's stepper: the run's step id ("lock", "hold-2", …) and its
+/// label ("canary 1/10", "50 %").
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RunStep {
+    pub id: String,
+    pub label: String,
+}
+
+/// A hold of the live run: which one, and when it started and ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RunHold {
+    /// 0-based.
+    pub index: usize,
+    pub total: usize,
+    pub started: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+/// The updated pods of every target at one observation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HealthSample {
+    pub ready: u32,
+    pub expected: u32,
+    pub restarts: u32,
+    pub warnings: u32,
 }

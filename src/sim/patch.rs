@@ -53,7 +53,7 @@ pub fn apply(kind: PatchType, current: &Value, body: &[u8]) -> Result<Value, Pat
 }
 
 /// The merge key of a list field, for the built-in lists the simulator knows.
-fn merge_key(field: &str) -> Option<&'static str> {
+pub(crate) fn merge_key(field: &str) -> Option<&'static str> {
     match field {
         "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes" | "imagePullSecrets" => Some("name"),
         "volumeMounts" => Some("mountPath"),

@@ -38,6 +38,14 @@ pub mod kinds {
     pub const VELERO_BSL: ObjKind = ObjKind::new("velero.io/v1", "BackupStorageLocation");
     pub const APP_PROJECT: ObjKind = ObjKind::new("argoproj.io/v1alpha1", "AppProject");
     pub const APPLICATION: ObjKind = ObjKind::new("argoproj.io/v1alpha1", "Application");
+    pub const ENDPOINTS: ObjKind = ObjKind::new("v1", "Endpoints");
+    pub const DAEMON_SET: ObjKind = ObjKind::new("apps/v1", "DaemonSet");
+    pub const JOB: ObjKind = ObjKind::new("batch/v1", "Job");
+    pub const CRON_JOB: ObjKind = ObjKind::new("batch/v1", "CronJob");
+    pub const ENDPOINT_SLICE: ObjKind = ObjKind::new("discovery.k8s.io/v1", "EndpointSlice");
+    pub const CLUSTER_ROLE: ObjKind = ObjKind::new("rbac.authorization.k8s.io/v1", "ClusterRole");
+    pub const CLUSTER_ROLE_BINDING: ObjKind = ObjKind::new("rbac.authorization.k8s.io/v1", "ClusterRoleBinding");
+    pub const CRD: ObjKind = ObjKind::new("apiextensions.k8s.io/v1", "CustomResourceDefinition");
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -43,8 +43,8 @@ pub enum PromptKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PromptMsg {
     Open(PromptKind),
-    Char(char),
-    Backspace,
+    /// An editing key for the prompt's editor (characters, backspace, arrows, ctrl-a/e, …).
+    Edit(ratatui_textarea::Input),
     Submit,
     Cancel,
 }
@@ -77,6 +77,8 @@ pub enum Action {
     Tick(chrono::DateTime<chrono::Utc>),
     /// A decision for the live change run (mutating).
     Run(crate::model::RunControl),
+    /// Offer a Velero restore from the change's pre-change backup (mutating; asks first).
+    Restore,
     /// The answer to a confirmation popup (`y` / `n`).
     Confirm(bool),
     /// Mouse click at a terminal cell.

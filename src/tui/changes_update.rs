@@ -28,7 +28,7 @@ pub fn open_waiver(state: &mut AppState) {
     match (state.screen().kind == ScreenKind::Changes, first) {
         (false, _) => state.status = Some(message(MessageLevel::Warn, "waive: open the changes screen (C) and select a change", None)),
         (true, None) => state.status = Some(message(MessageLevel::Info, "nothing to waive: no failed check that may be waived", None)),
-        (true, Some(c)) => state.prompt = Some(Prompt { kind: PromptKind::Waive, input: format!("{}=", c.id.as_str()) }),
+        (true, Some(c)) => state.prompt = Some(Prompt::new(PromptKind::Waive, &format!("{}=", c.id.as_str()))),
     }
 }
 
@@ -41,6 +41,17 @@ pub fn waive(state: &mut AppState, input: &str) -> Vec<Command> {
         state.status = Some(message(MessageLevel::Error, "type CHECK=REASON, e.g. pdb=traffic drained for the window", None));
         return Vec::new();
     };
+    if id == crate::engine::preflight::BACKUP_WAIVER {
+        // Not a preflight check: it lets this change's next run go on when its pre-change
+        // backup does not end Completed.
+        if reason.is_empty() || reason.chars().count() > MAX_REASON {
+            state.status = Some(message(MessageLevel::Error, format!("a waiver needs a reason of 1 to {MAX_REASON} characters"), None));
+            return Vec::new();
+        }
+        let change = entry.change.id.clone();
+        state.status = Some(message(MessageLevel::Info, format!("waiving an unusable backup for the next run of {change}…"), None));
+        return vec![Command::Waive { change, check: id.to_string(), reason: reason.to_string() }];
+    }
     let Some(check) = CheckId::parse(id) else {
         state.status = Some(message(MessageLevel::Error, format!("no check {id:?}"), None));
         return Vec::new();

@@ -22,15 +22,29 @@ pub fn to_action(ev: &InputEvent, keymap: &KeyMap, read_only: bool, prompt_open:
 }
 
 fn prompt_key(code: KeyCode, mods: KeyModifiers) -> Option<Action> {
-    let msg = match code {
-        KeyCode::Char('c') if mods.contains(KeyModifiers::CONTROL) => PromptMsg::Cancel,
-        KeyCode::Char(c) => PromptMsg::Char(c),
-        KeyCode::Backspace => PromptMsg::Backspace,
-        KeyCode::Enter => PromptMsg::Submit,
-        KeyCode::Esc => PromptMsg::Cancel,
+    use ratatui_textarea::Key as K;
+    let key = match code {
+        KeyCode::Char('c') if mods.contains(KeyModifiers::CONTROL) => return Some(Action::Prompt(PromptMsg::Cancel)),
+        KeyCode::Enter => return Some(Action::Prompt(PromptMsg::Submit)),
+        KeyCode::Esc => return Some(Action::Prompt(PromptMsg::Cancel)),
+        // One line: no newline (ctrl-m / ctrl-j) and no tab into a command.
+        KeyCode::Char('m' | 'j') if mods.contains(KeyModifiers::CONTROL) => return None,
+        KeyCode::Char(c) => K::Char(c),
+        KeyCode::Backspace => K::Backspace,
+        KeyCode::Delete => K::Delete,
+        KeyCode::Left => K::Left,
+        KeyCode::Right => K::Right,
+        KeyCode::Home => K::Home,
+        KeyCode::End => K::End,
         _ => return None,
     };
-    Some(Action::Prompt(msg))
+    let input = ratatui_textarea::Input {
+        key,
+        ctrl: mods.contains(KeyModifiers::CONTROL),
+        alt: mods.contains(KeyModifiers::ALT),
+        shift: mods.contains(KeyModifiers::SHIFT),
+    };
+    Some(Action::Prompt(PromptMsg::Edit(input)))
 }
 
 /// The action a key-map entry stands for.
@@ -61,6 +75,7 @@ pub fn from_id(id: ActionId) -> Action {
         ActionId::PauseRun => Action::Run(RunControl::Pause),
         ActionId::Rollback => Action::Run(RunControl::Rollback),
         ActionId::AbortRun => Action::Run(RunControl::Abort),
+        ActionId::Restore => Action::Restore,
     }
 }
 

@@ -51,11 +51,33 @@ pub struct UiContext {
     pub local_zone: Option<chrono_tz::Tz>,
 }
 
-/// The one-line input (`:` or `/`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The one-line input (`:`, `/`, the waiver): a ratatui-textarea editor (cursor keys, home/end,
+/// ctrl-a/e, word moves and deletes, undo), kept to one line (enter submits).
+#[derive(Debug, Clone)]
 pub struct Prompt {
     pub kind: PromptKind,
-    pub input: String,
+    pub editor: ratatui_textarea::TextArea<'static>,
+}
+
+impl Prompt {
+    /// A prompt holding `text`, the cursor at its end.
+    pub fn new(kind: PromptKind, text: &str) -> Prompt {
+        let mut editor = ratatui_textarea::TextArea::new(vec![text.to_string()]);
+        editor.move_cursor(ratatui_textarea::CursorMove::End);
+        editor.set_cursor_line_style(ratatui::style::Style::default());
+        Prompt { kind, editor }
+    }
+
+    /// What was typed.
+    pub fn text(&self) -> String {
+        self.editor.lines().concat()
+    }
+}
+
+impl PartialEq for Prompt {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.text() == other.text()
+    }
 }
 
 #[derive(Debug, Clone)]

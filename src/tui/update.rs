@@ -66,6 +66,7 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
             Vec::new()
         }
         Action::Run(control) => super::run_update::key(state, control),
+        Action::Restore => super::run_update::restore(state),
         Action::Changes => {
             changes::open(state);
             Vec::new()
@@ -121,29 +122,25 @@ fn popup_keys(state: &mut AppState, action: Action) -> Vec<Command> {
 fn prompt(state: &mut AppState, msg: PromptMsg) -> Vec<Command> {
     match msg {
         PromptMsg::Open(kind) => {
-            state.prompt = Some(Prompt { kind, input: String::new() });
+            state.prompt = Some(Prompt::new(kind, ""));
             state.status = None;
         }
-        PromptMsg::Char(c) => {
+        PromptMsg::Edit(input) => {
             if let Some(p) = state.prompt.as_mut() {
-                p.input.push(c);
-            }
-        }
-        PromptMsg::Backspace => {
-            if let Some(p) = state.prompt.as_mut() {
-                p.input.pop();
+                p.editor.input(input);
             }
         }
         PromptMsg::Cancel => state.prompt = None,
         PromptMsg::Submit => {
             let Some(p) = state.prompt.take() else { return Vec::new() };
+            let text = p.text();
             return match p.kind {
                 PromptKind::Filter => {
-                    set_filter(state, &p.input);
+                    set_filter(state, &text);
                     Vec::new()
                 }
-                PromptKind::Command => run_command(state, &p.input),
-                PromptKind::Waive => changes::waive(state, &p.input),
+                PromptKind::Command => run_command(state, &text),
+                PromptKind::Waive => changes::waive(state, &text),
             };
         }
     }
@@ -366,9 +363,15 @@ fn apply_engine(state: &mut AppState, ev: EngineEvent) {
         EngineEvent::Journal(feed) => journal::apply_feed(state, feed),
         EngineEvent::HeaderClock(line) => state.ui.header_extra = Some(line),
         EngineEvent::Windows(feed) => calendar::apply_feed(state, *feed),
-        EngineEvent::RunPlan { change, text } => super::run_update::plan_ready(state, change, text),
+        EngineEvent::RunPlan { change, text, steps, targets, resume } => {
+            super::run_update::plan_ready(state, super::run_update::Plan { change, text, steps, targets, resume })
+        }
+        EngineEvent::Confirm { title, text, on_yes } => super::run_update::ask(state, title, text, on_yes),
         EngineEvent::RunLine(line) => super::run_update::line(state, line),
-        EngineEvent::Changes(feed) => state.changes.update(ChangesMsg::Feed(feed)),
+        EngineEvent::Changes(feed) => {
+            super::run_update::notice_interrupted(state, &feed);
+            state.changes.update(ChangesMsg::Feed(feed));
+        }
     }
 }
 

@@ -39,7 +39,9 @@ impl Widget for AppView<'_> {
             ScreenKind::Pod { namespace, name } => PodScreenView { state: s, screen, namespace, name }.render(body, buf),
             ScreenKind::Journal => JournalScreenView { journal: &s.journal, theme: t, keymap: &s.ui.keymap }.render(body, buf),
             ScreenKind::Calendar => CalendarView::new(&s.calendar, t).render(body, buf),
-            ScreenKind::Run => super::screens::run::RunView { run: &s.run, theme: t, read_only: s.read_only() }.render(body, buf),
+            ScreenKind::Run => {
+                super::screens::run::RunView { run: &s.run, theme: t, read_only: s.read_only(), now: s.ui.now }.render(body, buf)
+            }
             ScreenKind::Changes => ChangesScreenView { state: &s.changes, theme: t, now: s.ui.now }.render(body, buf),
         }
         let crumbs = s.screens.iter().map(|sc| sc.title(&s.cluster)).collect();

@@ -177,6 +177,15 @@ impl Lines {
     /// Reads lines until one satisfies `pred` (true), or the deadline passes or the output
     /// ends (false).
     pub fn until(&mut self, deadline: Duration, pred: impl Fn(&str) -> bool) -> bool {
+        self.read(deadline, pred) == Read::Matched
+    }
+
+    /// Reads until the output ends (true) or the deadline passes (false).
+    pub fn ends_within(&mut self, deadline: Duration) -> bool {
+        self.read(deadline, |_| false) == Read::Ended
+    }
+
+    fn read(&mut self, deadline: Duration, pred: impl Fn(&str) -> bool) -> Read {
         let end = Instant::now() + deadline;
         while let Some(left) = end.checked_duration_since(Instant::now()) {
             match self.rx.recv_timeout(left) {
@@ -184,14 +193,22 @@ impl Lines {
                     self.all.push_str(&line);
                     self.all.push('\n');
                     if pred(&line) {
-                        return true;
+                        return Read::Matched;
                     }
                 }
-                Err(_) => return false,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Read::Ended,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return Read::TimedOut,
             }
         }
-        false
+        Read::TimedOut
     }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Read {
+    Matched,
+    Ended,
+    TimedOut,
 }
 
 impl Drop for Lines {

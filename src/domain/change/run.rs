@@ -29,6 +29,8 @@ pub struct RunCtx {
     pub rollback_on_failure: bool,
     /// The hold to start at (0; a resumed run starts where the cluster says it stopped).
     pub first_hold: usize,
+    /// A typed, journalled reason to go on when the backup does not end `Completed`.
+    pub backup_waiver: Option<String>,
 }
 
 /// Where a run is.
@@ -205,6 +207,10 @@ pub fn transition(state: &RunState, event: &RunEvent, ctx: &RunCtx, now: DateTim
         (S::Locking, E::LockAcquired) => advance(ctx, ctx.first_hold, "lock held (no backup asked for): first step"),
         (S::Locking, E::LockRefused { reason }) => t(S::Failed { reason: reason.clone() }, vec![], format!("refused: {reason}")),
         (S::BackingUp, E::BackupDone { phase }) if phase == "Completed" => advance(ctx, ctx.first_hold, "backup Completed: first step"),
+        (S::BackingUp, E::BackupDone { phase }) if ctx.backup_waiver.is_some() => {
+            let why = ctx.backup_waiver.as_deref().unwrap_or_default();
+            advance(ctx, ctx.first_hold, &format!("the pre-change backup ended {phase}; waived ({why}): first step"))
+        }
         (S::BackingUp, E::BackupDone { phase }) => {
             let reason = format!("the pre-change backup ended {phase}: not a usable backup");
             t(S::Failed { reason: reason.clone() }, vec![Effect::ReleaseLock], reason)
@@ -212,7 +218,11 @@ pub fn transition(state: &RunState, event: &RunEvent, ctx: &RunCtx, now: DateTim
         (S::BackingUp, E::BackupFailed { reason }) => t(S::Failed { reason: reason.clone() }, vec![Effect::ReleaseLock], reason.clone()),
         (S::Advancing { hold }, E::HoldReached { hold: h }) if h == hold => {
             let until = hold_end(ctx, *hold, now);
-            t(S::Holding { hold: *hold, until }, vec![], format!("hold {} reached: watching health until {}", hold + 1, until.to_rfc3339()))
+            t(
+                S::Holding { hold: *hold, until },
+                vec![],
+                format!("hold {} reached: watching health until {}", hold + 1, until.format("%Y-%m-%dT%H:%M:%SZ")),
+            )
         }
         (S::Holding { hold, until }, E::Tick) if now >= *until => next_after_hold(ctx, *hold),
         (S::Holding { .. }, E::Tick) => reject(),
@@ -222,7 +232,11 @@ pub fn transition(state: &RunState, event: &RunEvent, ctx: &RunCtx, now: DateTim
         }
         (S::Paused { hold, .. }, E::Continue) => {
             let until = hold_end(ctx, *hold, now);
-            t(S::Holding { hold: *hold, until }, vec![], format!("continued: hold {} watched again until {}", hold + 1, until.to_rfc3339()))
+            t(
+                S::Holding { hold: *hold, until },
+                vec![],
+                format!("continued: hold {} watched again until {}", hold + 1, until.format("%Y-%m-%dT%H:%M:%SZ")),
+            )
         }
         (S::Advancing { .. } | S::Holding { .. } | S::Verifying, E::Health { gate: Gate::Failed { reasons } }) => {
             let reason = format!("health gate failed: {}", reasons.join("; "));
@@ -290,6 +304,31 @@ fn next_after_hold(ctx: &RunCtx, hold: usize) -> Result<Transition, Rejected> {
     }
 }
 
+/// The run screen's stepper: (step id, label) for preflight, lock, the backup when asked
+/// for, each hold and verify. `holds[k]` is (updated pods, replicas) of hold k of the first
+/// target that has it: the first hold below 100 % is the canary ("canary 1/10"), the others are
+/// shares ("50 %", "100 %"), or pod counts when the share is not whole ("2/3").
+pub fn stepper(holds: &[(u32, u32)], backup: bool) -> Vec<(String, String)> {
+    let mut out = vec![("preflight".to_string(), "preflight".to_string()), ("lock".into(), "lock".into())];
+    if backup {
+        out.push(("backup".into(), "backup".into()));
+    }
+    for (k, &(updated, replicas)) in holds.iter().enumerate() {
+        let label = if updated >= replicas {
+            "100 %".to_string()
+        } else if k == 0 {
+            format!("canary {updated}/{replicas}")
+        } else if (u64::from(updated) * 100) % u64::from(replicas.max(1)) == 0 {
+            format!("{} %", u64::from(updated) * 100 / u64::from(replicas.max(1)))
+        } else {
+            format!("{updated}/{replicas}")
+        };
+        out.push((format!("hold-{}", k + 1), label));
+    }
+    out.push(("verify".into(), "verify".into()));
+    out
+}
+
 /// Journal kinds of a run.
 pub const KIND_RUN: &str = "change-run";
 pub const KIND_STEP: &str = "run-step";
@@ -318,6 +357,9 @@ where
             Some("started") => RunHistory::Running { step: step.clone() },
             Some("completed") => RunHistory::Completed { at: e.ts },
             Some("rolled-back") => RunHistory::RolledBack { at: e.ts, reason },
+            // A run that stopped before its first write to a target left the change as it
+            // was (lock refused, backup unusable): it may run again.
+            Some("failed" | "aborted") if e.details.get("changed").and_then(serde_json::Value::as_bool) == Some(false) => RunHistory::None,
             Some("failed" | "aborted") => RunHistory::Failed { at: e.ts, reason },
             _ => out,
         };

@@ -12,6 +12,7 @@ fn ctx(backup: bool, rollback: bool) -> RunCtx {
         backup,
         rollback_on_failure: rollback,
         first_hold: 0,
+        backup_waiver: None,
     }
 }
 
@@ -79,6 +80,11 @@ fn an_unusable_backup_stops_the_run() {
     for phase in ["PartiallyFailed", "Failed", "FailedValidation"] {
         let t = step(&RunState::BackingUp, RunEvent::BackupDone { phase: phase.into() }, &ctx(true, true), t0());
         assert!(matches!(&t.to, RunState::Failed { reason } if reason.contains(phase)), "{phase}");
+        // Only a typed reason lets the run go on, and the note keeps it.
+        let waived = RunCtx { backup_waiver: Some("volumes are re-creatable".into()), ..ctx(true, true) };
+        let t = step(&RunState::BackingUp, RunEvent::BackupDone { phase: phase.into() }, &waived, t0());
+        assert_eq!(t.to, RunState::Advancing { hold: 0 }, "{phase}");
+        assert!(t.note.contains(phase) && t.note.contains("volumes are re-creatable"), "{}", t.note);
     }
 }
 
@@ -151,4 +157,18 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn the_stepper_names_the_canary_and_the_shares() {
+    let labels = |holds: &[(u32, u32)], backup| stepper(holds, backup).into_iter().map(|(id, l)| format!("{id}={l}")).collect::<Vec<_>>();
+    assert_eq!(
+        labels(&[(1, 10), (5, 10), (10, 10)], true),
+        ["preflight=preflight", "lock=lock", "backup=backup", "hold-1=canary 1/10", "hold-2=50 %", "hold-3=100 %", "verify=verify"]
+    );
+    // No backup; a first hold that already is everything is no canary; 2 of 3 is not a whole share.
+    assert_eq!(labels(&[(3, 3)], false), ["preflight=preflight", "lock=lock", "hold-1=100 %", "verify=verify"]);
+    assert_eq!(labels(&[(1, 3), (2, 3), (3, 3)], false)[3], "hold-2=2/3");
+    // Zero replicas never divides by zero.
+    assert_eq!(labels(&[(0, 0)], false)[2], "hold-1=100 %");
 }

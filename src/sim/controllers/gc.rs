@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::obj;
+use crate::sim::server::delete;
 use crate::sim::store_api::{ObjKind, SimStore, kinds};
 
 /// Every namespaced kind the simulator stores.
@@ -26,10 +27,22 @@ pub const NAMESPACED: &[ObjKind] = &[
     kinds::APP_PROJECT,
     kinds::APPLICATION,
     kinds::EVENT,
+    kinds::DAEMON_SET,
+    kinds::JOB,
+    kinds::CRON_JOB,
+    kinds::ENDPOINTS,
+    kinds::ENDPOINT_SLICE,
+    ObjKind::new("v1", "PersistentVolumeClaim"),
+    ObjKind::new("v1", "ReplicationController"),
+    ObjKind::new("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ObjKind::new("networking.k8s.io/v1", "Ingress"),
+    ObjKind::new("networking.k8s.io/v1", "NetworkPolicy"),
+    ObjKind::new("rbac.authorization.k8s.io/v1", "Role"),
+    ObjKind::new("rbac.authorization.k8s.io/v1", "RoleBinding"),
 ];
 
 /// The kinds whose objects may be owned (scanned for dangling ownerReferences).
-const DEPENDENTS: &[ObjKind] = &[kinds::REPLICA_SET, kinds::CONTROLLER_REVISION, kinds::POD];
+pub const DEPENDENTS: &[ObjKind] = &[kinds::REPLICA_SET, kinds::CONTROLLER_REVISION, kinds::JOB, kinds::POD, kinds::ENDPOINT_SLICE];
 
 fn kind_of_ref(r: &Value) -> Option<ObjKind> {
     let av = r["apiVersion"].as_str()?;
@@ -50,6 +63,7 @@ fn dangling(store: &dyn SimStore, r: &Value, ns: Option<&str>) -> bool {
 /// Deletes dependents whose every owner is gone. Repeats until nothing more goes, so a
 /// Deployment's ReplicaSets and then their pods go in one call.
 pub fn collect(store: &dyn SimStore) {
+    delete::sweep_foreground(store);
     for _ in 0..4 {
         let mut deleted = false;
         for kind in DEPENDENTS {
@@ -58,7 +72,8 @@ pub fn collect(store: &dyn SimStore) {
                     continue;
                 };
                 if refs.iter().all(|r| dangling(store, r, obj::namespace(&o))) {
-                    deleted |= store.delete(*kind, obj::namespace(&o), obj::name(&o)).is_ok();
+                    let out = delete::delete(store, *kind, obj::namespace(&o), obj::name(&o), &delete::Options::default());
+                    deleted |= matches!(out, Ok(delete::Outcome::Gone(_)));
                 }
             }
         }

@@ -37,8 +37,8 @@ impl Kubelet {
 
     pub fn reconcile(&mut self, store: &dyn SimStore, behavior: &Behavior, rec: &mut Recorder) {
         let pods = store.list_shared(kinds::POD, None);
-        let mut load: BTreeMap<String, usize> =
-            store.list(kinds::NODE, None).iter().filter(|n| schedulable(n)).map(|n| (obj::name(n).to_string(), 0)).collect();
+        let nodes = store.list(kinds::NODE, None);
+        let mut load: BTreeMap<String, usize> = nodes.iter().filter(|n| schedulable(n)).map(|n| (obj::name(n).to_string(), 0)).collect();
         for p in &pods {
             if let Some(count) = p["spec"]["nodeName"].as_str().and_then(|n| load.get_mut(n)) {
                 *count += 1;
@@ -68,10 +68,12 @@ impl Kubelet {
             let step = Step { store, behavior, rec };
             entry.1 = Instant::now();
             match stage {
-                Stage::Unscheduled => step.schedule(pod, &mut load),
+                Stage::Unscheduled => step.schedule(pod, &mut load, &nodes),
+                Stage::Starting if super::kubelet_finish::runs_to_end(pod, behavior) => step.finish(pod),
                 _ => step.advance(pod, stage),
             }
         }
+        super::kubelet_stop::reconcile(&mut self.timers, &mut live, Step { store, behavior, rec }, &pods);
         self.timers.retain(|k, _| live.contains(k));
     }
 }
@@ -137,10 +139,11 @@ impl Step<'_> {
         self.rec.record(self.store, ev);
     }
 
-    fn schedule(mut self, pod: &Value, load: &mut BTreeMap<String, usize>) {
-        let Some((node, count)) = load.iter_mut().min_by_key(|(_, c)| **c) else {
-            let msg = "no nodes available to schedule pods".to_string();
-            self.event(pod, true, "FailedScheduling", msg, None);
+    fn schedule(mut self, pod: &Value, load: &mut BTreeMap<String, usize>, nodes: &[Value]) {
+        let fits = |name: &str| nodes.iter().find(|n| obj::name(n) == name).is_some_and(|n| super::scheduling::fits(pod, n));
+        let candidates = load.iter_mut().filter(|(n, _)| fits(n));
+        let Some((node, count)) = candidates.min_by_key(|(_, c)| **c) else {
+            self.event(pod, true, "FailedScheduling", super::scheduling::unschedulable_message(pod, nodes), None);
             return;
         };
         *count += 1;

@@ -19,20 +19,29 @@ use crate::sim::store_api::{SimStore, StoreChange, kinds};
 
 pub mod argocd;
 pub mod argocd_sync;
+pub mod builtins;
+pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 mod deployment_rollout;
 mod deployment_status;
 pub mod disruption;
+pub mod endpoints;
 pub mod events;
 pub mod gc;
+pub mod job;
 pub mod kubelet;
 mod kubelet_containers;
+mod kubelet_finish;
+mod kubelet_stop;
 pub mod namespaces;
 pub mod obj;
 pub mod quota;
 pub mod replicaset;
+mod scheduling;
 pub mod statefulset;
 pub mod velero;
+pub mod volumes;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -111,6 +120,7 @@ pub fn wake_at(t: chrono::DateTime<chrono::Utc>) {
 async fn run(store: Arc<dyn SimStore>, mut ctl: Controllers) {
     let mut rx = store.subscribe();
     let tick = Duration::from_millis((ctl.behavior.pod_step_ms / 4).clamp(5, 100));
+    builtins::seed(&*store);
     ctl.round(&*store, Wake { gc: true, ..Wake::default() });
     loop {
         let mut wake = Wake::default();
@@ -198,6 +208,11 @@ impl Controllers {
         deployment::reconcile(store, &mut self.recorder);
         statefulset::reconcile(store, &mut self.recorder);
         replicaset::reconcile(store, &mut self.recorder);
+        daemonset::reconcile(store, &mut self.recorder);
+        job::reconcile(store, &mut self.recorder);
+        cronjob::reconcile(store, &mut self.recorder);
+        endpoints::reconcile(store);
+        volumes::reconcile(store);
         self.kubelet.reconcile(store, &self.behavior, &mut self.recorder);
         self.velero.reconcile(store, &self.behavior);
         argocd::reconcile(store, &mut self.argo, Duration::from_millis(self.behavior.self_heal_ms));

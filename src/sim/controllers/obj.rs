@@ -40,6 +40,22 @@ pub fn set_annotation(o: &mut Value, key: &str, value: Option<&str>) {
     }
 }
 
+/// The object at `path` below `v`, each step made an (empty) object where it is missing or is
+/// not one, so writing into user-supplied JSON can never panic.
+pub fn object_at<'a>(v: &'a mut Value, path: &[&str]) -> &'a mut Value {
+    let mut cur = v;
+    for key in path {
+        if !cur.is_object() {
+            *cur = json!({});
+        }
+        cur = &mut cur[*key];
+    }
+    if !cur.is_object() {
+        *cur = json!({});
+    }
+    cur
+}
+
 pub fn is_deleting(o: &Value) -> bool {
     !o["metadata"]["deletionTimestamp"].is_null()
 }

@@ -35,26 +35,37 @@ fn sync_one(store: &dyn SimStore, rec: &mut Recorder, rs: &Value, pods: &[&Value
     let have = i64::try_from(pods.len()).unwrap_or(i64::MAX);
     if want > have {
         for _ in 0..(want - have).min(BURST) {
-            let mut pod = obj::pod_from_template(&rs["spec"]["template"], rs, None);
-            let admitted = crate::sim::admission::admit_create(store, &mut pod, "pods").map_err(|e| e.to_string());
-            match admitted.and_then(|()| store.create(pod).map_err(|e| e.to_string())) {
-                Ok(p) => rec.record(store, Ev::normal(rs, COMPONENT, "SuccessfulCreate", format!("Created pod: {}", obj::name(&p)))),
-                Err(e) => {
-                    rec.record(store, Ev::warning(rs, COMPONENT, "FailedCreate", format!("Error creating: {e}")));
-                    break;
-                }
+            let pod = obj::pod_from_template(&rs["spec"]["template"], rs, None);
+            if !create_pod(store, rec, rs, COMPONENT, pod) {
+                break;
             }
         }
     } else if want < have {
         let mut ranked: Vec<&Value> = pods.to_vec();
         ranked.sort_by_key(|p| deletion_rank(p));
         for p in ranked.iter().take(usize::try_from(have - want).unwrap_or(0)) {
-            if store.delete(kinds::POD, obj::namespace(p), obj::name(p)).is_ok() {
+            if crate::sim::server::delete::delete_pod(store, obj::namespace(p), obj::name(p)).is_ok() {
                 rec.record(store, Ev::normal(rs, COMPONENT, "SuccessfulDelete", format!("Deleted pod: {}", obj::name(p))));
             }
         }
     }
     write_status(store, rs, pods);
+}
+
+/// Admits and creates a pod for `owner`, recording SuccessfulCreate or FailedCreate as the
+/// workload controllers do; false when it failed (the caller stops creating this round).
+pub(super) fn create_pod(store: &dyn SimStore, rec: &mut Recorder, owner: &Value, component: &'static str, mut pod: Value) -> bool {
+    let admitted = crate::sim::admission::admit_create(store, &mut pod, "pods").map_err(|e| e.to_string());
+    match admitted.and_then(|()| store.create(pod).map_err(|e| e.to_string())) {
+        Ok(p) => {
+            rec.record(store, Ev::normal(owner, component, "SuccessfulCreate", format!("Created pod: {}", obj::name(&p))));
+            true
+        }
+        Err(e) => {
+            rec.record(store, Ev::warning(owner, component, "FailedCreate", format!("Error creating: {e}")));
+            false
+        }
+    }
 }
 
 /// Pods deleted first sort first: unscheduled, pending, not ready, more restarts, newest.

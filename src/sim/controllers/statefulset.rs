@@ -34,7 +34,7 @@ fn ordinal(sts: &Value, pod: &Value) -> Option<i64> {
 }
 
 /// Ensures the ControllerRevision of the current template exists and is the newest; returns its name.
-fn update_revision(store: &dyn SimStore, sts: &Value) -> String {
+pub(super) fn update_revision(store: &dyn SimStore, sts: &Value) -> String {
     let hash = obj::template_hash(&sts["spec"]["template"], obj::int(sts, "/status/collisionCount"));
     let name = format!("{}-{hash}", obj::name(sts));
     let ns = obj::namespace(sts);
@@ -121,7 +121,7 @@ fn sync_one(store: &dyn SimStore, rec: &mut Recorder, sts: &Value, pods: &[Value
             }
         }
     } else if let Some((_, p)) = by_ord.iter().rev().find(|(o, _)| **o >= replicas) {
-        if all_ready && store.delete(kinds::POD, obj::namespace(p), obj::name(p)).is_ok() {
+        if all_ready && crate::sim::server::delete::delete_pod(store, obj::namespace(p), obj::name(p)).is_ok() {
             say(rec, "SuccessfulDelete", "delete", obj::name(p));
         }
     } else if rolling && all_ready {
@@ -129,7 +129,7 @@ fn sync_one(store: &dyn SimStore, rec: &mut Recorder, sts: &Value, pods: &[Value
             .rev()
             .find_map(|o| by_ord.get(&o).filter(|p| p["metadata"]["labels"][REV_LABEL] != update_rev.as_str()));
         if let Some(p) = stale
-            && store.delete(kinds::POD, obj::namespace(p), obj::name(p)).is_ok()
+            && crate::sim::server::delete::delete_pod(store, obj::namespace(p), obj::name(p)).is_ok()
         {
             say(rec, "SuccessfulDelete", "delete", obj::name(p));
         }

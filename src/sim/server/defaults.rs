@@ -2,7 +2,8 @@
 //! and `-o yaml` show: strategy, protocols, pull policies, namespace phase, ...). Idempotent.
 use serde_json::{Value, json};
 
-fn set_default(obj: &mut Value, key: &str, v: Value) {
+/// Sets `key` when it is absent or null (nothing happens when `obj` is not an object).
+pub(crate) fn set_default(obj: &mut Value, key: &str, v: Value) {
     if let Some(m) = obj.as_object_mut()
         && m.get(key).is_none_or(Value::is_null)
     {
@@ -18,7 +19,7 @@ fn container(c: &mut Value) {
     set_default(c, "terminationMessagePath", json!("/dev/termination-log"));
     set_default(c, "terminationMessagePolicy", json!("File"));
     set_default(c, "resources", json!({}));
-    if let Some(ports) = c["ports"].as_array_mut() {
+    if let Some(ports) = c.get_mut("ports").and_then(Value::as_array_mut) {
         for p in ports {
             set_default(p, "protocol", json!("TCP"));
         }
@@ -39,7 +40,7 @@ pub fn pod_spec(spec: &mut Value) {
         set_default(spec, k, v);
     }
     for list in ["containers", "initContainers"] {
-        if let Some(cs) = spec[list].as_array_mut() {
+        if let Some(cs) = spec.get_mut(list).and_then(Value::as_array_mut) {
             cs.iter_mut().for_each(container);
         }
     }
@@ -71,6 +72,51 @@ fn workload(obj: &mut Value, kind: &str) {
     pod_spec(&mut obj["spec"]["template"]["spec"]);
 }
 
+/// Jobs (also a CronJob's job template), CronJobs and DaemonSets, as the apiserver defaults them.
+fn batch_and_daemon(obj: &mut Value, kind: &str) {
+    match kind {
+        "CronJob" => {
+            if let Some(spec) = obj.get_mut("spec").filter(|s| s.is_object()) {
+                for (k, v) in [("concurrencyPolicy", json!("Allow")), ("suspend", json!(false))] {
+                    set_default(spec, k, v);
+                }
+                set_default(spec, "successfulJobsHistoryLimit", json!(3));
+                set_default(spec, "failedJobsHistoryLimit", json!(1));
+            }
+        }
+        "DaemonSet" => {
+            if let Some(spec) = obj.get_mut("spec").filter(|s| s.is_object()) {
+                set_default(spec, "revisionHistoryLimit", json!(10));
+                set_default(
+                    spec,
+                    "updateStrategy",
+                    json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}),
+                );
+            }
+        }
+        _ => {
+            if let Some(spec) = obj.get_mut("spec").filter(|s| s.is_object()) {
+                let completions = spec["completions"].clone();
+                let both_unset = completions.is_null() && spec["parallelism"].is_null();
+                for (k, v) in [("backoffLimit", json!(6)), ("completionMode", json!("NonIndexed")), ("suspend", json!(false))] {
+                    set_default(spec, k, v);
+                }
+                set_default(spec, "podReplacementPolicy", json!("TerminatingOrFailed"));
+                set_default(spec, "parallelism", json!(1));
+                if both_unset {
+                    set_default(spec, "completions", json!(1));
+                }
+            }
+        }
+    }
+    if let Some(pod) = obj.pointer_mut("/spec/template/spec") {
+        pod_spec(pod);
+    }
+    if let Some(pod) = obj.pointer_mut("/spec/jobTemplate/spec/template/spec") {
+        pod_spec(pod);
+    }
+}
+
 /// Apply the defaults for `obj` (by its kind) in place.
 pub fn apply(obj: &mut Value) {
     let kind = obj["kind"].as_str().unwrap_or_default().to_string();
@@ -84,9 +130,10 @@ pub fn apply(obj: &mut Value) {
             set_default(obj, "spec", json!({"finalizers": ["kubernetes"]}));
             set_default(obj, "status", json!({"phase": "Active"}));
         }
+        "Job" | "CronJob" | "DaemonSet" => batch_and_daemon(obj, &kind),
         "Service" => {
             set_default(&mut obj["spec"], "type", json!("ClusterIP"));
-            if let Some(ports) = obj["spec"]["ports"].as_array_mut() {
+            if let Some(ports) = obj.pointer_mut("/spec/ports").and_then(Value::as_array_mut) {
                 for p in ports {
                     set_default(p, "protocol", json!("TCP"));
                     let port = p["port"].clone();

@@ -30,7 +30,7 @@ pub fn serve(d: &Discovery, _accept: &str) -> Resp {
         Discovery::OpenApiV2 => error_resp(&status::plain_not_found("/openapi/v2")),
         Discovery::OpenApiV3 => json_resp(200, &super::openapi::root()),
         Discovery::OpenApiV3Path(p) => match super::openapi::group_version_doc(p) {
-            Some(doc) => json_resp(200, &doc),
+            Some(doc) => json_resp(200, doc),
             None => error_resp(&status::plain_not_found(&format!("/openapi/v3/{p}"))),
         },
         Discovery::Health => {
@@ -61,7 +61,16 @@ fn group_list() -> Value {
 
 fn categories(r: &Resource) -> Vec<&'static str> {
     match r.plural {
-        "pods" | "services" | "deployments" | "replicasets" | "statefulsets" => vec!["all"],
+        "pods"
+        | "services"
+        | "deployments"
+        | "replicasets"
+        | "statefulsets"
+        | "daemonsets"
+        | "jobs"
+        | "cronjobs"
+        | "replicationcontrollers"
+        | "horizontalpodautoscalers" => vec!["all"],
         _ => vec![],
     }
 }
@@ -97,6 +106,8 @@ fn sub_entry(r: &Resource, sub: &str) -> Value {
         }
         "proxy" => json!({"name": format!("{}/proxy", r.plural), "singularName": "", "namespaced": r.namespaced,
             "kind": format!("{}ProxyOptions", r.kind), "verbs": ["create", "delete", "get", "patch", "update"]}),
+        "token" => json!({"name": format!("{}/token", r.plural), "singularName": "", "namespaced": r.namespaced,
+            "group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest", "verbs": ["create"]}),
         "eviction" => json!({"name": format!("{}/eviction", r.plural), "singularName": "", "namespaced": r.namespaced,
             "group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"]}),
         _ => json!({"name": format!("{}/{sub}", r.plural), "singularName": "", "namespaced": r.namespaced,

@@ -103,7 +103,7 @@ fn take_disruption(ctx: &Ctx<'_>, r: &ResRoute, pdb_name: &str, dry: bool) -> Re
 
 fn delete_pod(ctx: &Ctx<'_>, r: &ResRoute, dry: bool) -> Result<Resp, ApiError> {
     if !dry {
-        ctx.state.store.delete(kinds::POD, r.ns.as_deref(), name_of(r)).map_err(|e| status::from_store(r.res, name_of(r), e))?;
+        super::delete::delete_pod(&*ctx.state.store, r.ns.as_deref(), name_of(r)).map_err(|e| status::from_store(r.res, name_of(r), e))?;
     }
     Ok(success())
 }

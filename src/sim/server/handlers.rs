@@ -4,6 +4,7 @@ use std::sync::Arc;
 use base64::Engine;
 use serde_json::{Value, json};
 
+use super::fieldcheck::{self, Via};
 use super::route::{ResRoute, Verb};
 use super::select::{FieldSelector, LabelSelector};
 use super::status::{self, ApiError};
@@ -14,9 +15,12 @@ use crate::sim::store_api::{SimStore, kinds};
 
 pub struct Ctx<'a> {
     pub state: &'a Arc<ServerState>,
-    pub user: &'static str,
+    pub user: &'a str,
+    /// Impersonated groups (`--as-group`), besides `system:authenticated`.
+    pub groups: &'a [String],
     pub accept: &'a str,
     pub ctype: &'a str,
+    pub agent: &'a str,
     pub body: &'a [u8],
 }
 
@@ -34,15 +38,16 @@ pub fn handle(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     match (r.verb, r.sub.as_deref()) {
         (_, Some(s)) if super::registry::UNSUPPORTED.contains(&s) => Err(status::not_supported(r.res, s, r.ns.as_deref(), name_of(r))),
         (_, Some("scale")) => subres::scale(ctx, r),
-        (Verb::Get, Some("log")) => subres::log(ctx, r),
+        (Verb::Get, Some("log")) => super::logs::serve(ctx, r),
         (Verb::Create, Some("eviction")) => super::eviction::evict(ctx, r),
+        (Verb::Create, Some("token")) => super::token::create(ctx, r),
         (Verb::Get, _) => get(ctx, r),
         (Verb::List, _) => list(ctx, r),
         (Verb::Create, None) => create(ctx, r),
         (Verb::Update, sub) => update(ctx, r, parse_body(ctx, r)?, sub == Some("status")),
         (Verb::Patch, sub) => patch_obj(ctx, r, sub == Some("status")),
-        (Verb::Delete, None) => delete(ctx, r),
-        (Verb::DeleteCollection, None) => delete_collection(ctx, r),
+        (Verb::Delete, None) => super::delete::handle(ctx, r),
+        (Verb::DeleteCollection, None) => super::delete::handle_collection(ctx, r),
         _ => Err(status::method_not_allowed()),
     }
 }
@@ -166,8 +171,16 @@ fn ensure_namespace(ctx: &Ctx<'_>, r: &ResRoute) -> Result<(), ApiError> {
     }
 }
 
+/// The field manager of this request (`?fieldManager=`, else from the User-Agent).
+fn manager(ctx: &Ctx<'_>, r: &ResRoute) -> String {
+    super::ssa::manager(r.query.get("fieldManager"), ctx.agent)
+}
+
 fn create(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     let mut obj = parse_body(ctx, r)?;
+    let via = if is_apply(ctx) { Via::Apply } else { Via::Body };
+    fieldcheck::check(r.res, &mut obj, via, &Value::Null, field_validation(r), None)?;
+    let config = obj.clone();
     // Like the apiserver: status is not taken on create where a status subresource exists.
     if r.res.subresources.contains(&"status")
         && let Some(m) = obj.as_object_mut()
@@ -178,6 +191,11 @@ fn create(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
     super::validate::validate(r.res, &obj)?;
     ensure_namespace(ctx, r)?;
+    if is_apply(ctx) {
+        super::ssa::record_apply_create(&config, &mut obj, &manager(ctx, r));
+    } else {
+        super::ssa::record_update(None, &mut obj, &manager(ctx, r));
+    }
     if let Some(m) = obj["metadata"].as_object_mut() {
         m.remove("resourceVersion");
     }
@@ -204,6 +222,10 @@ fn update(ctx: &Ctx<'_>, r: &ResRoute, obj: Value, status_only: bool) -> Result<
     }
     let mut obj = obj;
     obj["metadata"]["name"] = json!(name);
+    if r.verb == Verb::Update && !status_only {
+        let stored = ctx.state.store.get(r.res.obj_kind(), r.ns.as_deref(), name);
+        fieldcheck::check(r.res, &mut obj, Via::Body, &Value::Null, field_validation(r), stored.as_ref())?;
+    }
     super::defaults::apply(&mut obj);
     super::validate::validate(r.res, &obj)?;
     if dry_run(r) {
@@ -218,8 +240,18 @@ fn update(ctx: &Ctx<'_>, r: &ResRoute, obj: Value, status_only: bool) -> Result<
         return Ok(json_resp(200, &obj));
     }
     let store = &ctx.state.store;
+    if let Some(stored) = store.get(r.res.obj_kind(), r.ns.as_deref(), name) {
+        super::delete::keep_deletion_state(r.res, &stored, &mut obj)?;
+        if !status_only {
+            fieldcheck::immutable(r.res, &stored, &obj)?;
+        }
+        if !status_only && !is_apply(ctx) {
+            super::ssa::record_update(Some(&stored), &mut obj, &manager(ctx, r));
+        }
+    }
     let res = if status_only { store.update_status(obj) } else { store.update(obj) };
     let updated = res.map_err(|e| status::from_store(r.res, name, e))?;
+    super::delete::finish_if_done(&**store, r.res.obj_kind(), &updated);
     Ok(json_resp(200, &updated))
 }
 
@@ -236,7 +268,22 @@ fn patch_obj(ctx: &Ctx<'_>, r: &ResRoute, status_only: bool) -> Result<Resp, Api
     }
     for _ in 0..5 {
         let current = fetch(ctx, r)?;
-        let patched = patch::apply(ptype, &current, ctx.body).map_err(|e| status::bad_request(&e.to_string()))?;
+        let fv = field_validation(r);
+        let patched = match ptype {
+            patch::PatchType::Apply => {
+                let mut config: Value = yaml_serde::from_slice(ctx.body).map_err(|e| status::bad_request(&e.to_string()))?;
+                fieldcheck::check(r.res, &mut config, Via::Apply, &Value::Null, fv, Some(&current))?;
+                let force = r.query.get("force").is_some_and(|f| f == "true");
+                super::ssa::apply(&current, &config, &manager(ctx, r), force)?
+            }
+            _ => {
+                let mut out = patch::apply(ptype, &current, ctx.body).map_err(|e| status::bad_request(&e.to_string()))?;
+                let doc: Value = serde_json::from_slice(ctx.body).unwrap_or_default();
+                let via = if ptype == patch::PatchType::Strategic { Via::Strategic } else { Via::JsonPatch };
+                fieldcheck::check(r.res, &mut out, via, &doc, fv, Some(&current))?;
+                out
+            }
+        };
         let mut patched = patched;
         if !patched["metadata"]["resourceVersion"].is_string() {
             patched["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
@@ -250,6 +297,14 @@ fn patch_obj(ctx: &Ctx<'_>, r: &ResRoute, status_only: bool) -> Result<Resp, Api
     Err(status::status(409, "Conflict", "the object kept changing while the patch was applied; try again", None))
 }
 
+fn field_validation(r: &ResRoute) -> Option<&str> {
+    r.query.get("fieldValidation").map(String::as_str)
+}
+
+fn is_apply(ctx: &Ctx<'_>) -> bool {
+    patch::PatchType::from_content_type(ctx.ctype) == Some(patch::PatchType::Apply)
+}
+
 fn yaml_to_json(body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let v: Value =
         yaml_serde::from_slice(body).map_err(|e| status::bad_request(&format!("the applied configuration is not valid YAML: {e}")))?;
@@ -259,29 +314,4 @@ fn yaml_to_json(body: &[u8]) -> Result<Vec<u8>, ApiError> {
 /// `?dryRun=All`: validate and answer as if the write happened, store nothing.
 pub fn dry_run(r: &ResRoute) -> bool {
     r.query.get("dryRun").is_some_and(|v| !v.is_empty())
-}
-
-fn delete(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
-    let name = name_of(r);
-    let opts: Value = serde_json::from_slice(ctx.body).unwrap_or_default();
-    let body_dry = opts["dryRun"].as_array().is_some_and(|a| !a.is_empty());
-    if dry_run(r) || body_dry {
-        return Ok(json_resp(200, &fetch(ctx, r)?));
-    }
-    let obj = ctx.state.store.delete(r.res.obj_kind(), r.ns.as_deref(), name).map_err(|e| status::from_store(r.res, name, e))?;
-    Ok(json_resp(200, &obj))
-}
-
-fn delete_collection(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
-    let (items, rv) = select(ctx, r)?;
-    let mut deleted = Vec::new();
-    for o in items {
-        let (ns, name) = (o["metadata"]["namespace"].as_str(), o["metadata"]["name"].as_str().unwrap_or_default());
-        if let Ok(d) = ctx.state.store.delete(r.res.obj_kind(), ns, name) {
-            deleted.push(d);
-        }
-    }
-    let list = json!({"kind": format!("{}List", r.res.kind), "apiVersion": r.res.api_version(),
-        "metadata": {"resourceVersion": rv.to_string()}, "items": deleted});
-    Ok(json_resp(200, &list))
 }

@@ -3,20 +3,28 @@
 pub mod auth;
 pub mod authz;
 pub mod defaults;
+pub mod delete;
 pub mod discovery;
 pub mod eviction;
+pub mod fieldcheck;
 pub mod handlers;
+pub mod impersonate;
+pub mod logs;
 pub mod openapi;
 pub mod proto;
 pub mod registry;
 pub mod reqlog;
 pub mod route;
 pub mod select;
+pub mod ssa;
 pub mod status;
 pub mod subres;
 pub mod table;
+pub mod table_kinds;
 pub mod tls;
+pub mod token;
 pub mod validate;
+pub mod validate_batch;
 pub mod watch;
 
 use std::convert::Infallible;
@@ -146,11 +154,19 @@ async fn handle(state: Arc<ServerState>, req: Request<Incoming>) -> Result<Resp,
     if let Some(hook) = &state.on_request {
         hook(&summary(&req, user));
     }
-    let Some(user) = user else {
+    let Some(authenticated) = user else {
         let resp = error_resp(&status::unauthorized());
         state.log.record("system:anonymous", &verb, &method, &path, 401);
         return Ok(resp);
     };
+    let who = match impersonate::resolve(authenticated, req.headers()) {
+        Ok(who) => who,
+        Err(e) => {
+            state.log.record(authenticated, &verb, &method, &path, e.code);
+            return Ok(error_resp(&e));
+        }
+    };
+    let user = who.user.as_str();
     let injected = state.injector().filter(|i| !i.exempt(fault_subject(&route), &verb));
     let decision = injected.map(|i| i.decide(matches!(&route, Route::Resource(r) if r.verb == Verb::Watch)));
     if let Some(delay) = decision.and_then(|d| d.delay) {
@@ -166,11 +182,11 @@ async fn handle(state: Arc<ServerState>, req: Request<Incoming>) -> Result<Resp,
             return Err(ResetConnection);
         }
         (_, Some(Verdict::Lost)) => {
-            let resp = dispatch(&state, user, route, req, None).await;
+            let resp = dispatch(&state, &who, route, req, None).await;
             state.log.record(user, &verb, &method, &path, resp.status().as_u16());
             return Err(ResetConnection);
         }
-        _ => dispatch(&state, user, route, req, decision.and_then(|d| d.drop_watch_after)).await,
+        _ => dispatch(&state, &who, route, req, decision.and_then(|d| d.drop_watch_after)).await,
     };
     state.log.record(user, &verb, &method, &path, resp.status().as_u16());
     Ok(resp)
@@ -188,20 +204,22 @@ fn fault_reason(code: u16) -> &'static str {
 
 async fn dispatch(
     state: &Arc<ServerState>,
-    user: &'static str,
+    who: &impersonate::Identity,
     route: Route,
     req: Request<Incoming>,
     drop_after: Option<std::time::Duration>,
 ) -> Resp {
     let accept = req.headers().get("accept").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let ctype = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     match route {
         Route::Discovery(d) => discovery::serve(&d, &accept),
         Route::NotFound(p) => error_resp(&status::plain_not_found(&p)),
         Route::Resource(r) => {
             let verb_name = r.verb.name();
             let attrs = authz::Attrs { verb: verb_name, group: r.res.group, resource: r.res.plural, subresource: r.sub.as_deref() };
-            if !authz::authorize(user, &attrs).allowed {
+            let user = who.user.as_str();
+            if !impersonate::authorize(who, &attrs).allowed {
                 let e = status::forbidden(user, verb_name, r.res, r.sub.as_deref(), r.ns.as_deref(), r.name.as_deref());
                 return error_resp(&e);
             }
@@ -209,7 +227,7 @@ async fn dispatch(
                 Ok(b) => b.to_bytes(),
                 Err(e) => return error_resp(&status::bad_request(&format!("cannot read the request body: {e}"))),
             };
-            let ctx = handlers::Ctx { state, user, accept: &accept, ctype: &ctype, body: &body };
+            let ctx = handlers::Ctx { state, user, groups: &who.groups, accept: &accept, ctype: &ctype, agent: &agent, body: &body };
             let result = match r.verb {
                 Verb::Watch => watch::start(state, &r, &accept, drop_after),
                 _ => handlers::handle(&ctx, &r),

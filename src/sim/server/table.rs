@@ -35,7 +35,7 @@ fn columns(res: &Resource) -> Vec<Value> {
         "leases" => vec![s("Name"), s("Holder"), s("Age")],
         "serviceaccounts" => vec![s("Name"), int("Secrets"), s("Age")],
         "resourcequotas" => vec![s("Name"), s("Age"), s("Request"), s("Limit")],
-        _ => vec![s("Name"), s("Age")],
+        other => super::table_kinds::columns(other).unwrap_or_else(|| vec![s("Name"), s("Age")]),
     }
 }
 
@@ -172,7 +172,7 @@ fn other_cells(res: &Resource, name: Value, o: &Value) -> Vec<Value> {
             let (request, limit) = quota_cells(o);
             vec![name, Value::Null, json!(request), json!(limit)]
         }
-        _ => vec![name, Value::Null],
+        other => super::table_kinds::cells(other, name.clone(), o).unwrap_or_else(|| vec![name, Value::Null]),
     }
 }
 
@@ -208,13 +208,16 @@ fn service_cells(name: Value, o: &Value) -> Vec<Value> {
         .cloned()
         .unwrap_or_default()
         .iter()
-        .map(|p| format!("{}/{}", i(&p["port"]), p["protocol"].as_str().unwrap_or("TCP")))
+        .map(|p| match p["nodePort"].as_i64() {
+            Some(np) => format!("{}:{np}/{}", i(&p["port"]), p["protocol"].as_str().unwrap_or("TCP")),
+            None => format!("{}/{}", i(&p["port"]), p["protocol"].as_str().unwrap_or("TCP")),
+        })
         .collect();
     vec![
         name,
         json!(o["spec"]["type"].as_str().unwrap_or("ClusterIP")),
         json!(o["spec"]["clusterIP"].as_str().unwrap_or("<none>")),
-        json!("<none>"),
+        json!(if o["spec"]["type"] == "LoadBalancer" { "<pending>" } else { "<none>" }),
         json!(if ports.is_empty() { "<none>".to_string() } else { ports.join(",") }),
         Value::Null,
     ]

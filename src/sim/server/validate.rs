@@ -7,9 +7,9 @@ use super::registry::Resource;
 use super::select::LabelSelector;
 use super::status::{self, ApiError};
 
-type Cause = (&'static str, &'static str, String);
+pub(super) type Cause = (&'static str, &'static str, String);
 
-fn containers(spec: &Value, prefix: &'static str, causes: &mut Vec<Cause>) {
+pub(super) fn containers(spec: &Value, prefix: &'static str, causes: &mut Vec<Cause>) {
     let cs = spec["containers"].as_array().cloned().unwrap_or_default();
     if cs.is_empty() {
         causes.push(("FieldValueRequired", prefix, "Required value".into()));
@@ -24,7 +24,7 @@ fn containers(spec: &Value, prefix: &'static str, causes: &mut Vec<Cause>) {
     }
 }
 
-fn workload(obj: &Value, causes: &mut Vec<Cause>) {
+pub(super) fn workload(obj: &Value, causes: &mut Vec<Cause>) {
     let spec = &obj["spec"];
     let sel = &spec["selector"]["matchLabels"];
     if !spec["selector"].is_object() {
@@ -75,7 +75,7 @@ pub fn validate(res: &Resource, obj: &Value) -> Result<(), ApiError> {
         "pods" => containers(&obj["spec"], "spec.containers", &mut causes),
         "leases" => lease(&obj["spec"], &mut causes),
         "poddisruptionbudgets" => pdb(&obj["spec"], &mut causes),
-        _ => {}
+        other => super::validate_batch::validate(other, obj, &mut causes),
     }
     if let Some(r) = obj["spec"]["replicas"].as_i64().filter(|r| *r < 0) {
         causes.push(("FieldValueInvalid", "spec.replicas", format!("Invalid value: {r}: must be greater than or equal to 0")));

@@ -27,10 +27,17 @@ impl Widget for StatusLine<'_> {
                 PromptKind::Filter => "/",
                 PromptKind::Waive => "waive CHECK=REASON: ",
             };
-            Line::from(vec![
-                Span::styled(format!("{sigil}{}", p.input), t.fg(Slot::Accent).add_modifier(Modifier::BOLD)),
-                Span::styled("█", t.fg(Slot::Accent)),
-            ])
+            // The sigil, then the editor with its cursor.
+            let style = t.fg(Slot::Accent).add_modifier(Modifier::BOLD);
+            let sigil = Line::styled(sigil, style);
+            let used = u16::try_from(sigil.width()).unwrap_or(u16::MAX).min(area.width);
+            sigil.render(area, buf);
+            let mut editor = p.editor.clone();
+            editor.set_style(style);
+            editor.set_cursor_style(t.fg(Slot::Accent).add_modifier(Modifier::REVERSED));
+            let rest = Rect { x: area.x + used, width: area.width - used, height: area.height.min(1), ..area };
+            editor.render(rest, buf);
+            return;
         } else if let Some(m) = self.message {
             let style = match m.level {
                 MessageLevel::Info => t.fg(Slot::Ok),
