@@ -107,9 +107,11 @@ async fn scope_yaml_and_logs_through_commands() {
     });
     let yaml = yaml.unwrap();
     assert!(yaml.contains("name: payments-api") && !yaml.contains("managedFields"), "{yaml}");
-    // The pods' watch may list after the workloads' after the scope change: wait for one.
-    ui.wait(20, "a payments pod", |ui| ui.snapshot.pods.iter().any(|p| p.namespace == "payments")).await;
-    let pod = ui.snapshot.pods.iter().find(|p| p.namespace == "payments").map(|p| p.name.clone()).unwrap();
+    // The pods' watch may list after the workloads' after the scope change: wait for one whose
+    // container started (the simulator answers 400 for the logs of a container still waiting).
+    let running = |p: &&std::sync::Arc<cabin::model::PodView>| p.namespace == "payments" && p.status == "Running";
+    ui.wait(20, "a running payments pod", |ui| ui.snapshot.pods.iter().any(|p| running(&p))).await;
+    let pod = ui.snapshot.pods.iter().find(running).map(|p| p.name.clone()).unwrap();
     let logs = Command::FetchLogs { namespace: "payments".into(), pod: pod.clone(), container: None };
     ui.commands.send(logs).await.unwrap();
     ui.wait(10, "logs", |ui| ui.seen.iter().any(|e| matches!(e, EngineEvent::Logs { pod: p, .. } if *p == pod))).await;
