@@ -229,3 +229,25 @@ async fn the_intent_is_on_disk_when_the_request_arrives() {
     }
     handle.shutdown().await;
 }
+
+/// Two backups (or restores) of a change within the same second: the second one gets `-2`
+/// instead of failing on AlreadyExists.
+#[tokio::test]
+async fn a_taken_backup_or_restore_name_gets_a_suffix() {
+    let sim = start_sim().await;
+    let c = conn(&sim, None, false).await;
+    let writer = Writer::new(c, journal_at(&sim.dir.path().join("journal.jsonl")));
+    let spec = cabin::domain::change::VeleroBackup {
+        included_namespaces: vec!["payments".into()],
+        snapshot_volumes: None,
+        ttl: std::time::Duration::from_secs(3600),
+        storage_location: None,
+    };
+    let base = "pre-change-chg-9-20261130-080000";
+    let first = cabin::cluster::velero::create_backup(&writer, "CHG-9", base, &spec).await.unwrap();
+    let second = cabin::cluster::velero::create_backup(&writer, "CHG-9", base, &spec).await.unwrap();
+    assert_eq!((first.as_str(), second.as_str()), (base, "pre-change-chg-9-20261130-080000-2"));
+    let r1 = cabin::cluster::velero::create_restore(&writer, "CHG-9", "restore-chg-9-x", base).await.unwrap();
+    let r2 = cabin::cluster::velero::create_restore(&writer, "CHG-9", "restore-chg-9-x", base).await.unwrap();
+    assert_eq!((r1.as_str(), r2.as_str()), ("restore-chg-9-x", "restore-chg-9-x-2"));
+}

@@ -8,8 +8,34 @@ use crate::domain::change::VeleroBackup;
 
 pub const VELERO_NAMESPACE: &str = "velero";
 
-/// Creates the backup `name` for `change`.
-pub async fn create_backup(writer: &Writer, change: &str, name: &str, spec: &VeleroBackup) -> Result<(), WriteError> {
+/// Creates under `name`, or `name-2`, `name-3`, … when an object of that name exists already
+/// (two attempts within the same second); returns the name used.
+async fn create_unique<F, Fut>(name: &str, create: F) -> Result<String, WriteError>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), WriteError>>,
+{
+    for n in 1..=5 {
+        let candidate = if n == 1 { name.to_string() } else { format!("{name}-{n}") };
+        match create(candidate.clone()).await {
+            Err(WriteError::Cluster(ClusterError::Api { code: 409, .. })) => continue,
+            other => return other.map(|()| candidate),
+        }
+    }
+    Err(WriteError::Cluster(ClusterError::Api {
+        code: 409,
+        reason: "AlreadyExists".into(),
+        detail: format!("{name} and four more names are taken"),
+    }))
+}
+
+/// Creates the backup `name` (or `name-N` when taken) for `change`; returns the name used.
+pub async fn create_backup(writer: &Writer, change: &str, name: &str, spec: &VeleroBackup) -> Result<String, WriteError> {
+    create_unique(name, |n| create_backup_named(writer, change, n, spec)).await
+}
+
+async fn create_backup_named(writer: &Writer, change: &str, name: String, spec: &VeleroBackup) -> Result<(), WriteError> {
+    let name = name.as_str();
     let ttl = crate::domain::change::duration::format_go_duration(spec.ttl);
     let body = json!({
         "apiVersion": "velero.io/v1", "kind": "Backup",
@@ -49,10 +75,15 @@ pub fn restore_name(change: &str, at: chrono::DateTime<chrono::Utc>) -> String {
     format!("restore-{}-{}", change.to_ascii_lowercase(), at.format("%Y%m%d-%H%M%S"))
 }
 
-/// Creates the `Restore` `name` of `backup` for `change`, overwriting existing objects
-/// (`existingResourcePolicy: update`), as `velero restore create` with
-/// `--existing-resource-policy=update` does.
-pub async fn create_restore(writer: &Writer, change: &str, name: &str, backup: &str) -> Result<(), WriteError> {
+/// Creates the `Restore` `name` (or `name-N` when taken) of `backup` for `change`, overwriting
+/// existing objects (`existingResourcePolicy: update`), as `velero restore create` with
+/// `--existing-resource-policy=update` does; returns the name used.
+pub async fn create_restore(writer: &Writer, change: &str, name: &str, backup: &str) -> Result<String, WriteError> {
+    create_unique(name, |n| create_restore_named(writer, change, n, backup)).await
+}
+
+async fn create_restore_named(writer: &Writer, change: &str, name: String, backup: &str) -> Result<(), WriteError> {
+    let name = name.as_str();
     let body = json!({
         "apiVersion": "velero.io/v1", "kind": "Restore",
         "metadata": {"name": name, "namespace": VELERO_NAMESPACE, "labels": {"change-id": change}},

@@ -163,8 +163,7 @@ pub async fn restore_backup(writer: &Writer, id: &str, backup: &str, progress: &
     if phase != "Completed" {
         return Err(format!("refused: the backup {backup} is {}, not Completed", if phase.is_empty() { "New" } else { &phase }));
     }
-    let name = velero::restore_name(id, Utc::now());
-    velero::create_restore(writer, id, &name, backup).await.map_err(|e| e.to_string())?;
+    let name = velero::create_restore(writer, id, &velero::restore_name(id, Utc::now()), backup).await.map_err(|e| e.to_string())?;
     progress.say("restore", "restore-created", &format!("restore {name} from {backup} (existingResourcePolicy: update)")).await;
     let deadline = tokio::time::Instant::now() + WATCH_LIMIT;
     let mut seen = String::new();

@@ -451,10 +451,10 @@ impl Runner {
     /// Creates the backup; its phase is then watched by [`Runner::observe`].
     async fn create_backup(&mut self) -> Option<RunEvent> {
         let Some(spec) = self.change.backup.clone() else { return Some(RunEvent::BackupDone { phase: "Completed".into() }) };
-        let name = backup_name(&self.change.id, Utc::now());
-        if let Err(e) = velero::create_backup(&self.writer, &self.change.id, &name, &spec).await {
-            return Some(RunEvent::BackupFailed { reason: format!("the backup could not be created: {e}") });
-        }
+        let name = match velero::create_backup(&self.writer, &self.change.id, &backup_name(&self.change.id, Utc::now()), &spec).await {
+            Ok(name) => name,
+            Err(e) => return Some(RunEvent::BackupFailed { reason: format!("the backup could not be created: {e}") }),
+        };
         let note = format!("backup {name}; restore with: {}", velero::restore_command(&name));
         self.emit("backup-created", &note, json!({"backup": name})).await;
         self.backup = Some(name);
