@@ -111,6 +111,8 @@ async fn get_tables_yaml_jsonpath_and_describe() {
     }
     let ev = sim.kubectl_ok(&["get", "events", "-n", "conf"]);
     assert!(ev.contains("Scheduled") && ev.contains("pod/solo"), "{ev}");
+    // As on a real cluster, a container still being created has no logs yet (400): wait for it.
+    sim.kubectl_ok(&["wait", "--for=condition=Ready", "pod/solo", "-n", "conf", "--timeout=60s"]);
     let logs = sim.kubectl_ok(&["logs", "solo", "-n", "conf"]);
     assert!(!logs.trim().is_empty());
 }
