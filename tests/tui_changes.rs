@@ -134,3 +134,37 @@ fn read_only_has_no_waiver_key() {
     press(&mut a, "Cjjw");
     assert!(a.state().prompt.is_none(), "w is a mutating key: refused in read-only");
 }
+
+/// A run found interrupted (cabin killed mid-run) is announced once, with what to do; on the
+/// changes screen `U` plans its rollback and `R` a restore. Read-only says where it stopped only.
+#[test]
+fn an_interrupted_run_is_announced_and_can_be_rolled_back_from_the_changes_screen() {
+    use cabin::domain::change::ChangeStatus;
+    let interrupted = || {
+        let mut feed = changes::feed(cluster::now());
+        feed.changes[0].status.status = ChangeStatus::Interrupted;
+        feed.changes[0].status.rule = "a run stopped without finishing at step hold-2: resume or roll back".into();
+        feed
+    };
+    for read_only in [false, true] {
+        let mut a = app("dark", 160, 48, read_only);
+        a.dispatch(Action::Engine(EngineEvent::Changes(Box::new(interrupted()))));
+        let said = a.state().status.clone().map(|m| m.text).unwrap_or_default();
+        assert!(said.contains("CHG-2001") && said.contains("hold-2"), "{said}");
+        assert_eq!(said.contains(":run CHG-2001"), !read_only, "{said}");
+        // Once: after the message is gone, the next feed with the same state says nothing new.
+        a.dispatch(Action::Prompt(cabin::tui::action::PromptMsg::Open(cabin::tui::action::PromptKind::Command)));
+        a.dispatch(Action::Prompt(cabin::tui::action::PromptMsg::Cancel));
+        assert!(a.state().status.is_none());
+        a.dispatch(Action::Engine(EngineEvent::Changes(Box::new(interrupted()))));
+        assert!(a.state().status.is_none(), "{:?}", a.state().status);
+        press(&mut a, "C");
+        let cmds = press_collect(&mut a, "UR");
+        let expected = if read_only {
+            vec![]
+        } else {
+            vec![cabin::model::Command::PlanChangeRollback("CHG-2001".into()), cabin::model::Command::PlanRestore("CHG-2001".into())]
+        };
+        assert_eq!(cmds, expected, "read-only: {read_only}");
+    }
+}
