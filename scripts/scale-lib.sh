@@ -1,4 +1,12 @@
 # Helpers shared by scripts/scale.sh and scripts/sim-idle.sh (sourced; they set $tmp and $BIN).
+# The cabin binary to measure: $CABIN_BIN, or a fresh release build.
+cabin_bin() {
+  if [ -z "${CABIN_BIN:-}" ]; then
+    cargo build --release --quiet
+    CABIN_BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/cabin
+  fi
+  realpath "$CABIN_BIN"
+}
 deadline() { echo $(( $(date +%s) + $1 )); }
 # CPU seconds (user + system) of a process.
 cpu_s() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat"; }

@@ -16,11 +16,9 @@ N=${1:-50000}
 IDLE_SECS=${IDLE_SECS:-60}
 BURST_PODS=${BURST_PODS:-5000}
 cd "$(dirname "$0")/.."
-if [ -z "${CABIN_BIN:-}" ]; then
-  cargo build --release --quiet
-  CABIN_BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/cabin
-fi
-BIN=$(realpath "$CABIN_BIN")
+# shellcheck source=scripts/scale-lib.sh
+. scripts/scale-lib.sh
+BIN=$(cabin_bin)
 tmp=$(mktemp -d)
 SESSION=cabin-scale-$$
 # A tmux server of its own: the cleanup never touches anyone else's sessions.
@@ -32,9 +30,6 @@ cleanup() {
   if [ "${KEEP:-0}" = 1 ]; then echo "logs kept in $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
-
-# shellcheck source=scripts/scale-lib.sh
-. scripts/scale-lib.sh
 
 start_sim "$N"
 

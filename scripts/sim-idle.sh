@@ -8,19 +8,15 @@ set -euo pipefail
 N=${1:-10000}
 IDLE_SECS=${IDLE_SECS:-60}
 cd "$(dirname "$0")/.."
-if [ -z "${CABIN_BIN:-}" ]; then
-  cargo build --release --quiet
-  CABIN_BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/cabin
-fi
-BIN=$(realpath "$CABIN_BIN")
+# shellcheck source=scripts/scale-lib.sh
+. scripts/scale-lib.sh
+BIN=$(cabin_bin)
 tmp=$(mktemp -d)
 cleanup() {
   [ -n "${SIM:-}" ] && kill "$SIM" 2>/dev/null || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-# shellcheck source=scripts/scale-lib.sh
-. scripts/scale-lib.sh
 
 start_ns=$(date +%s%N)
 start_sim "$N"
