@@ -54,6 +54,8 @@ struct Prepared {
     targets: Vec<super::run::TargetRun>,
     preflight: serde_json::Value,
     resume: Option<(usize, String)>,
+    /// A journalled reason to go on when the backup does not end Completed.
+    backup_waiver: Option<String>,
 }
 
 /// A new run must find the change ready (approved, its windows open, no run of it yet) and its
@@ -72,6 +74,7 @@ async fn prepare_run(conn: &Connection, sources: &RunSources, id: &str) -> Resul
         .filter(|e| e.change.as_deref() == Some(change.id.as_str()))
         .collect();
     let now = chrono::Utc::now();
+    let backup_waiver = super::preflight::backup_waiver(&entries, &change.id, now);
     let stopped = match crate::domain::change::run::history(entries.iter(), now) {
         crate::domain::change::RunHistory::Interrupted { step } => Some(step),
         // Fresh in the journal, yet no run of this cockpit: if every lock is free, expired or
@@ -90,12 +93,12 @@ async fn prepare_run(conn: &Connection, sources: &RunSources, id: &str) -> Resul
     };
     if let Some(step) = stopped {
         let (targets, first) = super::run::resume_targets(&w, &change, &entries).await?;
-        return Ok(Prepared { w, change, targets, preflight: serde_json::Value::Null, resume: Some((first, step)) });
+        return Ok(Prepared { w, change, targets, preflight: serde_json::Value::Null, resume: Some((first, step)), backup_waiver });
     }
     super::run::readiness(&w, &change, &entries, &sources.approval, now).await?;
     let preflight = super::run::preflight_gate(&w, &change, &sources.approval, now).await?;
     let targets = prepare(&w, &change).await?;
-    Ok(Prepared { w, change, targets, preflight, resume: None })
+    Ok(Prepared { w, change, targets, preflight, resume: None, backup_waiver })
 }
 
 /// Plans `id` and answers with the plan text (what will be sent, and the rollback plan).
@@ -146,7 +149,7 @@ pub async fn plan(conn: Connection, sources: RunSources, id: String, events: mps
 
 /// Starts the run of `id`; returns the operator channel of the live run.
 pub async fn start(conn: Connection, sources: RunSources, id: String, events: mpsc::Sender<EngineEvent>) -> Option<mpsc::Sender<Operator>> {
-    let Prepared { w, change, targets, preflight, resume } = match prepare_run(&conn, &sources, &id).await {
+    let Prepared { w, change, targets, preflight, resume, backup_waiver } = match prepare_run(&conn, &sources, &id).await {
         Ok(p) => p,
         Err(e) => {
             let _ = events.send(message(MessageLevel::Error, format!("cannot run {id}: {e}"))).await;
@@ -156,8 +159,7 @@ pub async fn start(conn: Connection, sources: RunSources, id: String, events: mp
     let (tx, rx) = mpsc::channel(64);
     let (op_tx, op_rx) = mpsc::channel(8);
     let holder = format!("{}@{}", conn.info().user, JournalContext::local().actor.host);
-    let waiver = entries_of(&sources, Some(&id)).ok().and_then(|e| super::preflight::backup_waiver(&e, &id, chrono::Utc::now()));
-    let mut runner = Runner::new(w, change, targets, holder, tx, op_rx).with_preflight(preflight).with_backup_waiver(waiver);
+    let mut runner = Runner::new(w, change, targets, holder, tx, op_rx).with_preflight(preflight).with_backup_waiver(backup_waiver);
     if let Some((first, _)) = resume {
         runner = runner.resuming_at(first);
     }
@@ -192,9 +194,13 @@ fn entries_of(sources: &RunSources, id: Option<&str>) -> Result<Vec<crate::journ
     let path = sources.journal.as_ref().ok_or("no audit journal: nothing to roll back from")?;
     let all = crate::journal::read_entries(path).map_err(|e| format!("the journal cannot be read: {e}"))?;
     Ok(match id {
-        Some(id) => all.into_iter().filter(|e| e.change.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(id))).collect(),
+        Some(id) => of_change(all, id),
         None => all,
     })
+}
+
+fn of_change(entries: Vec<crate::journal::Entry>, id: &str) -> Vec<crate::journal::Entry> {
+    entries.into_iter().filter(|e| e.change.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(id))).collect()
 }
 
 /// One-key rollback from a workload: the last run that changed it, and its rollback plan.
@@ -202,9 +208,10 @@ pub async fn plan_rollback(sources: RunSources, key: ObjectKey, events: mpsc::Se
     let result = (|| {
         let kind = crate::domain::change::WorkloadKind::parse(&key.kind).ok_or_else(|| format!("a {} cannot be rolled back", key.kind))?;
         let target = crate::domain::change::TargetRef { kind, namespace: key.namespace.clone(), name: key.name.clone() };
-        let id = super::rollback::change_of(&entries_of(&sources, None)?, &target)
+        let all = entries_of(&sources, None)?;
+        let id = super::rollback::change_of(&all, &target)
             .ok_or_else(|| format!("no change run in the journal changed {target}: nothing to roll back to"))?;
-        rollback_question(&sources, id)
+        rollback_question(&of_change(all, &id), id)
     })();
     let ev = result.unwrap_or_else(|e| message(MessageLevel::Warn, format!("cannot roll back {}/{}: {e}", key.namespace, key.name)));
     let _ = events.send(ev).await;
@@ -212,12 +219,14 @@ pub async fn plan_rollback(sources: RunSources, key: ObjectKey, events: mpsc::Se
 
 /// Rollback of a change selected on the changes screen (e.g. an interrupted run).
 pub async fn plan_change_rollback(sources: RunSources, id: String, events: mpsc::Sender<EngineEvent>) {
-    let ev = rollback_question(&sources, id.clone()).unwrap_or_else(|e| message(MessageLevel::Warn, format!("cannot roll back {id}: {e}")));
+    let ev = entries_of(&sources, Some(&id))
+        .and_then(|e| rollback_question(&e, id.clone()))
+        .unwrap_or_else(|e| message(MessageLevel::Warn, format!("cannot roll back {id}: {e}")));
     let _ = events.send(ev).await;
 }
 
-fn rollback_question(sources: &RunSources, id: String) -> Result<EngineEvent, String> {
-    let before = super::rollback::pre_change(&entries_of(sources, Some(&id))?)?;
+fn rollback_question(entries: &[crate::journal::Entry], id: String) -> Result<EngineEvent, String> {
+    let before = super::rollback::pre_change(entries)?;
     Ok(EngineEvent::Confirm {
         title: format!("roll back {id}?"),
         text: super::rollback::rollback_text(&id, &before),
