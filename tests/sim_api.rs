@@ -2,7 +2,7 @@
 //! authorization, CRUD status codes, list paging, watch resume and 410 Expired.
 mod common;
 
-use common::http::request;
+use common::http::{request, request_accept};
 use common::{TestSim, start_sim};
 use serde_json::json;
 
@@ -115,6 +115,52 @@ async fn list_selectors_and_paging() {
     let page2 = r.json();
     assert_eq!(names(&page2), vec!["d"]);
     assert!(page2["metadata"]["continue"].is_null());
+    // Without selectors the apiserver says how many items follow the page: d and kube-root-ca.crt.
+    assert_eq!(page["metadata"]["remainingItemCount"], 2);
+    // With a selector a page holds `limit` matching items, the next page goes on after the
+    // last of them, and (as the apiserver) no remainingItemCount is given.
+    let sel = "labelSelector=tier%20in%20(web,cache)";
+    let r = request(&sim, "GET", &format!("{path}?{sel}&limit=1"), Some(&op), None, b"").await;
+    let p1 = r.json();
+    assert_eq!(names(&p1), vec!["a"]);
+    assert!(p1["metadata"]["remainingItemCount"].is_null(), "{p1}");
+    let mut seen = names(&p1);
+    let mut cont = p1["metadata"]["continue"].as_str().expect("continue token").to_string();
+    loop {
+        let r = request(&sim, "GET", &format!("{path}?{sel}&limit=1&continue={cont}"), Some(&op), None, b"").await;
+        assert_eq!(r.status, 200);
+        let p = r.json();
+        seen.extend(names(&p));
+        match p["metadata"]["continue"].as_str() {
+            Some(c) => cont = c.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec!["a", "c", "d"]);
+    // Across namespaces, pages follow (namespace, name) order and never repeat an object.
+    let all = "/api/v1/configmaps";
+    let whole = names(&request(&sim, "GET", all, Some(&op), None, b"").await.json());
+    let (mut paged, mut cont) = (Vec::new(), String::new());
+    loop {
+        let r = request(&sim, "GET", &format!("{all}?limit=2&continue={cont}"), Some(&op), None, b"").await;
+        let p = r.json();
+        paged.extend(names(&p));
+        match p["metadata"]["continue"].as_str() {
+            Some(c) => cont = c.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(paged, whole);
+    assert!(whole.len() >= 4, "{whole:?}");
+    // A page as a Table (kubectl get --chunk-size) carries the page's rows and the token.
+    let table = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+    let r = request_accept(&sim, &format!("{path}?limit=3"), &op, table).await;
+    let t = r.json();
+    assert_eq!(t["kind"], "Table");
+    let rows: Vec<&str> = t["rows"].as_array().unwrap().iter().map(|r| r["object"]["metadata"]["name"].as_str().unwrap()).collect();
+    assert_eq!(rows, vec!["a", "b", "c"]);
+    assert_eq!(t["metadata"]["continue"], page["metadata"]["continue"]);
+    assert!(t["columnDefinitions"].as_array().is_some_and(|c| !c.is_empty()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -55,6 +55,14 @@ pub async fn request(sim: &TestSim, method: &str, path: &str, token: Option<&str
         .unwrap_or_else(|| panic!("the simulator closed the connection without answering {method} {path}"))
 }
 
+/// A GET with its own Accept header (a Table, as kubectl asks for one).
+#[allow(dead_code)]
+pub async fn request_accept(sim: &TestSim, path: &str, token: &str, accept: &str) -> Reply {
+    send(sim, "GET", path, Some(token), None, b"", accept)
+        .await
+        .unwrap_or_else(|| panic!("the simulator closed the connection without answering GET {path}"))
+}
+
 /// Like `request`, but `None` when the connection closes without an answer (a reset).
 pub async fn try_request(
     sim: &TestSim,
@@ -63,6 +71,18 @@ pub async fn try_request(
     token: Option<&str>,
     content_type: Option<&str>,
     body: &[u8],
+) -> Option<Reply> {
+    send(sim, method, path, token, content_type, body, "application/json").await
+}
+
+async fn send(
+    sim: &TestSim,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    content_type: Option<&str>,
+    body: &[u8],
+    accept: &str,
 ) -> Option<Reply> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(rustls::pki_types::CertificateDer::from(pem_to_der(&sim.ca_pem()))).expect("CA is a valid certificate");
@@ -76,10 +96,8 @@ pub async fn try_request(
     let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect to the simulator");
     let name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("server name");
     let mut tls = tokio_rustls::TlsConnector::from(Arc::new(cfg)).connect(name, tcp).await.expect("TLS handshake with the simulator's CA");
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: application/json\r\nContent-Length: {}\r\n",
-        body.len()
-    );
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: {accept}\r\nContent-Length: {}\r\n", body.len());
     if let Some(t) = token {
         head.push_str(&format!("Authorization: Bearer {t}\r\n"));
     }

@@ -1,7 +1,7 @@
 //! The kubelet and scheduler stand-in: binds pods to nodes and walks them through
 //! Pending → ContainerCreating → Running → Ready, one step per `Behavior::pod_step`. Bad images
 //! crash-loop with a growing restartCount; unknown tags alternate ErrImagePull/ImagePullBackOff.
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -37,13 +37,8 @@ impl Kubelet {
 
     pub fn reconcile(&mut self, store: &dyn SimStore, behavior: &Behavior, rec: &mut Recorder) {
         let pods = store.list_shared(kinds::POD, None);
-        let nodes = store.list(kinds::NODE, None);
-        let mut load: BTreeMap<String, usize> = nodes.iter().filter(|n| schedulable(n)).map(|n| (obj::name(n).to_string(), 0)).collect();
-        for p in &pods {
-            if let Some(count) = p["spec"]["nodeName"].as_str().and_then(|n| load.get_mut(n)) {
-                *count += 1;
-            }
-        }
+        let nodes = store.list_shared(kinds::NODE, None);
+        let mut load = Load::new(&nodes, &pods);
         let mut live = HashSet::new();
         for pod in pods.iter().filter(|p| obj::is_pod_active(p)) {
             let stage = stage_of(pod);
@@ -68,13 +63,47 @@ impl Kubelet {
             let step = Step { store, behavior, rec };
             entry.1 = Instant::now();
             match stage {
-                Stage::Unscheduled => step.schedule(pod, &mut load, &nodes),
+                Stage::Unscheduled => step.schedule(pod, &mut load),
                 Stage::Starting if super::kubelet_finish::runs_to_end(pod, behavior) => step.finish(pod),
                 _ => step.advance(pod, stage),
             }
         }
         super::kubelet_stop::reconcile(&mut self.timers, &mut live, Step { store, behavior, rec }, &pods);
         self.timers.retain(|k, _| live.contains(k));
+    }
+}
+
+/// The schedulable nodes with how many pods each has, least loaded first (ties in name
+/// order): placing a pod looks at the nodes in that order and takes the first that fits, so a
+/// pod costs a few comparisons, not a pass over every node.
+struct Load<'a> {
+    all: &'a [std::sync::Arc<Value>],
+    /// Schedulable nodes in name order, with their pod counts.
+    nodes: Vec<(&'a Value, usize)>,
+    order: BTreeSet<(usize, usize)>,
+}
+
+impl<'a> Load<'a> {
+    fn new(all: &'a [std::sync::Arc<Value>], pods: &[std::sync::Arc<Value>]) -> Self {
+        let mut nodes: Vec<(&Value, usize)> = all.iter().map(|n| &**n).filter(|n| schedulable(n)).map(|n| (n, 0)).collect();
+        nodes.sort_by(|a, b| obj::name(a.0).cmp(obj::name(b.0)));
+        let index: HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, (n, _))| (obj::name(n), i)).collect();
+        for p in pods {
+            if let Some(&i) = p["spec"]["nodeName"].as_str().and_then(|n| index.get(n)) {
+                nodes[i].1 += 1;
+            }
+        }
+        let order = nodes.iter().enumerate().map(|(i, (_, c))| (*c, i)).collect();
+        Self { all, nodes, order }
+    }
+
+    /// The least loaded node `pod` fits on (counted as one more pod there).
+    fn place(&mut self, pod: &Value) -> Option<String> {
+        let &(count, i) = self.order.iter().find(|(_, i)| super::scheduling::fits(pod, self.nodes[*i].0))?;
+        self.order.remove(&(count, i));
+        self.order.insert((count + 1, i));
+        self.nodes[i].1 = count + 1;
+        Some(obj::name(self.nodes[i].0).to_string())
     }
 }
 
@@ -94,8 +123,8 @@ fn max_restarts(pod: &Value) -> i64 {
     statuses(pod).iter().map(|c| obj::int(c, "/restartCount")).max().unwrap_or(0)
 }
 
-fn statuses(pod: &Value) -> Vec<Value> {
-    pod["status"]["containerStatuses"].as_array().cloned().unwrap_or_default()
+fn statuses(pod: &Value) -> &[Value] {
+    pod["status"]["containerStatuses"].as_array().map(Vec::as_slice).unwrap_or_default()
 }
 
 fn stage_of(pod: &Value) -> Stage {
@@ -125,8 +154,8 @@ pub(super) struct Step<'a> {
     pub(super) rec: &'a mut Recorder,
 }
 
-fn containers(pod: &Value) -> Vec<Value> {
-    pod["spec"]["containers"].as_array().cloned().unwrap_or_default()
+fn containers(pod: &Value) -> &[Value] {
+    pod["spec"]["containers"].as_array().map(Vec::as_slice).unwrap_or_default()
 }
 
 impl Step<'_> {
@@ -139,15 +168,12 @@ impl Step<'_> {
         self.rec.record(self.store, ev);
     }
 
-    fn schedule(mut self, pod: &Value, load: &mut BTreeMap<String, usize>, nodes: &[Value]) {
-        let fits = |name: &str| nodes.iter().find(|n| obj::name(n) == name).is_some_and(|n| super::scheduling::fits(pod, n));
-        let candidates = load.iter_mut().filter(|(n, _)| fits(n));
-        let Some((node, count)) = candidates.min_by_key(|(_, c)| **c) else {
-            self.event(pod, true, "FailedScheduling", super::scheduling::unschedulable_message(pod, nodes), None);
+    fn schedule(mut self, pod: &Value, load: &mut Load<'_>) {
+        let Some(node) = load.place(pod) else {
+            let nodes: Vec<Value> = load.all.iter().map(|n| Value::clone(n)).collect();
+            self.event(pod, true, "FailedScheduling", super::scheduling::unschedulable_message(pod, &nodes), None);
             return;
         };
-        *count += 1;
-        let node = node.clone();
         let mut bound = pod.clone();
         bound["spec"]["nodeName"] = json!(node);
         let Ok(mut bound) = self.store.update(bound) else {
@@ -201,5 +227,46 @@ impl Step<'_> {
         }
         set_ready(&mut next, all_ready, any_running, &now);
         let _ = self.store.update_status(next);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::Load;
+
+    fn node(name: &str, labels: serde_json::Value, unschedulable: bool) -> Arc<serde_json::Value> {
+        Arc::new(json!({"metadata": {"name": name, "labels": labels}, "spec": {"unschedulable": unschedulable}}))
+    }
+
+    fn pod_on(node: &str) -> Arc<serde_json::Value> {
+        Arc::new(json!({"metadata": {"name": "p"}, "spec": {"nodeName": node}}))
+    }
+
+    #[test]
+    fn pods_go_to_the_least_loaded_node_that_fits_ties_in_name_order() {
+        let nodes = vec![
+            node("c", json!({}), false),
+            node("a", json!({"disk": "ssd"}), false),
+            node("b", json!({}), false),
+            node("d", json!({}), true),
+        ];
+        let pods = vec![pod_on("a"), pod_on("a"), pod_on("c"), pod_on("d")];
+        let mut load = Load::new(&nodes, &pods);
+        let plain = json!({"spec": {}});
+        // a: 2, b: 0, c: 1; d is cordoned and never chosen.
+        let placed: Vec<String> = (0..5).map(|_| load.place(&plain).unwrap()).collect();
+        assert_eq!(placed, ["b", "b", "c", "a", "b"]);
+        // A selector only a matches: a, however loaded.
+        let ssd = json!({"spec": {"nodeSelector": {"disk": "ssd"}}});
+        assert_eq!(load.place(&ssd).as_deref(), Some("a"));
+        let nowhere = json!({"spec": {"nodeSelector": {"disk": "tape"}}});
+        assert_eq!(load.place(&nowhere), None);
+        // The counts stayed right: a 4, b 3, c 2 → c next.
+        assert_eq!(load.place(&plain).as_deref(), Some("c"));
     }
 }

@@ -72,12 +72,17 @@ fn get(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
 /// Objects matching the route's namespace and selectors (shared with the store, not copied),
 /// with the list's resourceVersion.
 pub fn select(ctx: &Ctx<'_>, r: &ResRoute) -> Result<(Vec<Arc<Value>>, u64), ApiError> {
+    let (labels, fields) = selectors(r)?;
+    let (items, rv) = ctx.state.store.list_at(r.res.obj_kind(), r.ns.as_deref());
+    Ok((items.into_iter().filter(|o| labels.matches(o) && fields.matches(o)).collect(), rv))
+}
+
+fn selectors(r: &ResRoute) -> Result<(LabelSelector, FieldSelector), ApiError> {
     let labels = LabelSelector::parse(r.query.get("labelSelector").map(String::as_str).unwrap_or_default())
         .map_err(|e| status::bad_request(&format!("unable to parse requirement: {e}")))?;
     let fields =
         FieldSelector::parse(r.query.get("fieldSelector").map(String::as_str).unwrap_or_default()).map_err(|e| status::bad_request(&e))?;
-    let (items, rv) = ctx.state.store.list_at(r.res.obj_kind(), r.ns.as_deref());
-    Ok((items.into_iter().filter(|o| labels.matches(o) && fields.matches(o)).collect(), rv))
+    Ok((labels, fields))
 }
 
 fn key_of(o: &Value) -> String {
@@ -85,11 +90,20 @@ fn key_of(o: &Value) -> String {
     format!("{}\u{0}{}", m["namespace"].as_str().unwrap_or_default(), m["name"].as_str().unwrap_or_default())
 }
 
-/// Apply `limit` and `continue` (an opaque token naming the last item returned).
-/// One page of a list: its items, the continue token and how many items remain after it.
-type Page = (Vec<Arc<Value>>, Option<String>, usize);
+/// One page of a list: its items, the list's resourceVersion, the continue token and (as the
+/// apiserver, only for a list without selectors) how many items remain after it.
+struct Page {
+    items: Vec<Arc<Value>>,
+    rv: u64,
+    cont: Option<String>,
+    remaining: Option<usize>,
+}
 
-fn paginate(r: &ResRoute, items: Vec<Arc<Value>>) -> Result<Page, ApiError> {
+/// The page `limit` and `continue` (an opaque token naming the last item returned) ask for.
+/// The store is read from the token's key on (lists are in (namespace, name) order), and the
+/// selectors stop at the page's end, so a page costs what it returns, not the whole list.
+fn page(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Page, ApiError> {
+    let (labels, fields) = selectors(r)?;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let after = match r.query.get("continue").filter(|c| !c.is_empty()) {
         Some(c) => {
@@ -98,40 +112,49 @@ fn paginate(r: &ResRoute, items: Vec<Arc<Value>>) -> Result<Page, ApiError> {
         }
         None => None,
     };
-    let mut items = items;
-    if let Some(a) = &after {
-        // Lists are sorted by (namespace, name), which is the order of `key_of`.
-        let first = items.partition_point(|o| key_of(o).as_str() <= a.as_str());
-        items.drain(..first);
+    let after = after.as_deref().map(|a| a.split_once('\u{0}').unwrap_or(("", a)));
+    let (rest, rv) = ctx.state.store.list_after(r.res.obj_kind(), r.ns.as_deref(), after);
+    let unfiltered = labels == LabelSelector::default() && fields == FieldSelector::default();
+    let limit = r.query.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0).unwrap_or(usize::MAX);
+    let mut matching = rest.into_iter().filter(|o| labels.matches(o) && fields.matches(o));
+    let items: Vec<Arc<Value>> = matching.by_ref().take(limit).collect();
+    if matching.next().is_none() {
+        return Ok(Page { items, rv, cont: None, remaining: None });
     }
-    let limit = r.query.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0);
-    match limit {
-        Some(l) if items.len() > l => {
-            let remaining = items.len() - l;
-            items.truncate(l);
-            let token = items.last().map(|o| b64.encode(key_of(o)));
-            Ok((items, token, remaining))
-        }
-        _ => Ok((items, None, 0)),
-    }
+    let cont = items.last().map(|o| b64.encode(key_of(o)));
+    // Without selectors every object after the page remains: the one just looked at and the rest.
+    let remaining = unfiltered.then(|| matching.count() + 1);
+    Ok(Page { items, rv, cont, remaining })
 }
 
 fn list(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
-    let (items, rv) = select(ctx, r)?;
-    let (page, cont, remaining) = paginate(r, items)?;
-    let items: Vec<Value> = page.into_iter().map(Arc::unwrap_or_clone).collect();
+    let Page { items, rv, cont, remaining } = page(ctx, r)?;
     let mut meta = json!({"resourceVersion": rv.to_string()});
     if let Some(c) = cont {
         meta["continue"] = json!(c);
-        meta["remainingItemCount"] = json!(remaining);
+        if let Some(n) = remaining {
+            meta["remainingItemCount"] = json!(n);
+        }
     }
     if wants_table(ctx.accept) {
-        let mut t = table::table(r.res, &items, &rv.to_string(), true);
-        t["metadata"] = meta;
-        return Ok(json_resp(200, &t));
+        return Ok(table::response(r.res, &items, meta, true));
     }
-    let list = json!({"kind": format!("{}List", r.res.kind), "apiVersion": r.res.api_version(), "metadata": meta, "items": items});
-    Ok(json_resp(200, &list))
+    /// A list serialized from the store's objects (no copy of them).
+    #[derive(serde::Serialize)]
+    struct List<'a> {
+        kind: String,
+        #[serde(rename = "apiVersion")]
+        api_version: String,
+        metadata: Value,
+        items: Vec<&'a Value>,
+    }
+    let list = List {
+        kind: format!("{}List", r.res.kind),
+        api_version: r.res.api_version(),
+        metadata: meta,
+        items: items.iter().map(|o| &**o).collect(),
+    };
+    Ok(super::serialized_resp(200, &list))
 }
 
 pub fn parse_body(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Value, ApiError> {

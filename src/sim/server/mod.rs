@@ -86,6 +86,12 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
 }
 
 pub fn json_resp(code: u16, v: &Value) -> Resp {
+    serialized_resp(code, v)
+}
+
+/// A JSON response serialized from any borrowed shape (lists and tables of stored objects
+/// are written from the store's objects, never copied into a `Value` first).
+pub fn serialized_resp<T: serde::Serialize + ?Sized>(code: u16, v: &T) -> Resp {
     let body = serde_json::to_vec(v).unwrap_or_default();
     let mut r = Response::new(full(body));
     *r.status_mut() = hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);

@@ -235,11 +235,34 @@ fn timestamp_for(res: &Resource, o: &Value) -> String {
 
 /// A Table of `items`; each row carries the full object (kubectl reads namespace from it).
 pub fn table(res: &Resource, items: &[Value], rv: &str, with_columns: bool) -> Value {
+    serde_json::to_value(borrowed(res, items, json!({"resourceVersion": rv}), with_columns)).unwrap_or(Value::Null)
+}
+
+/// A Table response of stored objects, serialized from them (no copy of the objects).
+pub fn response(res: &Resource, items: &[std::sync::Arc<Value>], metadata: Value, with_columns: bool) -> super::Resp {
+    super::serialized_resp(200, &borrowed(res, items.iter().map(|o| &**o), metadata, with_columns))
+}
+
+/// A `meta.k8s.io/v1` Table whose rows borrow their objects.
+#[derive(serde::Serialize)]
+pub struct Table<'a> {
+    kind: &'static str,
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    metadata: Value,
+    rows: Vec<Row<'a>>,
+    #[serde(rename = "columnDefinitions", skip_serializing_if = "Option::is_none")]
+    column_definitions: Option<Value>,
+}
+
+#[derive(serde::Serialize)]
+struct Row<'a> {
+    cells: Vec<Value>,
+    object: &'a Value,
+}
+
+fn borrowed<'a>(res: &Resource, items: impl IntoIterator<Item = &'a Value>, metadata: Value, with_columns: bool) -> Table<'a> {
     let now = chrono::Utc::now();
-    let rows: Vec<Value> = items.iter().map(|o| json!({"cells": cells(res, o, age(&timestamp_for(res, o), now)), "object": o})).collect();
-    let mut t = json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv}, "rows": rows});
-    if with_columns {
-        t["columnDefinitions"] = json!(columns(res));
-    }
-    t
+    let rows = items.into_iter().map(|o| Row { cells: cells(res, o, age(&timestamp_for(res, o), now)), object: o }).collect();
+    Table { kind: "Table", api_version: "meta.k8s.io/v1", metadata, rows, column_definitions: with_columns.then(|| json!(columns(res))) }
 }

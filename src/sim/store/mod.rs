@@ -109,6 +109,28 @@ impl MemStore {
         (list_locked(&inner, kind, namespace), inner.rv)
     }
 
+    /// The objects of `kind` (in `namespace`, if given) whose (namespace, name) comes after
+    /// `after`, in that order, with the resourceVersion they were read at: where the next page
+    /// of a paginated list starts, without walking the pages before it.
+    pub fn list_after(&self, kind: ObjKind, namespace: Option<&str>, after: Option<(&str, &str)>) -> (Vec<Arc<Value>>, u64) {
+        use std::ops::Bound;
+        let inner = self.lock();
+        let Some(m) = inner.objects.get(&kind) else { return (Vec::new(), inner.rv) };
+        let start = match (after, namespace) {
+            // A token from another namespace's list starts at this namespace's first object.
+            (Some((a, _)), Some(ns)) if a < ns => Bound::Included((ns.to_string(), String::new())),
+            (Some((a, name)), _) => Bound::Excluded((a.to_string(), name.to_string())),
+            (None, Some(ns)) => Bound::Included((ns.to_string(), String::new())),
+            (None, None) => Bound::Unbounded,
+        };
+        let items = m
+            .range((start, Bound::Unbounded))
+            .take_while(|((n, _), _)| namespace.is_none_or(|ns| n == ns))
+            .map(|(_, v)| v.clone())
+            .collect();
+        (items, inner.rv)
+    }
+
     /// Start a watch of `kind` after `rv`: the retained backlog plus a live receiver, with no gap.
     pub fn watch_from(&self, kind: ObjKind, rv: u64) -> Result<WatchStart, TooOld> {
         let inner = self.lock();
