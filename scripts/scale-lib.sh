@@ -18,7 +18,13 @@ minus() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b - a}'; }
 pct() { sort -n | awk '{v[NR] = $1} END {if (NR == 0) {print "none"; exit}
   i50 = int(NR * 0.50); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
   printf "p50 %.1f ms, p99 %.1f ms, max %.1f ms (n=%d)", v[i50] / 1000, v[i99] / 1000, v[NR] / 1000, NR}'; }
-kc() { kubectl --kubeconfig "$tmp/kubeconfig" "$@"; }
+# Runs a command on the simulator's CPUs ($SIM_CPUS, a taskset list; unset: anywhere).
+on_sim() { if [ -n "${SIM_CPUS:-}" ]; then taskset -c "$SIM_CPUS" "$@"; else "$@"; fi; }
+# Runs a command on the cockpit's CPUs ($UI_CPUS; unset: anywhere).
+on_ui() { if [ -n "${UI_CPUS:-}" ]; then taskset -c "$UI_CPUS" "$@"; else "$@"; fi; }
+# How many of the numbers on stdin exceed $1.
+over() { awk -v lim="$1" '$1 > lim {n++} END {printf "%d of %d", n, NR}'; }
+kc() { on_sim kubectl --kubeconfig "$tmp/kubeconfig" "$@"; }
 # How many Deployments have a READY column other than n/n (-1 when they cannot be listed).
 unready() {
   local out
@@ -49,7 +55,10 @@ wait_running() {
 }
 # Starts `cabin sim --pods $1` (pid in $SIM) and waits for its kubeconfig.
 start_sim() {
-  "$BIN" sim --pods "$1" --kubeconfig-out "$tmp/kubeconfig" >"$tmp/sim.out" 2>&1 &
+  # taskset execs the simulator: $SIM is the simulator's own pid either way.
+  local pin=()
+  [ -z "${SIM_CPUS:-}" ] || pin=(taskset -c "$SIM_CPUS")
+  "${pin[@]}" "$BIN" sim --pods "$1" --kubeconfig-out "$tmp/kubeconfig" >"$tmp/sim.out" 2>&1 &
   SIM=$!
   local until_ts; until_ts=$(deadline 120)
   until [ -s "$tmp/kubeconfig" ]; do

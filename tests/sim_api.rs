@@ -163,6 +163,49 @@ async fn list_selectors_and_paging() {
     assert!(t["columnDefinitions"].as_array().is_some_and(|c| !c.is_empty()));
 }
 
+/// Every page of a list carries the first page's resourceVersion, so a watch from it sees
+/// what changed while the pages were read; a token older than the history is 410 Expired with
+/// a token for the remainder, as the apiserver answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_pages_share_the_first_pages_resource_version() {
+    let sim = sim_with_ns("t5").await;
+    let op = sim.token("operator");
+    let path = "/api/v1/namespaces/t5/configmaps";
+    for n in ["a", "c", "e"] {
+        assert_eq!(request(&sim, "POST", path, Some(&op), Some(CM), &cm(n, json!({}))).await.status, 201);
+    }
+    let p1 = request(&sim, "GET", &format!("{path}?limit=2"), Some(&op), None, b"").await.json();
+    let rv = p1["metadata"]["resourceVersion"].as_str().unwrap().to_string();
+    let cont = p1["metadata"]["continue"].as_str().unwrap().to_string();
+    // Between the pages: "b" is created where the first page already was.
+    assert_eq!(request(&sim, "POST", path, Some(&op), Some(CM), &cm("b", json!({}))).await.status, 201);
+    let p2 = request(&sim, "GET", &format!("{path}?limit=2&continue={cont}"), Some(&op), None, b"").await.json();
+    assert_eq!(p2["metadata"]["resourceVersion"].as_str(), Some(rv.as_str()), "{p2}");
+    let r = request(&sim, "GET", &format!("{path}?watch=true&resourceVersion={rv}&timeoutSeconds=1"), Some(&op), None, b"").await;
+    let added: Vec<String> = r.events().iter().map(|e| e["object"]["metadata"]["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(added, vec!["b"], "a watch from the list's resourceVersion brings what the pages missed");
+    // The history moves past the token's resourceVersion: 410 Expired, and a token for the rest.
+    let p1 = request(&sim, "GET", &format!("{path}?limit=1"), Some(&op), None, b"").await.json();
+    let cont = p1["metadata"]["continue"].as_str().unwrap().to_string();
+    let store = sim.store();
+    for i in 0..cabin::sim::store::DEFAULT_HISTORY + 5 {
+        let obj = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("z{i:05}"), "namespace": "t5"}});
+        store.create(obj).unwrap();
+    }
+    let r = request(&sim, "GET", &format!("{path}?limit=1&continue={cont}"), Some(&op), None, b"").await;
+    assert_eq!(r.status, 410, "{}", r.body);
+    let e = r.json();
+    assert_eq!(e["reason"], "Expired");
+    assert!(e["message"].as_str().unwrap().starts_with("The provided continue parameter is too old"), "{e}");
+    let rest = e["metadata"]["continue"].as_str().expect("a token for the remainder");
+    let r = request(&sim, "GET", &format!("{path}?limit=2&continue={rest}"), Some(&op), None, b"").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let page = r.json();
+    let names: Vec<&str> = page["items"].as_array().unwrap().iter().map(|o| o["metadata"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["b", "c"], "the remainder goes on after the last item returned");
+    assert!(page["metadata"]["continue"].is_string());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_resumes_from_resource_version_and_expires_old_ones() {
     let sim = sim_with_ns("t4").await;

@@ -79,11 +79,24 @@ impl<B: Backend> App<B> {
         }
         let state = &self.state;
         let start = Instant::now();
-        self.terminal.draw(|f| f.render_widget(AppView { state }, f.area())).map_err(TuiError::backend)?;
+        let mut rendered = start;
+        self.terminal
+            .draw(|f| {
+                f.render_widget(AppView { state }, f.area());
+                rendered = Instant::now();
+            })
+            .map_err(TuiError::backend)?;
         self.log_first_full_frame();
-        // Frame and key-to-frame times for `scripts/scale.sh` (log filter `cabin::perf=debug`).
+        // Frame and key-to-frame times for `scripts/scale.sh` (log filter `cabin::perf=debug`):
+        // the whole frame, and its part spent building the screen (the rest is the diff and
+        // the write to the terminal).
         let done = Instant::now();
-        tracing::debug!(target: "cabin::perf", frame_us = (done - start).as_micros() as u64, "frame");
+        tracing::debug!(
+            target: "cabin::perf",
+            frame_us = (done - start).as_micros() as u64,
+            render_us = (rendered - start).as_micros() as u64,
+            "frame"
+        );
         if let Some(key) = self.key_waiting.take() {
             tracing::debug!(target: "cabin::perf", key_to_frame_us = (done - key).as_micros() as u64, "key");
         }

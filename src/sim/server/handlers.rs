@@ -85,9 +85,20 @@ fn selectors(r: &ResRoute) -> Result<(LabelSelector, FieldSelector), ApiError> {
     Ok((labels, fields))
 }
 
-fn key_of(o: &Value) -> String {
+/// A continue token: the list's resourceVersion (0: the remainder is read as it is now) and
+/// the (namespace, name) of the last item returned, base64url as the apiserver's are opaque.
+fn continue_token(rv: u64, o: &Value) -> String {
     let m = &o["metadata"];
-    format!("{}\u{0}{}", m["namespace"].as_str().unwrap_or_default(), m["name"].as_str().unwrap_or_default())
+    let raw = format!("{rv}\u{0}{}\u{0}{}", m["namespace"].as_str().unwrap_or_default(), m["name"].as_str().unwrap_or_default());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// (resourceVersion, namespace, name) of a continue token.
+fn parse_continue(token: &str) -> Option<(u64, String, String)> {
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok().and_then(|b| String::from_utf8(b).ok())?;
+    let mut parts = raw.splitn(3, '\u{0}');
+    let rv = parts.next()?.parse().ok()?;
+    Some((rv, parts.next()?.to_string(), parts.next()?.to_string()))
 }
 
 /// One page of a list: its items, the list's resourceVersion, the continue token and (as the
@@ -99,33 +110,57 @@ struct Page {
     remaining: Option<usize>,
 }
 
-/// The page `limit` and `continue` (an opaque token naming the last item returned) ask for.
-/// The store is read from the token's key on (lists are in (namespace, name) order), and the
-/// selectors stop at the page's end, so a page costs what it returns, not the whole list.
+/// The page `limit` and `continue` ask for. The store is read from the token's key on (lists
+/// are in (namespace, name) order) and the selectors stop at the page's end, so a page costs
+/// what it returns, not the whole list. As with the apiserver, every page of a list carries
+/// the first page's resourceVersion, so a watch from it misses nothing that changed while the
+/// pages were read; once the history no longer reaches back to it the token is 410 Expired,
+/// with a token for the (inconsistent) remainder.
 fn page(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Page, ApiError> {
     let (labels, fields) = selectors(r)?;
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let after = match r.query.get("continue").filter(|c| !c.is_empty()) {
-        Some(c) => {
-            let raw = b64.decode(c).ok().and_then(|b| String::from_utf8(b).ok());
-            Some(raw.ok_or_else(|| status::bad_request("continue key is not valid: illegal base64 data"))?)
-        }
+    let kind = r.res.obj_kind();
+    let store = &ctx.state.store;
+    let token = match r.query.get("continue").filter(|c| !c.is_empty()) {
+        Some(c) => Some(parse_continue(c).ok_or_else(|| status::bad_request("continue key is not valid: illegal base64 data"))?),
         None => None,
     };
-    let after = after.as_deref().map(|a| a.split_once('\u{0}').unwrap_or(("", a)));
-    let (rest, rv) = ctx.state.store.list_after(r.res.obj_kind(), r.ns.as_deref(), after);
+    if let Some((rv, ns, name)) = &token
+        && *rv > 0
+        && !store.history_covers(kind, *rv)
+    {
+        let mut e = status::gone(CONTINUE_EXPIRED);
+        let rest = json!({"metadata": {"namespace": ns, "name": name}});
+        e.body["metadata"]["continue"] = json!(continue_token(0, &rest));
+        return Err(e);
+    }
+    let after = token.as_ref().map(|(_, ns, name)| (ns.as_str(), name.as_str()));
+    let (rest, now) = store.list_after(kind, r.ns.as_deref(), after);
+    let rv = token.as_ref().map(|t| t.0).filter(|rv| *rv > 0).unwrap_or(now);
     let unfiltered = labels == LabelSelector::default() && fields == FieldSelector::default();
     let limit = r.query.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0).unwrap_or(usize::MAX);
-    let mut matching = rest.into_iter().filter(|o| labels.matches(o) && fields.matches(o));
-    let items: Vec<Arc<Value>> = matching.by_ref().take(limit).collect();
-    if matching.next().is_none() {
+    // (items, whether more follow, how many follow when that is known cheaply).
+    let (items, more, remaining) = if unfiltered {
+        // Without selectors every object after the page remains (the apiserver says how many).
+        let mut items = rest;
+        let remaining = items.len().saturating_sub(limit);
+        items.truncate(limit);
+        (items, remaining > 0, Some(remaining))
+    } else {
+        let mut matching = rest.into_iter().filter(|o| labels.matches(o) && fields.matches(o));
+        let items: Vec<Arc<Value>> = matching.by_ref().take(limit).collect();
+        let more = matching.next().is_some();
+        (items, more, None)
+    };
+    if !more {
         return Ok(Page { items, rv, cont: None, remaining: None });
     }
-    let cont = items.last().map(|o| b64.encode(key_of(o)));
-    // Without selectors every object after the page remains: the one just looked at and the rest.
-    let remaining = unfiltered.then(|| matching.count() + 1);
+    // A remainder read as it is now stays so: its tokens carry no resourceVersion either.
+    let token_rv = if token.as_ref().is_some_and(|t| t.0 == 0) { 0 } else { rv };
+    let cont = items.last().map(|o| continue_token(token_rv, o));
     Ok(Page { items, rv, cont, remaining })
 }
+
+const CONTINUE_EXPIRED: &str = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
 
 fn list(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
     let Page { items, rv, cont, remaining } = page(ctx, r)?;

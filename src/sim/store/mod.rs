@@ -131,6 +131,12 @@ impl MemStore {
         (items, inner.rv)
     }
 
+    /// Whether the retained history of `kind` still reaches back to `rv` (a watch or a list
+    /// continued from it sees every change since).
+    pub fn history_covers(&self, kind: ObjKind, rv: u64) -> bool {
+        self.lock().history.get(&kind).is_none_or(|h| rv >= h.dropped_upto)
+    }
+
     /// Start a watch of `kind` after `rv`: the retained backlog plus a live receiver, with no gap.
     pub fn watch_from(&self, kind: ObjKind, rv: u64) -> Result<WatchStart, TooOld> {
         let inner = self.lock();
