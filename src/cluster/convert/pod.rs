@@ -1,5 +1,5 @@
 //! Pods, with kubectl's STATUS column logic.
-use k8s_openapi::api::core::v1::{ContainerState, ContainerStatus, Pod};
+use k8s_openapi::api::core::v1::{ContainerState, ContainerStatus, Pod, PodStatus};
 
 use super::{created, name, namespace, pairs};
 use crate::model::{ContainerView, PodView};
@@ -19,13 +19,14 @@ fn init_status(pod: &Pod) -> Option<String> {
     let status = pod.status.as_ref()?;
     let inits = status.init_container_statuses.as_deref().unwrap_or_default();
     let total = pod.spec.as_ref().and_then(|s| s.init_containers.as_ref()).map_or(inits.len(), Vec::len);
+    let none = ContainerState::default();
     for (i, c) in inits.iter().enumerate() {
-        let state = c.state.clone().unwrap_or_default();
+        let state = c.state.as_ref().unwrap_or(&none);
         if let Some(t) = &state.terminated {
             if t.exit_code == 0 {
                 continue;
             }
-            return terminated_reason(&state, "Init:");
+            return terminated_reason(state, "Init:");
         }
         if let Some(w) = &state.waiting
             && let Some(r) = w.reason.as_deref().filter(|r| !r.is_empty() && *r != "PodInitializing")
@@ -40,17 +41,19 @@ fn init_status(pod: &Pod) -> Option<String> {
 /// kubectl's STATUS: a waiting or terminated reason wins over the phase; init containers
 /// first; "Terminating" once a deletion timestamp is set.
 pub fn pod_status(pod: &Pod) -> String {
-    let status = pod.status.clone().unwrap_or_default();
+    let unknown = PodStatus::default();
+    let status = pod.status.as_ref().unwrap_or(&unknown);
     let mut reason = status.reason.clone().or(status.phase.clone()).unwrap_or_else(|| "Unknown".to_string());
     let mut has_running = false;
     if let Some(init) = init_status(pod) {
         reason = init;
     } else {
+        let none = ContainerState::default();
         for c in status.container_statuses.iter().flatten().rev() {
-            let state = c.state.clone().unwrap_or_default();
+            let state = c.state.as_ref().unwrap_or(&none);
             if let Some(r) = state.waiting.as_ref().and_then(|w| w.reason.clone()).filter(|r| !r.is_empty()) {
                 reason = r;
-            } else if let Some(r) = terminated_reason(&state, "") {
+            } else if let Some(r) = terminated_reason(state, "") {
                 reason = r;
             } else if c.ready && state.running.is_some() {
                 has_running = true;
@@ -67,12 +70,12 @@ pub fn pod_status(pod: &Pod) -> String {
 }
 
 fn container_state(c: &ContainerStatus) -> String {
-    let state = c.state.clone().unwrap_or_default();
+    let Some(state) = c.state.as_ref() else { return "Unknown".to_string() };
     if let Some(w) = &state.waiting {
-        return format!("Waiting: {}", w.reason.clone().unwrap_or_default()).trim_end_matches(": ").to_string();
+        return format!("Waiting: {}", w.reason.as_deref().unwrap_or_default()).trim_end_matches(": ").to_string();
     }
     if state.terminated.is_some() {
-        return terminated_reason(&state, "Terminated: ").unwrap_or_default();
+        return terminated_reason(state, "Terminated: ").unwrap_or_default();
     }
     if state.running.is_some() { "Running".to_string() } else { "Unknown".to_string() }
 }
@@ -87,8 +90,8 @@ fn restarts(pod: &Pod, statuses: &[ContainerStatus]) -> i32 {
 }
 
 pub fn pod_view(pod: &Pod) -> PodView {
-    let statuses = pod.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default();
-    let spec_containers = pod.spec.as_ref().map(|s| s.containers.clone()).unwrap_or_default();
+    let statuses = pod.status.as_ref().and_then(|s| s.container_statuses.as_deref()).unwrap_or_default();
+    let spec_containers = pod.spec.as_ref().map(|s| s.containers.as_slice()).unwrap_or_default();
     let containers: Vec<ContainerView> = spec_containers
         .iter()
         .map(|sc| {
@@ -109,7 +112,7 @@ pub fn pod_view(pod: &Pod) -> PodView {
         status: pod_status(pod),
         ready_containers: statuses.iter().filter(|s| s.ready).count() as i32,
         total_containers: spec_containers.len() as i32,
-        restarts: restarts(pod, &statuses),
+        restarts: restarts(pod, statuses),
         node: pod.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default(),
         created: created(&pod.metadata),
         owner,

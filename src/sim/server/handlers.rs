@@ -10,7 +10,7 @@ use super::select::{FieldSelector, LabelSelector};
 use super::status::{self, ApiError};
 use super::{Resp, ServerState, json_resp, subres, table};
 use crate::sim::patch;
-use crate::sim::store::object_rv;
+use crate::sim::store::{Listed, object_rv};
 use crate::sim::store_api::{SimStore, kinds};
 
 pub struct Ctx<'a> {
@@ -104,18 +104,17 @@ fn parse_continue(token: &str) -> Option<(u64, String, String)> {
 /// One page of a list: its items, the list's resourceVersion, the continue token and (as the
 /// apiserver, only for a list without selectors) how many items remain after it.
 struct Page {
-    items: Vec<Arc<Value>>,
+    items: Vec<Listed>,
     rv: u64,
     cont: Option<String>,
     remaining: Option<usize>,
 }
 
-/// The page `limit` and `continue` ask for. The store is read from the token's key on (lists
-/// are in (namespace, name) order) and the selectors stop at the page's end, so a page costs
-/// what it returns, not the whole list. As with the apiserver, every page of a list carries
-/// the first page's resourceVersion, so a watch from it misses nothing that changed while the
-/// pages were read; once the history no longer reaches back to it the token is 410 Expired,
-/// with a token for the (inconsistent) remainder.
+/// The page `limit` and `continue` ask for, read from the store from the token's key on (lists
+/// are in (namespace, name) order; see [`crate::sim::store::MemStore::list_page`]). As with the
+/// apiserver, every page of a list carries the first page's resourceVersion, so a watch from it
+/// misses nothing that changed while the pages were read; once the history no longer reaches
+/// back to it the token is 410 Expired, with a token for the (inconsistent) remainder.
 fn page(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Page, ApiError> {
     let (labels, fields) = selectors(r)?;
     let kind = r.res.obj_kind();
@@ -134,30 +133,18 @@ fn page(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Page, ApiError> {
         return Err(e);
     }
     let after = token.as_ref().map(|(_, ns, name)| (ns.as_str(), name.as_str()));
-    let (rest, now) = store.list_after(kind, r.ns.as_deref(), after);
-    let rv = token.as_ref().map(|t| t.0).filter(|rv| *rv > 0).unwrap_or(now);
     let unfiltered = labels == LabelSelector::default() && fields == FieldSelector::default();
     let limit = r.query.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0).unwrap_or(usize::MAX);
-    // (items, whether more follow, how many follow when that is known cheaply).
-    let (items, more, remaining) = if unfiltered {
-        // Without selectors every object after the page remains (the apiserver says how many).
-        let mut items = rest;
-        let remaining = items.len().saturating_sub(limit);
-        items.truncate(limit);
-        (items, remaining > 0, Some(remaining))
-    } else {
-        let mut matching = rest.into_iter().filter(|o| labels.matches(o) && fields.matches(o));
-        let items: Vec<Arc<Value>> = matching.by_ref().take(limit).collect();
-        let more = matching.next().is_some();
-        (items, more, None)
-    };
-    if !more {
-        return Ok(Page { items, rv, cont: None, remaining: None });
+    let keep = |o: &Value| labels.matches(o) && fields.matches(o);
+    let listed = store.list_page(kind, r.ns.as_deref(), after, limit, if unfiltered { None } else { Some(&keep) });
+    let rv = token.as_ref().map(|t| t.0).filter(|rv| *rv > 0).unwrap_or(listed.rv);
+    if !listed.more {
+        return Ok(Page { items: listed.items, rv, cont: None, remaining: None });
     }
     // A remainder read as it is now stays so: its tokens carry no resourceVersion either.
     let token_rv = if token.as_ref().is_some_and(|t| t.0 == 0) { 0 } else { rv };
-    let cont = items.last().map(|o| continue_token(token_rv, o));
-    Ok(Page { items, rv, cont, remaining })
+    let cont = listed.items.last().map(|o| continue_token(token_rv, &o.obj));
+    Ok(Page { items: listed.items, rv, cont, remaining: listed.remaining })
 }
 
 const CONTINUE_EXPIRED: &str = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
@@ -172,24 +159,22 @@ fn list(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
         }
     }
     if wants_table(ctx.accept) {
-        return Ok(table::response(r.res, &items, meta, true));
+        let objects: Vec<Arc<Value>> = items.iter().map(|i| i.obj.clone()).collect();
+        return Ok(table::response(r.res, &objects, meta, true));
     }
-    /// A list serialized from the store's objects (no copy of them).
-    #[derive(serde::Serialize)]
-    struct List<'a> {
-        kind: String,
-        #[serde(rename = "apiVersion")]
-        api_version: String,
-        metadata: Value,
-        items: Vec<&'a Value>,
+    // The list's envelope, then the items' JSON text (kept by the store per object version).
+    let head = json!({"kind": format!("{}List", r.res.kind), "apiVersion": r.res.api_version(), "metadata": meta, "items": []});
+    let mut body = serde_json::to_vec(&head).unwrap_or_default();
+    body.truncate(body.len().saturating_sub(2));
+    body.reserve(items.iter().map(|i| i.json().len() + 1).sum::<usize>() + 2);
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(item.json());
     }
-    let list = List {
-        kind: format!("{}List", r.res.kind),
-        api_version: r.res.api_version(),
-        metadata: meta,
-        items: items.iter().map(|o| &**o).collect(),
-    };
-    Ok(super::serialized_resp(200, &list))
+    body.extend_from_slice(b"]}");
+    Ok(super::bytes_resp(200, body))
 }
 
 pub fn parse_body(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Value, ApiError> {

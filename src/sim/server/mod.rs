@@ -92,7 +92,11 @@ pub fn json_resp(code: u16, v: &Value) -> Resp {
 /// A JSON response serialized from any borrowed shape (lists and tables of stored objects
 /// are written from the store's objects, never copied into a `Value` first).
 pub fn serialized_resp<T: serde::Serialize + ?Sized>(code: u16, v: &T) -> Resp {
-    let body = serde_json::to_vec(v).unwrap_or_default();
+    bytes_resp(code, serde_json::to_vec(v).unwrap_or_default())
+}
+
+/// A response of JSON text already written.
+pub fn bytes_resp(code: u16, body: Vec<u8>) -> Resp {
     let mut r = Response::new(full(body));
     *r.status_mut() = hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     r.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));

@@ -9,7 +9,7 @@
 //! Stored objects are immutable `Arc<Value>`s: the history, the change feed and lists share
 //! them instead of copying, so a retained change costs a reference, not an object.
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use serde_json::{Map, Value, json};
 use tokio::sync::broadcast;
@@ -26,9 +26,48 @@ const FEED: usize = 1_024;
 
 type ObjKey = (String, String);
 
+/// A stored object with its JSON text, written the first time a list needs it and dropped
+/// with the object at its next write: lists of unchanged objects copy bytes instead of
+/// serializing the same objects again (a cockpit starting on 50,000 pods lists them all).
+#[derive(Clone)]
+struct Slot {
+    obj: Arc<Value>,
+    json: Arc<OnceLock<Box<[u8]>>>,
+}
+
+impl Slot {
+    fn new(obj: Arc<Value>) -> Self {
+        Self { obj, json: Arc::default() }
+    }
+}
+
+/// An object of a list page, with its JSON text at hand.
+pub struct Listed {
+    pub obj: Arc<Value>,
+    json: Arc<OnceLock<Box<[u8]>>>,
+}
+
+impl Listed {
+    /// The object as JSON (serialized once per stored version).
+    pub fn json(&self) -> &[u8] {
+        self.json.get_or_init(|| serde_json::to_vec(&*self.obj).unwrap_or_default().into_boxed_slice())
+    }
+}
+
+/// One page of a list read from the store (see [`MemStore::list_page`]).
+pub struct ListPage {
+    pub items: Vec<Listed>,
+    /// The store's resourceVersion when the page was read.
+    pub rv: u64,
+    /// Whether more matching objects follow the page.
+    pub more: bool,
+    /// How many objects follow the page (counted only when `keep` is None).
+    pub remaining: Option<usize>,
+}
+
 #[derive(Default)]
 struct Inner {
-    objects: BTreeMap<ObjKind, BTreeMap<ObjKey, Arc<Value>>>,
+    objects: BTreeMap<ObjKind, BTreeMap<ObjKey, Slot>>,
     rv: u64,
     uid_seq: u64,
     history: BTreeMap<ObjKind, History>,
@@ -109,13 +148,22 @@ impl MemStore {
         (list_locked(&inner, kind, namespace), inner.rv)
     }
 
-    /// The objects of `kind` (in `namespace`, if given) whose (namespace, name) comes after
-    /// `after`, in that order, with the resourceVersion they were read at: where the next page
-    /// of a paginated list starts, without walking the pages before it.
-    pub fn list_after(&self, kind: ObjKind, namespace: Option<&str>, after: Option<(&str, &str)>) -> (Vec<Arc<Value>>, u64) {
+    /// A page of the objects of `kind` (in `namespace`, if given) whose (namespace, name)
+    /// comes after `after`, in that order: at most `limit` of those `keep` accepts (all, when
+    /// None, and then how many follow is counted too). Reading starts at `after` and stops at
+    /// the page's end, so a page costs what it returns, not the whole list before or after it.
+    pub fn list_page(
+        &self,
+        kind: ObjKind,
+        namespace: Option<&str>,
+        after: Option<(&str, &str)>,
+        limit: usize,
+        keep: Option<&dyn Fn(&Value) -> bool>,
+    ) -> ListPage {
         use std::ops::Bound;
         let inner = self.lock();
-        let Some(m) = inner.objects.get(&kind) else { return (Vec::new(), inner.rv) };
+        let rv = inner.rv;
+        let Some(m) = inner.objects.get(&kind) else { return ListPage { items: Vec::new(), rv, more: false, remaining: None } };
         let start = match (after, namespace) {
             // A token from another namespace's list starts at this namespace's first object.
             (Some((a, _)), Some(ns)) if a < ns => Bound::Included((ns.to_string(), String::new())),
@@ -123,12 +171,21 @@ impl MemStore {
             (None, Some(ns)) => Bound::Included((ns.to_string(), String::new())),
             (None, None) => Bound::Unbounded,
         };
-        let items = m
-            .range((start, Bound::Unbounded))
-            .take_while(|((n, _), _)| namespace.is_none_or(|ns| n == ns))
-            .map(|(_, v)| v.clone())
-            .collect();
-        (items, inner.rv)
+        let mut range =
+            m.range((start, Bound::Unbounded)).take_while(|((n, _), _)| namespace.is_none_or(|ns| n == ns)).map(|(_, slot)| slot);
+        let listed = |s: &Slot| Listed { obj: s.obj.clone(), json: s.json.clone() };
+        match keep {
+            None => {
+                let items: Vec<Listed> = range.by_ref().take(limit).map(listed).collect();
+                let remaining = range.count();
+                ListPage { items, rv, more: remaining > 0, remaining: Some(remaining) }
+            }
+            Some(keep) => {
+                let mut matching = range.filter(|s| keep(&s.obj));
+                let items: Vec<Listed> = matching.by_ref().take(limit).map(listed).collect();
+                ListPage { items, rv, more: matching.next().is_some(), remaining: None }
+            }
+        }
     }
 
     /// Whether the retained history of `kind` still reaches back to `rv` (a watch or a list
@@ -169,7 +226,7 @@ impl MemStore {
         let kind = kind_of(&obj)?;
         let key = ns_name(&obj);
         let mut inner = self.lock();
-        let stored = inner.objects.get(&kind).and_then(|m| m.get(&key)).cloned().ok_or_else(|| not_found(kind, &key.1))?;
+        let stored = inner.objects.get(&kind).and_then(|m| m.get(&key)).map(|s| s.obj.clone()).ok_or_else(|| not_found(kind, &key.1))?;
         let stored = Value::clone(&stored);
         let asked = object_rv(&obj);
         if obj["metadata"]["resourceVersion"].is_string() && asked != object_rv(&stored) {
@@ -191,7 +248,7 @@ impl MemStore {
             meta.insert("resourceVersion".into(), json!(rv.to_string()));
         }
         let shared = Arc::new(next.clone());
-        inner.objects.entry(kind).or_default().insert(key, shared.clone());
+        inner.objects.entry(kind).or_default().insert(key, Slot::new(shared.clone()));
         self.commit(&mut inner, kind, "MODIFIED", shared);
         Ok(next)
     }
@@ -244,8 +301,8 @@ fn changes_locked(inner: &Inner, kind: ObjKind, rv: u64) -> Result<Vec<(u64, Sto
 fn list_locked(inner: &Inner, kind: ObjKind, namespace: Option<&str>) -> Vec<Arc<Value>> {
     let Some(m) = inner.objects.get(&kind) else { return Vec::new() };
     match namespace {
-        Some(ns) => m.range((ns.to_string(), String::new())..).take_while(|((n, _), _)| n == ns).map(|(_, v)| v.clone()).collect(),
-        None => m.values().cloned().collect(),
+        Some(ns) => m.range((ns.to_string(), String::new())..).take_while(|((n, _), _)| n == ns).map(|(_, s)| s.obj.clone()).collect(),
+        None => m.values().map(|s| s.obj.clone()).collect(),
     }
 }
 
@@ -285,7 +342,7 @@ impl SimStore for MemStore {
     fn get_shared(&self, kind: ObjKind, namespace: Option<&str>, name: &str) -> Option<Arc<Value>> {
         let inner = self.lock();
         let key = (namespace.unwrap_or_default().to_string(), name.to_string());
-        inner.objects.get(&kind).and_then(|m| m.get(&key)).cloned()
+        inner.objects.get(&kind).and_then(|m| m.get(&key)).map(|s| s.obj.clone())
     }
 
     fn create(&self, mut obj: Value) -> Result<Value, StoreError> {
@@ -309,7 +366,7 @@ impl SimStore for MemStore {
         meta.insert("creationTimestamp".into(), json!(now_rfc3339()));
         meta.insert("generation".into(), json!(1));
         let shared = Arc::new(obj.clone());
-        inner.objects.entry(kind).or_default().insert(key, shared.clone());
+        inner.objects.entry(kind).or_default().insert(key, Slot::new(shared.clone()));
         self.commit(&mut inner, kind, "ADDED", shared);
         Ok(obj)
     }
@@ -326,7 +383,7 @@ impl SimStore for MemStore {
         let mut inner = self.lock();
         let key = (namespace.unwrap_or_default().to_string(), name.to_string());
         let removed = inner.objects.get_mut(&kind).and_then(|m| m.remove(&key)).ok_or_else(|| not_found(kind, name))?;
-        let mut obj = Arc::unwrap_or_clone(removed);
+        let mut obj = Arc::unwrap_or_clone(removed.obj);
         inner.rv += 1;
         let rv = inner.rv;
         if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {

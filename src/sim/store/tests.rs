@@ -137,3 +137,37 @@ proptest! {
         prop_assert_eq!(state, fin);
     }
 }
+
+#[test]
+fn a_page_reads_from_its_key_on_and_its_json_follows_each_write() {
+    let s = MemStore::default();
+    for n in ["a", "b", "c", "d"] {
+        s.create(cm(n, "1")).unwrap();
+    }
+    let names = |p: &ListPage| p.items.iter().map(|i| i.obj["metadata"]["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let p = s.list_page(kinds::CONFIG_MAP, Some("default"), Some(("default", "a")), 2, None);
+    assert_eq!(names(&p), ["b", "c"]);
+    assert!(p.more);
+    assert_eq!(p.remaining, Some(1));
+    let odd = |o: &Value| o["metadata"]["name"] != "c";
+    let p = s.list_page(kinds::CONFIG_MAP, None, Some(("default", "a")), 2, Some(&odd));
+    assert_eq!(names(&p), ["b", "d"]);
+    assert!(!p.more);
+    assert_eq!(p.remaining, None);
+    // The JSON text is the object's, and a write replaces it.
+    let first = s.list_page(kinds::CONFIG_MAP, None, None, 1, None);
+    let text: Value = serde_json::from_slice(first.items[0].json()).unwrap();
+    assert_eq!(text, *first.items[0].obj);
+    let mut a = s.get(kinds::CONFIG_MAP, Some("default"), "a").unwrap();
+    a["data"]["v"] = json!("2");
+    s.update(a).unwrap();
+    let again = s.list_page(kinds::CONFIG_MAP, None, None, 1, None);
+    let text: Value = serde_json::from_slice(again.items[0].json()).unwrap();
+    assert_eq!(text["data"]["v"], "2");
+    assert_eq!(text, *again.items[0].obj);
+    // An update that changes nothing keeps the version and its text.
+    let same = s.get(kinds::CONFIG_MAP, Some("default"), "a").unwrap();
+    s.update(same).unwrap();
+    let kept = s.list_page(kinds::CONFIG_MAP, None, None, 1, None);
+    assert!(std::ptr::eq(kept.items[0].json(), again.items[0].json()), "unchanged objects are not serialized again");
+}
