@@ -182,3 +182,31 @@ fn empty_garbage_and_torn_files() {
     bytes.extend_from_slice(b"{\"seq\":2,\"ts");
     assert_same(&bytes, Some(&head));
 }
+
+/// Segments far longer than one read (128 KiB): lines cross the reads, and an edit deep in a
+/// segment is found where the streaming verifier finds it.
+#[test]
+fn long_segments_are_read_in_pieces_with_the_same_verdict() {
+    let details: Vec<Value> = (0..4000).map(|i| serde_json::json!({"note": "x".repeat(100 + i % 257), "i": i})).collect();
+    let (mut lines, head) = journal(&details);
+    let bytes = lines.concat();
+    assert!(bytes.len() > 2 << 20, "{} bytes", bytes.len());
+    let mut file = tempfile::tempfile().unwrap();
+    std::io::Write::write_all(&mut file, &bytes).unwrap();
+    for segment in [1 << 20, cabin::journal::parallel::SEGMENT] {
+        let whole = verify_file_with(&file, bytes.len() as u64, Some(&head), 2, segment).unwrap();
+        assert_eq!(whole, verify_reader(&bytes[..], Some(&head)).unwrap());
+        assert!(matches!(whole, VerifyStatus::Verified { entries: 4000, .. }), "{whole}");
+    }
+    // One byte of entry 3,001 (about 2 MiB in) changed: broken exactly there.
+    let at = lines[3001].iter().position(|b| *b == b'x').unwrap();
+    lines[3001][at] = b'y';
+    let bytes = lines.concat();
+    let mut file = tempfile::tempfile().unwrap();
+    std::io::Write::write_all(&mut file, &bytes).unwrap();
+    let reference = verify_reader(&bytes[..], Some(&head)).unwrap();
+    assert!(matches!(reference, VerifyStatus::Broken { seq: 3001, .. }), "{reference}");
+    for segment in [1 << 20, cabin::journal::parallel::SEGMENT] {
+        assert_eq!(verify_file_with(&file, bytes.len() as u64, Some(&head), 2, segment).unwrap(), reference);
+    }
+}

@@ -23,6 +23,8 @@ use super::verify::{BreakReason, Head, VerifyStatus};
 
 /// Segment length for worker threads.
 pub const SEGMENT: u64 = 4 << 20;
+/// How much of a segment one read brings in.
+const READ: u64 = 128 << 10;
 /// Below this size the file is checked on the calling thread.
 const PARALLEL_FROM: u64 = 2 << 20;
 
@@ -167,7 +169,9 @@ fn check_segment(file: &File, start: u64, end: u64, good_end: u64, anchor: Optio
             // Read more (keep the unfinished line).
             buf.drain(..at);
             at = 0;
-            let want = if chunk_end < end { end - chunk_end } else { 64 << 10 }.min(good_end - chunk_end);
+            // In reads that stay in the CPU's cache until scanned and hashed (one read of the
+            // whole segment would be evicted to memory before the scanner reaches its end).
+            let want = if chunk_end < end { (end - chunk_end).min(READ) } else { 64 << 10 }.min(good_end - chunk_end);
             let old = buf.len();
             buf.resize(old + usize::try_from(want).unwrap_or(usize::MAX), 0);
             file.read_exact_at(&mut buf[old..], chunk_end)?;
