@@ -351,3 +351,56 @@ async fn a_long_list_windows_its_rows_and_keeps_its_selection() {
     assert!(text.contains("pods(all)</p-1234> ↑age[10]"), "{text}");
     assert_eq!(names(&app)[0], "p-12340", "youngest first");
 }
+
+/// Input like crossterm's `EventStream`: the waker of the poll that found nothing is kept
+/// (by its reader thread) until input arrives; later polls do not replace it.
+struct FirstWakerInput {
+    rx: std::sync::mpsc::Receiver<InputEvent>,
+    waker: std::sync::Arc<std::sync::Mutex<Option<std::task::Waker>>>,
+}
+
+impl futures::Stream for FirstWakerInput {
+    type Item = InputEvent;
+
+    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<InputEvent>> {
+        match self.rx.try_recv() {
+            Ok(ev) => std::task::Poll::Ready(Some(ev)),
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => std::task::Poll::Ready(None),
+            Err(std::sync::mpsc::TryRecvError::Empty) => {
+                self.waker.lock().unwrap().get_or_insert_with(|| cx.waker().clone());
+                std::task::Poll::Pending
+            }
+        }
+    }
+}
+
+/// A key typed after the loop went quiet is read at once: the loop never leaves a no-op waker
+/// with the input stream (with one there, `q` below would wait for an unrelated wake-up —
+/// with the fixed clock of tests, forever).
+#[tokio::test]
+async fn a_key_after_a_quiet_spell_wakes_the_loop() {
+    let mut app = app(false);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waker = std::sync::Arc::new(std::sync::Mutex::new(None::<std::task::Waker>));
+    let input = FirstWakerInput { rx, waker: waker.clone() };
+    let (_ev_tx, ev_rx) = mpsc::channel(16);
+    let (cmd_tx, _cmd_rx) = mpsc::channel(64);
+    // The loop in a task of its own: only the input's waker can wake it.
+    let looped = tokio::spawn(async move {
+        app.run_with(input, ev_rx, cmd_tx).await.unwrap();
+        app
+    });
+    for key in [keys("j"), keys("j"), keys(":q\n")] {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        for k in key {
+            tx.send(k).unwrap();
+        }
+        // What the reader thread does when input arrives: wake the waker it holds.
+        if let Some(w) = waker.lock().unwrap().take() {
+            w.wake();
+        }
+    }
+    let app = tokio::time::timeout(std::time::Duration::from_secs(5), looped).await.expect("every key was read when it arrived").unwrap();
+    assert!(app.state().quit);
+    assert_eq!(app.state().screen().list.selected, 2);
+}

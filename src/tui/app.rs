@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use futures::{FutureExt, Stream, StreamExt};
+use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc::error::TrySendError;
@@ -154,7 +154,7 @@ impl<B: Backend> App<B> {
                 },
                 ev = input.next() => match ev {
                     Some(ev) => {
-                        self.input_burst(ev, &mut input, &commands);
+                        self.input_burst(ev, &mut input, &commands).await;
                         true
                     }
                     // Input closed (stdin gone, or a test's script ended): show the last state.
@@ -194,7 +194,7 @@ impl<B: Backend> App<B> {
     }
 
     /// One input event plus whatever input is ready right now.
-    fn input_burst<S>(&mut self, first: InputEvent, input: &mut S, commands: &Sender<Command>)
+    async fn input_burst<S>(&mut self, first: InputEvent, input: &mut S, commands: &Sender<Command>)
     where
         S: Stream<Item = InputEvent> + Unpin,
     {
@@ -203,7 +203,7 @@ impl<B: Backend> App<B> {
         }
         self.input(first, commands);
         while !self.state.quit {
-            match input.next().now_or_never() {
+            match ready_now(input).await {
                 Some(Some(ev)) => self.input(ev, commands),
                 _ => break,
             }
@@ -243,4 +243,18 @@ impl<B: Backend> App<B> {
             }
         }
     }
+}
+
+/// The next item of `input` if one is ready now, polled with this task's own waker. Never
+/// with a no-op waker (`now_or_never`): crossterm's `EventStream` hands the waker of the poll
+/// that found nothing to its reader thread and keeps it until input arrives, so a no-op waker
+/// there means the next key wakes nobody and waits for an unrelated wake-up (the 1 s clock).
+async fn ready_now<S: Stream + Unpin>(input: &mut S) -> Option<Option<S::Item>> {
+    std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(match input.poll_next_unpin(cx) {
+            std::task::Poll::Ready(item) => Some(item),
+            std::task::Poll::Pending => None,
+        })
+    })
+    .await
 }
