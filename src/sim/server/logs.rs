@@ -194,10 +194,25 @@ async fn follow(
     }
     let mut rx = state.store.subscribe();
     let mut last_seen: Option<Value> = None;
+    let this_pod = |c: &crate::sim::store_api::StoreChange| {
+        c.kind == kinds::POD && obj::name(&c.object) == name && obj::namespace(&c.object) == ns.as_deref()
+    };
     loop {
-        let pod = state.store.get(kinds::POD, ns.as_deref(), &name).or_else(|| last_seen.take());
-        let Some(pod) = pod else { return };
-        let gone = state.store.get(kinds::POD, ns.as_deref(), &name).is_none();
+        let current = state.store.get(kinds::POD, ns.as_deref(), &name);
+        let gone = current.is_none();
+        if gone {
+            // The store sends a change while it holds the object, so the DELETED event is
+            // already queued: take the newest change of this pod, whose final status carries
+            // the container's last words (an older one would lose them).
+            loop {
+                match rx.try_recv() {
+                    Ok(c) if this_pod(&c) => last_seen = Some(serde_json::Value::clone(&c.object)),
+                    Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {}
+                    Err(_) => break,
+                }
+            }
+        }
+        let Some(pod) = current.or_else(|| last_seen.take()) else { return };
         let cur = instance(&pod, &o.container, false).ok().filter(|i| i.id == inst.id);
         let now_inst = cur.unwrap_or_else(|| Instance { ended: Some((Utc::now(), 137)), ..inst.clone() });
         let all = lines(&pod, &o.container, &now_inst, Utc::now());
@@ -215,7 +230,7 @@ async fn follow(
         let wait = tokio::time::sleep(FOLLOW_TICK);
         tokio::select! {
             change = rx.recv() => if let Ok(c) = change
-                && c.kind == kinds::POD && obj::name(&c.object) == name && obj::namespace(&c.object) == ns.as_deref()
+                && this_pod(&c)
             {
                 last_seen = Some(serde_json::Value::clone(&c.object));
             },
