@@ -170,8 +170,7 @@ impl Step<'_> {
 
     fn schedule(mut self, pod: &Value, load: &mut Load<'_>) {
         let Some(node) = load.place(pod) else {
-            let nodes: Vec<Value> = load.all.iter().map(|n| Value::clone(n)).collect();
-            self.event(pod, true, "FailedScheduling", super::scheduling::unschedulable_message(pod, &nodes), None);
+            self.event(pod, true, "FailedScheduling", super::scheduling::unschedulable_message(pod, load.all), None);
             return;
         };
         let mut bound = pod.clone();

@@ -48,7 +48,7 @@ pub(super) fn fits(pod: &Value, node: &Value) -> bool {
 
 /// The scheduler's FailedScheduling message, reasons sorted as upstream: `0/3 nodes are
 /// available: 1 node(s) had untolerated taint(s), 2 node(s) didn't match Pod's node affinity/selector.`
-pub(super) fn unschedulable_message(pod: &Value, nodes: &[Value]) -> String {
+pub(super) fn unschedulable_message(pod: &Value, nodes: &[std::sync::Arc<Value>]) -> String {
     if nodes.is_empty() {
         return "no nodes available to schedule pods".into();
     }

@@ -159,8 +159,7 @@ fn list(ctx: &Ctx<'_>, r: &ResRoute) -> Result<Resp, ApiError> {
         }
     }
     if wants_table(ctx.accept) {
-        let objects: Vec<Arc<Value>> = items.iter().map(|i| i.obj.clone()).collect();
-        return Ok(table::response(r.res, &objects, meta, true));
+        return Ok(table::response(r.res, items.iter().map(|i| &*i.obj), meta, true));
     }
     // The list's envelope, then the items' JSON text (kept by the store per object version).
     let head = json!({"kind": format!("{}List", r.res.kind), "apiVersion": r.res.api_version(), "metadata": meta, "items": []});

@@ -239,8 +239,8 @@ pub fn table(res: &Resource, items: &[Value], rv: &str, with_columns: bool) -> V
 }
 
 /// A Table response of stored objects, serialized from them (no copy of the objects).
-pub fn response(res: &Resource, items: &[std::sync::Arc<Value>], metadata: Value, with_columns: bool) -> super::Resp {
-    super::serialized_resp(200, &borrowed(res, items.iter().map(|o| &**o), metadata, with_columns))
+pub fn response<'a>(res: &Resource, items: impl IntoIterator<Item = &'a Value>, metadata: Value, with_columns: bool) -> super::Resp {
+    super::serialized_resp(200, &borrowed(res, items, metadata, with_columns))
 }
 
 /// A `meta.k8s.io/v1` Table whose rows borrow their objects.
